@@ -1,0 +1,72 @@
+"""`grow-coach`: the command line for running, chatting and administering the coach."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from bot.config import Config, ConfigError, load_config
+from bot.logs import setup_logging
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="grow-coach", description="GROW Coach: a leadership-coaching bot.")
+    parser.add_argument("--config", metavar="FILE", help="config file (default: ./config.toml if present)")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="start the bot: Telegram if a token is configured, else the terminal chat")
+    chat = commands.add_parser("chat", help="chat with the coach in this terminal")
+    chat.add_argument("--user", default="local", help="which local leader to be (default: local)")
+    commands.add_parser("migrate", help="upgrade the database schema and exit")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        url = config.database_url()
+    except ConfigError as error:
+        print(f"grow-coach: {error}", file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    interactive_chat = command == "chat" or (command == "run" and not config.telegram.token)
+    # The terminal chat prints to the same screen: keep routine logs out of the way.
+    setup_logging(
+        "WARNING" if interactive_chat else config.logging.level,
+        config.logging.format,
+        secrets=(config.telegram.token, config.telegram.secret_token),
+    )
+    from bot.app import open_database
+
+    try:
+        db = open_database(url)
+    except ConfigError as error:
+        print(f"grow-coach: {error}", file=sys.stderr)
+        return 2
+    if command == "migrate":
+        print("database is up to date")
+        return 0
+    if command == "run" and config.telegram.token:
+        from bot.telegram.runner import run_telegram
+
+        return run_telegram(config, db)
+    if command == "run":
+        print("No Telegram token configured ([telegram] token or GROW_COACH_TELEGRAM_TOKEN): starting the terminal chat.")
+    return _chat(config, db, getattr(args, "user", "local"))
+
+
+def _chat(config: Config, db: object, user: str) -> int:
+    from bot.app import build_service
+    from bot.terminal import run_chat
+
+    service = build_service(config, db)  # type: ignore[arg-type]
+    try:
+        return run_chat(service, user=user)
+    except KeyboardInterrupt:
+        print()
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

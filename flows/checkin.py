@@ -1,0 +1,120 @@
+"""The accountability check-in between sessions: did the action happen, what was learned."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from transitions import EventData
+
+from flows import grow
+from flows.records import CheckinPlanned, CheckinResolved, CheckinSnoozed, ScoreGiven, SessionClosed
+from flows.schedule import format_local, out_of_quiet_hours, plan_checkins
+from flows.steps import Ask, FlowSpec, Step
+from flows.turn import FlowModel, new_id, new_seed
+
+STEPS = (
+    Step("did", Ask.choice("done", "partly", "not_yet", "snooze"), on_exit="keep_outcome"),
+    Step("snoozed", on_enter="snooze_a_day"),
+    Step("reflect", Ask.text()),
+    Step("rating", Ask.score(0, 10), on_exit="keep_rating"),
+    Step("next", Ask.choice("keep", "new_action", "new_session")),
+    Step("new_date", Ask.date()),
+    Step("rescheduled", on_enter="reschedule_action"),
+    Step("new_action", on_enter="choose_new_action"),
+    Step("new_session", on_enter="start_new_session"),
+    Step("offer", Ask.choice("start", "later")),
+    Step("later", on_enter="leave_for_later"),
+)
+
+TRANSITIONS = (
+    # trigger   source      dest            condition
+    ("answer", "did", "snoozed", "wants_snooze"),
+    ("answer", "did", "reflect"),
+    ("answer", "reflect", "rating"),
+    ("answer", "rating", "next"),
+    ("answer", "next", "new_date", "keeps_action"),
+    ("answer", "next", "new_action", "wants_new_action"),
+    ("answer", "next", "new_session"),
+    ("answer", "new_date", "rescheduled"),
+    ("answer", "offer", "new_session", "wants_to_start"),
+    ("answer", "offer", "later"),
+)
+
+
+class CheckinModel(FlowModel):
+    def wants_snooze(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "snooze"
+
+    def keeps_action(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "keep"
+
+    def wants_new_action(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "new_action"
+
+    def wants_to_start(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "start"
+
+    def keep_outcome(self, event: EventData) -> None:
+        outcome = str(event.kwargs["value"])
+        self.data["outcome"] = outcome
+        if outcome != "snooze":
+            self.turn.record(CheckinResolved(self.data["checkin_id"], outcome))
+
+    def snooze_a_day(self, event: EventData) -> None:
+        turn = self.turn
+        zone = turn.conv.profile.timezone or "UTC"
+        due = out_of_quiet_hours(turn.event.now + turn.settings.snooze, zone, turn.settings.quiet_hours)
+        turn.record(CheckinSnoozed(self.data["checkin_id"], due))
+        turn.record(SessionClosed(self.data["session_id"], "snoozed"))
+        turn.say("checkin", "snoozed", when=format_local(due, zone))
+        turn.hand_over("idle", "idle")
+
+    def keep_rating(self, event: EventData) -> None:
+        self.turn.record(
+            ScoreGiven(self.data["goal_id"], self.data["session_id"], "checkin", int(event.kwargs["value"]))
+        )
+
+    def reschedule_action(self, event: EventData) -> None:
+        turn = self.turn
+        zone = turn.conv.profile.timezone or "UTC"
+        due = date.fromisoformat(self.data["vars"]["due"])
+        plan = [item for item in plan_checkins(turn.event.now, due, zone, turn.settings) if item[0] != "next_session"]
+        for kind, at in plan:
+            turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, at))
+        turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
+        turn.say("checkin", "rescheduled", when=format_local(plan[0][1], zone))
+        turn.hand_over("idle", "idle")
+
+    def choose_new_action(self, event: EventData) -> None:
+        self.turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
+        data = grow.start_data(
+            new_id(),
+            new_seed(),
+            {"goal_id": self.data["goal_id"], "vars": {"goal": self.data["vars"]["goal"]}, "short": True},
+        )
+        self.turn.say("checkin", "new_action")
+        self.turn.hand_over("grow", "options_first", data)
+
+    def start_new_session(self, event: EventData) -> None:
+        self.turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
+        self.turn.say("checkin", "new_session")
+        self.turn.hand_over("grow", "goal", grow.start_data(new_id(), new_seed()))
+
+    def leave_for_later(self, event: EventData) -> None:
+        self.turn.record(SessionClosed(self.data["session_id"], "later"))
+        self.turn.say("checkin", "later")
+        self.turn.hand_over("idle", "idle")
+
+    def ask_field(self, state: str) -> str:
+        if state == "reflect":
+            return {"done": "ask_done", "partly": "ask_partly"}.get(self.data.get("outcome", ""), "ask_not_yet")
+        if state == "did" and self.data.get("kind") == "midway":
+            return "midway"
+        return "ask"
+
+
+def snooze_delay() -> timedelta:
+    return timedelta(days=1)
+
+
+FLOW = FlowSpec("checkin", STEPS, TRANSITIONS, CheckinModel, first="did")

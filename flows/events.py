@@ -1,0 +1,64 @@
+"""What goes into the engine (events) and what comes out (replies)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from flows.records import Record
+
+EventKind = Literal["text", "choice", "command", "timer", "unsupported"]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: EventKind
+    text: str = ""
+    value: str = ""  # a choice's value, a command's name, or a timer's name
+    question: int | None = None  # the question a choice belongs to, to spot stale buttons
+    checkin_id: int | None = None
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    @classmethod
+    def message(cls, text: str, now: datetime | None = None) -> Event:
+        return cls("text", text=text, now=now or datetime.now(UTC))
+
+    @classmethod
+    def command(cls, name: str, now: datetime | None = None) -> Event:
+        return cls("command", value=name.lstrip("/").lower(), now=now or datetime.now(UTC))
+
+    @classmethod
+    def pick(cls, value: str, question: int | None, now: datetime | None = None) -> Event:
+        return cls("choice", value=value, question=question, now=now or datetime.now(UTC))
+
+    @classmethod
+    def timer(cls, name: str, checkin_id: int, now: datetime | None = None) -> Event:
+        return cls("timer", value=name, checkin_id=checkin_id, now=now or datetime.now(UTC))
+
+    @classmethod
+    def unsupported(cls, now: datetime | None = None) -> Event:
+        """A sticker, photo, voice note or anything else that is not text."""
+        return cls("unsupported", now=now or datetime.now(UTC))
+
+
+@dataclass(frozen=True)
+class Choice:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    layout: Literal["list", "grid"] = "list"
+    question: int | None = None  # set on the message that asks the current question
+
+
+@dataclass
+class Outcome:
+    replies: list[Reply]
+    records: list[Record]
+    deferred: bool = False  # a timer event that must wait until the current flow ends
+    delivered: bool = False  # a timer event that produced a message for the leader

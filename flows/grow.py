@@ -1,0 +1,238 @@
+"""The GROW session: Goal, Reality, Options, Will, then commitment and the 8/10 rule."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from transitions import EventData
+
+from flows.content import Content
+from flows.events import Choice
+from flows.records import (
+    ActionAgreed,
+    CheckinPlanned,
+    GoalOpened,
+    GoalRevised,
+    ScoreGiven,
+    SessionClosed,
+    SessionGoalSet,
+)
+from flows.schedule import format_local, plan_checkins
+from flows.steps import Ask, FlowSpec, Step
+from flows.turn import FlowModel, new_id
+from flows.vagueness import is_vague
+
+MIN_OPTIONS = 3
+COMMITMENT_BAR = 8
+
+STEPS = (
+    Step("goal", Ask.text(), on_exit="keep_goal"),
+    Step("goal_concrete", Ask.text(), on_exit="sharpen_goal"),
+    Step("goal_measure", Ask.text()),
+    Step("reality_now", Ask.text()),
+    Step("reality_tried", Ask.text()),
+    Step("reality_cost", Ask.text()),
+    Step("reality_baseline", Ask.score(0, 10), on_exit="keep_baseline"),
+    Step("options_first", Ask.text(), on_exit="add_option"),
+    Step("options_more", Ask.text(), on_exit="add_option"),
+    Step("options_bold", Ask.text(skippable=True), on_exit="add_option"),
+    Step("options_pick", Ask.pick(), on_exit="keep_chosen_option"),
+    Step("will_action", Ask.text()),
+    Step("will_when", Ask.date()),
+    Step("will_support", Ask.text()),
+    Step("will_obstacle", Ask.text()),
+    Step("will_if_then", Ask.text(), on_exit="agree_action"),
+    Step("will_commitment", Ask.score(1, 10), on_exit="keep_commitment"),
+    Step("will_raise", Ask.text()),
+    Step("will_low_next", Ask.choice("revisit_goal", "adjust_action", "keep"), on_exit="prepare_next_round"),
+    Step("closed", on_enter="close_with_recap"),
+)
+
+TRANSITIONS = (
+    # trigger   source              dest               condition
+    ("answer", "goal", "goal_concrete", "goal_is_vague"),
+    ("answer", "goal", "goal_measure"),
+    ("answer", "goal_concrete", "goal_measure"),
+    ("answer", "goal_measure", "options_first", "is_revisiting_goal"),
+    ("answer", "goal_measure", "reality_now"),
+    ("answer", "reality_now", "reality_tried"),
+    ("answer", "reality_tried", "reality_cost"),
+    ("answer", "reality_cost", "reality_baseline"),
+    ("answer", "reality_baseline", "options_first"),
+    ("answer", "options_first", "options_more"),
+    ("answer", "options_more", "options_more", "needs_more_options"),
+    ("answer", "options_more", "options_bold"),
+    ("answer", "options_bold", "options_pick"),
+    ("answer", "options_pick", "will_action"),
+    ("answer", "will_action", "will_when"),
+    ("answer", "will_when", "will_support"),
+    ("answer", "will_support", "will_obstacle"),
+    ("answer", "will_obstacle", "will_if_then"),
+    ("answer", "will_if_then", "will_commitment"),
+    ("answer", "will_commitment", "will_raise", "commitment_is_low"),
+    ("answer", "will_commitment", "closed"),
+    ("answer", "will_raise", "will_low_next"),
+    ("answer", "will_low_next", "goal", "wants_goal_revisited"),
+    ("answer", "will_low_next", "will_action", "wants_action_adjusted"),
+    ("answer", "will_low_next", "closed"),
+)
+
+
+class GrowModel(FlowModel):
+    # guards
+
+    def goal_is_vague(self, event: EventData) -> bool:
+        return is_vague(str(event.kwargs["value"]), self.turn.content)
+
+    def is_revisiting_goal(self, event: EventData) -> bool:
+        return bool(self.data.get("revisit"))
+
+    def needs_more_options(self, event: EventData) -> bool:
+        # Guards run before on_exit callbacks, so the answer being given is not yet counted.
+        return len(self.data.get("options", [])) + 1 < MIN_OPTIONS
+
+    def commitment_is_low(self, event: EventData) -> bool:
+        return int(event.kwargs["value"]) < COMMITMENT_BAR
+
+    def wants_goal_revisited(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "revisit_goal"
+
+    def wants_action_adjusted(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "adjust_action"
+
+    # callbacks
+
+    def keep_goal(self, event: EventData) -> None:
+        self._save_goal(str(event.kwargs["value"]))
+
+    def sharpen_goal(self, event: EventData) -> None:
+        self._save_goal(f"{self.data['vars']['goal']} — {event.kwargs['value']}")
+
+    def _save_goal(self, text: str) -> None:
+        goal_id = self.data.get("goal_id")
+        if goal_id:
+            self.turn.record(GoalRevised(goal_id, text))
+        else:
+            goal_id = new_id()
+            self.data["goal_id"] = goal_id
+            self.turn.record(GoalOpened(goal_id, text))
+            self.turn.record(SessionGoalSet(self.data["session_id"], goal_id))
+        self.turn.set_var("goal", text)
+
+    def keep_baseline(self, event: EventData) -> None:
+        value = int(event.kwargs["value"])
+        self.turn.set_var("baseline", value)
+        self.turn.record(ScoreGiven(self.data["goal_id"], self.data["session_id"], "baseline", value))
+
+    def add_option(self, event: EventData) -> None:
+        value = str(event.kwargs["value"])
+        if value:
+            self.data.setdefault("options", []).append(value)
+
+    def keep_chosen_option(self, event: EventData) -> None:
+        self.turn.set_var("option", str(event.kwargs["value"]))
+
+    def agree_action(self, event: EventData) -> None:
+        answers: dict[str, Any] = self.data.get("answers", {})
+        self.turn.set_var("action", answers.get("will_action", ""))
+        self.turn.record(
+            ActionAgreed(
+                goal_id=self.data["goal_id"],
+                session_id=self.data["session_id"],
+                action=answers.get("will_action", ""),
+                due=date.fromisoformat(self.data["vars"]["due"]),
+                support=answers.get("will_support", ""),
+                obstacle=answers.get("will_obstacle", ""),
+                if_then=answers.get("will_if_then", ""),
+            )
+        )
+
+    def keep_commitment(self, event: EventData) -> None:
+        value = int(event.kwargs["value"])
+        self.turn.set_var("commitment", value)
+        self.turn.record(
+            ScoreGiven(self.data["goal_id"], self.data["session_id"], "commitment", value)
+        )
+
+    def prepare_next_round(self, event: EventData) -> None:
+        choice = event.kwargs["value"]
+        self.data["revisit"] = choice == "revisit_goal"
+        self.data["adjusting"] = choice == "adjust_action"
+        if choice == "revisit_goal":
+            self.data["options"] = []
+        if choice != "keep":
+            # A low score stays stored; the leader sees what they said before.
+            answers = self.data.get("answers", {})
+            self.turn.set_var("previous_action", answers.get("will_action", ""))
+            self.turn.set_var("earlier", summarise(self.turn.content, answers))
+
+    def close_with_recap(self, event: EventData) -> None:
+        turn = self.turn
+        commitment = int(self.data["vars"]["commitment"])
+        committed = commitment >= COMMITMENT_BAR
+        turn.record(
+            SessionClosed(self.data["session_id"], "committed" if committed else "low_commitment")
+        )
+        next_checkin = ""
+        if committed:
+            plan = plan_checkins(
+                turn.event.now,
+                date.fromisoformat(self.data["vars"]["due"]),
+                turn.conv.profile.timezone or "UTC",
+                turn.settings,
+            )
+            for kind, due_at in plan:
+                turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, due_at))
+            next_checkin = format_local(plan[0][1], turn.conv.profile.timezone)
+        field = "recap" if committed else "recap_low"
+        turn.say("grow", "closed", field, next_checkin=next_checkin)
+        turn.hand_over("idle", "idle")
+
+    # wording
+
+    def ask_field(self, state: str) -> str:
+        if state == "goal" and self.data.get("revisit"):
+            return "revisit"
+        if state == "will_action" and self.data.get("adjusting"):
+            return "adjust"
+        if state == "options_more" and len(self.data.get("options", [])) >= MIN_OPTIONS - 1:
+            return "last"
+        return "ask"
+
+    def pick_choices(self, state: str) -> list[Choice]:
+        options = list(self.data.get("options", []))
+        if self.turn.style == "guided":
+            options += self.turn.content.items("grow", "options_pick", "examples", "guided")
+        return [Choice(_short(option), str(index)) for index, option in enumerate(options)]
+
+    def resolve_pick(self, index: int | None, text: str) -> object:
+        options = list(self.data.get("options", []))
+        if self.turn.style == "guided":
+            options += self.turn.content.items("grow", "options_pick", "examples", "guided")
+        if index is not None and 0 <= index < len(options):
+            return options[index]
+        # A leader may answer with an option they only now thought of: it counts.
+        self.data.setdefault("options", []).append(text)
+        return text
+
+
+def summarise(content: Content, answers: dict[str, str]) -> str:
+    """The leader's earlier answers, shown when they revisit a goal."""
+    labels = content.labels("grow", "summary")
+    return "\n".join(f"• {label}: {answers[step]}" for step, label in labels.items() if answers.get(step))
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def start_data(session_id: str, seed: int, goal: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A fresh session's scratch data; `goal` carries an existing goal when it is revisited."""
+    data: dict[str, Any] = {"session_id": session_id, "seed": seed, "answers": {}, "options": [], "vars": {}}
+    if goal:
+        data.update(goal)
+    return data
+
+
+FLOW = FlowSpec("grow", STEPS, TRANSITIONS, GrowModel, first="goal")

@@ -1,0 +1,42 @@
+"""Changing the leader's level or time zone later (/level, /timezone)."""
+
+from __future__ import annotations
+
+from transitions import EventData
+
+from flows.conversation import LEVELS
+from flows.onboarding import TIMEZONE_SUGGESTIONS
+from flows.records import ProfileUpdated
+from flows.steps import Ask, FlowSpec, Step
+from flows.turn import FlowModel
+
+STEPS = (
+    Step("level", Ask.choice(*LEVELS), on_exit="keep_level"),
+    Step("timezone", Ask.timezone(*TIMEZONE_SUGGESTIONS), on_exit="keep_timezone"),
+    Step("saved", on_enter="confirm"),
+)
+
+TRANSITIONS = (
+    # trigger   source      dest
+    ("answer", "level", "saved"),
+    ("answer", "timezone", "saved"),
+)
+
+
+class ProfileModel(FlowModel):
+    def keep_level(self, event: EventData) -> None:
+        level = str(event.kwargs["value"])
+        self.turn.conv.profile.level = level
+        self.turn.record(ProfileUpdated(level=level))
+
+    def keep_timezone(self, event: EventData) -> None:
+        zone = str(event.kwargs["value"])
+        self.turn.conv.profile.timezone = zone
+        self.turn.record(ProfileUpdated(timezone=zone))
+
+    def confirm(self, event: EventData) -> None:
+        self.turn.say("profile", "saved")
+        self.turn.hand_over("idle", "idle")
+
+
+FLOW = FlowSpec("profile", STEPS, TRANSITIONS, ProfileModel, first="level")

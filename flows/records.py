@@ -1,0 +1,154 @@
+"""Facts the engine asks storage to keep.
+
+The engine never writes anything itself: handling an event returns these records,
+and the caller commits them together with the new conversation position in one
+transaction before any reply leaves the process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class ProfileUpdated:
+    name: str | None = None
+    level: str | None = None
+    timezone: str | None = None
+    consented_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class GoalOpened:
+    goal_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GoalRevised:
+    goal_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionOpened:
+    session_id: str
+    goal_id: str | None
+    kind: str  # grow | checkin | rescore
+
+
+@dataclass(frozen=True)
+class SessionGoalSet:
+    """A session opened before its goal existed (GROW) learns its goal later."""
+
+    session_id: str
+    goal_id: str
+
+
+@dataclass(frozen=True)
+class AnswerGiven:
+    session_id: str
+    step: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ScoreGiven:
+    goal_id: str
+    session_id: str
+    kind: str  # baseline | commitment | checkin
+    value: int
+
+
+@dataclass(frozen=True)
+class ActionAgreed:
+    goal_id: str
+    session_id: str
+    action: str
+    due: date
+    support: str = ""
+    obstacle: str = ""
+    if_then: str = ""
+
+
+@dataclass(frozen=True)
+class SessionClosed:
+    session_id: str
+    outcome: str  # committed | low_commitment | cancelled | done | partly | not_yet
+
+
+@dataclass(frozen=True)
+class CheckinPlanned:
+    """One check-in to create; (session_id, kind) is unique in storage."""
+
+    goal_id: str
+    session_id: str
+    kind: str  # first | midway | action_due | next_session
+    due_at: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class CheckinsCancelled:
+    goal_id: str | None = None  # None: every pending check-in of the leader
+
+
+@dataclass(frozen=True)
+class CheckinResolved:
+    checkin_id: int
+    outcome: str  # done | partly | not_yet | snoozed | answered
+
+
+@dataclass(frozen=True)
+class CheckinSnoozed:
+    checkin_id: int
+    due_at: datetime
+
+
+@dataclass(frozen=True)
+class PauseChanged:
+    paused: bool
+
+
+@dataclass(frozen=True)
+class SafetyFlagged:
+    category: str  # the text itself is never kept
+
+
+@dataclass(frozen=True)
+class DataErased:
+    pass
+
+
+@dataclass(frozen=True)
+class GoalClosed:
+    goal_id: str
+
+
+Record = (
+    ProfileUpdated
+    | GoalOpened
+    | GoalRevised
+    | SessionOpened
+    | SessionGoalSet
+    | AnswerGiven
+    | ScoreGiven
+    | ActionAgreed
+    | SessionClosed
+    | CheckinPlanned
+    | CheckinsCancelled
+    | CheckinResolved
+    | CheckinSnoozed
+    | PauseChanged
+    | SafetyFlagged
+    | DataErased
+    | GoalClosed
+)
+
+
+@dataclass
+class RecordLog:
+    items: list[Record] = field(default_factory=list)
+
+    def add(self, record: Record) -> None:
+        self.items.append(record)

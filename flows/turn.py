@@ -1,0 +1,104 @@
+"""One event being handled: what the flows read, and what they say and record."""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from flows.content import Content
+from flows.conversation import Conversation
+from flows.events import Choice, Event, Reply
+from flows.parsing import Invalid
+from flows.records import Record
+from flows.settings import CoachSettings
+from flows.views import Lookup
+
+
+@dataclass
+class Turn:
+    conv: Conversation
+    event: Event
+    lookup: Lookup
+    content: Content
+    settings: CoachSettings
+    replies: list[Reply] = field(default_factory=list)
+    records: list[Record] = field(default_factory=list)
+    handover: tuple[str, str, dict[str, Any] | None] | None = None
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.conv.data
+
+    @property
+    def style(self) -> str:
+        return self.conv.profile.style
+
+    def values(self, **extra: object) -> dict[str, object]:
+        values: dict[str, object] = {"name": self.conv.profile.name or "there"}
+        values.update(self.data.get("vars", {}))
+        values.update(extra)
+        return values
+
+    def text(self, flow: str, key: str, field: str = "ask", **extra: object) -> str:
+        return self.content.text(
+            flow,
+            key,
+            field,
+            style=self.style,
+            seed=int(self.data.get("seed", 0)),
+            values=self.values(**extra),
+        )
+
+    def say(self, flow: str, key: str, field: str = "ask", **extra: object) -> None:
+        self.replies.append(Reply(self.text(flow, key, field, **extra)))
+
+    def say_text(self, text: str, choices: tuple[Choice, ...] = ()) -> None:
+        self.replies.append(Reply(text, choices))
+
+    def record(self, record: Record) -> None:
+        self.records.append(record)
+
+    def set_var(self, key: str, value: object) -> None:
+        self.data.setdefault("vars", {})[key] = value
+
+    def hand_over(self, flow: str, state: str, data: dict[str, Any] | None = None) -> None:
+        """Continue in another flow (or idle) once the current transition is done."""
+        self.handover = (flow, state, data)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def new_seed() -> int:
+    return random.randrange(1_000_000)
+
+
+class FlowModel:
+    """The per-event model a flow's shared machine is attached to.
+
+    Guards and callbacks named in a flow's table are methods of its subclass; they read
+    and write the leader's conversation through the turn.
+    """
+
+    state: str
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.turn.data
+
+    def ask_field(self, state: str) -> str:
+        """Which wording of a question to use; flows override it for special cases."""
+        return "ask"
+
+    def pick_choices(self, state: str) -> list[Choice]:
+        return []
+
+    def resolve_pick(self, index: int | None, text: str) -> object:
+        """The value a pick question passes on; a typed answer arrives with no index."""
+        return Invalid("choice") if index is None else str(index)

@@ -1,0 +1,131 @@
+"""Everything kept about one user, as JSON-ready data for the /export command."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import (
+    AnswerRow,
+    CheckinRow,
+    GoalRow,
+    SafetyFlagRow,
+    ScoreRow,
+    SessionRow,
+    UserRow,
+)
+
+
+def export_user(session: Session, user_id: int) -> dict[str, Any]:
+    user = session.get(UserRow, user_id)
+    if user is None:
+        raise LookupError(f"no user {user_id}")
+
+    answers: dict[str, list[dict[str, Any]]] = {}
+    for answer in session.scalars(
+        select(AnswerRow).where(AnswerRow.user_id == user_id).order_by(AnswerRow.id)
+    ):
+        answers.setdefault(answer.session_id, []).append(
+            {"step": answer.step, "text": answer.text, "created_at": _iso(answer.created_at)}
+        )
+
+    sessions_by_goal: dict[str | None, list[dict[str, Any]]] = {}
+    for coaching in session.scalars(
+        select(SessionRow)
+        .where(SessionRow.user_id == user_id)
+        .order_by(SessionRow.started_at, SessionRow.id)
+    ):
+        sessions_by_goal.setdefault(coaching.goal_id, []).append(
+            _session(coaching, answers.get(coaching.id, []))
+        )
+
+    scores: dict[str, list[dict[str, Any]]] = {}
+    for score in session.scalars(
+        select(ScoreRow).where(ScoreRow.user_id == user_id).order_by(ScoreRow.id)
+    ):
+        scores.setdefault(score.goal_id, []).append(
+            {
+                "session_id": score.session_id,
+                "kind": score.kind,
+                "value": score.value,
+                "created_at": _iso(score.created_at),
+            }
+        )
+
+    checkins: dict[str, list[dict[str, Any]]] = {}
+    for checkin in session.scalars(
+        select(CheckinRow).where(CheckinRow.user_id == user_id).order_by(CheckinRow.id)
+    ):
+        checkins.setdefault(checkin.goal_id, []).append(
+            {
+                "id": checkin.id,
+                "session_id": checkin.session_id,
+                "kind": checkin.kind,
+                "due_at": _iso(checkin.due_at),
+                "status": checkin.status,
+                "sent_at": _iso(checkin.sent_at),
+                "outcome": checkin.outcome,
+            }
+        )
+
+    goals = [
+        {
+            "id": goal.id,
+            "text": goal.text,
+            "status": goal.status,
+            "created_at": _iso(goal.created_at),
+            "updated_at": _iso(goal.updated_at),
+            "sessions": sessions_by_goal.get(goal.id, []),
+            "scores": scores.get(goal.id, []),
+            "checkins": checkins.get(goal.id, []),
+        }
+        for goal in session.scalars(
+            select(GoalRow).where(GoalRow.user_id == user_id).order_by(GoalRow.created_at)
+        )
+    ]
+
+    flags = [
+        {"category": flag.category, "created_at": _iso(flag.created_at)}
+        for flag in session.scalars(
+            select(SafetyFlagRow).where(SafetyFlagRow.user_id == user_id).order_by(SafetyFlagRow.id)
+        )
+    ]
+
+    return {
+        "profile": {
+            "channel": user.channel,
+            "name": user.name,
+            "level": user.level,
+            "timezone": user.timezone,
+            "consented_at": _iso(user.consented_at),
+            "paused": user.paused,
+            "created_at": _iso(user.created_at),
+        },
+        "goals": goals,
+        # A GROW session abandoned before its goal was named still holds answers.
+        "sessions_without_goal": sessions_by_goal.get(None, []),
+        "safety_flags": flags,
+    }
+
+
+def _session(row: SessionRow, answers: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "kind": row.kind,
+        "started_at": _iso(row.started_at),
+        "closed_at": _iso(row.closed_at),
+        "outcome": row.outcome,
+        "action": row.action,
+        "action_due": _iso(row.action_due),
+        "support": row.support,
+        "obstacle": row.obstacle,
+        "if_then": row.if_then,
+        "answers": answers,
+    }
+
+
+def _iso(value: datetime | date | None) -> str | None:
+    return value.isoformat() if value is not None else None

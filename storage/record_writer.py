@@ -1,0 +1,271 @@
+"""Write side of a leader's history: applies the records the engine emits.
+
+Every id in a record is looked up together with the leader's user_id; a record that
+names another leader's goal, session or check-in is dropped, so no event can reach
+beyond its own leader even if the engine were fed a forged id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import delete, update
+from sqlalchemy.orm import Session
+
+from flows.records import (
+    ActionAgreed,
+    AnswerGiven,
+    CheckinPlanned,
+    CheckinResolved,
+    CheckinsCancelled,
+    CheckinSnoozed,
+    DataErased,
+    GoalClosed,
+    GoalOpened,
+    GoalRevised,
+    PauseChanged,
+    ProfileUpdated,
+    Record,
+    SafetyFlagged,
+    ScoreGiven,
+    SessionClosed,
+    SessionGoalSet,
+    SessionOpened,
+)
+from storage.leader_views import OPEN_CHECKIN_STATUSES
+from storage.models import (
+    AnswerRow,
+    CheckinRow,
+    ConversationRow,
+    GoalRow,
+    SafetyFlagRow,
+    ScoreRow,
+    SessionRow,
+    UserRow,
+)
+from storage.upsert import insert_ignoring
+
+# Children before parents, so erasure does not lean on ON DELETE CASCADE (which the
+# ORM's identity map would not see).
+ERASED_TABLES = (
+    CheckinRow,
+    ScoreRow,
+    AnswerRow,
+    SessionRow,
+    GoalRow,
+    SafetyFlagRow,
+    ConversationRow,
+)
+
+
+class RecordWriter:
+    def __init__(self, session: Session, user_id: int) -> None:
+        self.session = session
+        self.user_id = user_id
+
+    def apply(self, records: Iterable[Record], now: datetime) -> None:
+        for record in records:
+            self.apply_one(record, now)
+
+    def apply_one(self, record: Record, now: datetime) -> None:
+        match record:
+            case ProfileUpdated():
+                self._profile_updated(record, now)
+            case GoalOpened():
+                self._goal_opened(record, now)
+            case GoalRevised():
+                if goal := self._goal(record.goal_id):
+                    goal.text = record.text
+                    goal.updated_at = now
+            case GoalClosed():
+                if goal := self._goal(record.goal_id):
+                    goal.status = "closed"
+                    goal.updated_at = now
+            case SessionOpened():
+                self._session_opened(record, now)
+            case SessionGoalSet():
+                coaching = self._coaching(record.session_id)
+                if coaching and self._goal(record.goal_id):
+                    coaching.goal_id = record.goal_id
+            case AnswerGiven():
+                if self._coaching(record.session_id):
+                    self.session.add(
+                        AnswerRow(
+                            session_id=record.session_id,
+                            user_id=self.user_id,
+                            step=record.step,
+                            text=record.text,
+                            created_at=now,
+                        )
+                    )
+            case ScoreGiven():
+                if self._goal(record.goal_id) and self._coaching(record.session_id):
+                    self.session.add(
+                        ScoreRow(
+                            user_id=self.user_id,
+                            goal_id=record.goal_id,
+                            session_id=record.session_id,
+                            kind=record.kind,
+                            value=record.value,
+                            created_at=now,
+                        )
+                    )
+            case ActionAgreed():
+                self._action_agreed(record, now)
+            case SessionClosed():
+                if coaching := self._coaching(record.session_id):
+                    coaching.closed_at = now
+                    coaching.outcome = record.outcome
+            case CheckinPlanned():
+                self._checkin_planned(record)
+            case CheckinsCancelled():
+                self._checkins_cancelled(record)
+            case CheckinResolved():
+                if row := self._checkin(record.checkin_id):
+                    row.status = "answered"
+                    row.outcome = record.outcome
+            case CheckinSnoozed():
+                self._checkin_snoozed(record)
+            case PauseChanged():
+                # Pending check-ins stay pending; the dispatcher skips paused users.
+                user = self._user()
+                user.paused = record.paused
+                user.updated_at = now
+            case SafetyFlagged():
+                self.session.add(
+                    SafetyFlagRow(user_id=self.user_id, category=record.category, created_at=now)
+                )
+            case DataErased():
+                self._data_erased(now)
+            case _:
+                # A new record type must get a deliberate rule here, not vanish.
+                raise TypeError(f"storage cannot apply {type(record).__name__}")
+
+    def _profile_updated(self, record: ProfileUpdated, now: datetime) -> None:
+        user = self._user()
+        if record.name is not None:
+            user.name = record.name
+        if record.level is not None:
+            user.level = record.level
+        if record.timezone is not None:
+            user.timezone = record.timezone
+        if record.consented_at is not None:
+            user.consented_at = record.consented_at
+        user.updated_at = now
+
+    def _goal_opened(self, record: GoalOpened, now: datetime) -> None:
+        # An id already taken (a replayed event, or another leader's goal) is left alone.
+        if self.session.get(GoalRow, record.goal_id) is not None:
+            return
+        self.session.add(
+            GoalRow(
+                id=record.goal_id,
+                user_id=self.user_id,
+                text=record.text,
+                status="open",
+                created_at=now,
+                updated_at=now,
+            )
+        )
+
+    def _session_opened(self, record: SessionOpened, now: datetime) -> None:
+        if self.session.get(SessionRow, record.session_id) is not None:
+            return
+        if record.goal_id is not None and self._goal(record.goal_id) is None:
+            return
+        self.session.add(
+            SessionRow(
+                id=record.session_id,
+                user_id=self.user_id,
+                goal_id=record.goal_id,
+                kind=record.kind,
+                started_at=now,
+            )
+        )
+
+    def _action_agreed(self, record: ActionAgreed, now: datetime) -> None:
+        coaching = self._coaching(record.session_id)
+        goal = self._goal(record.goal_id)
+        if coaching is None or goal is None:
+            return
+        if coaching.goal_id is None:
+            coaching.goal_id = goal.id
+        coaching.action = record.action
+        coaching.action_due = record.due
+        coaching.support = record.support
+        coaching.obstacle = record.obstacle
+        coaching.if_then = record.if_then
+        goal.updated_at = now
+
+    def _checkin_planned(self, record: CheckinPlanned) -> None:
+        if self._goal(record.goal_id) is None or self._coaching(record.session_id) is None:
+            return
+        insert_ignoring(
+            self.session,
+            CheckinRow,
+            ["session_id", "kind"],
+            user_id=self.user_id,
+            goal_id=record.goal_id,
+            session_id=record.session_id,
+            kind=record.kind,
+            due_at=record.due_at,
+            status="pending",
+            attempts=0,
+        )
+
+    def _checkins_cancelled(self, record: CheckinsCancelled) -> None:
+        statement = (
+            update(CheckinRow)
+            .where(
+                CheckinRow.user_id == self.user_id,
+                # A delivered but unanswered check-in is still a question to the leader.
+                CheckinRow.status.in_(OPEN_CHECKIN_STATUSES),
+            )
+            .values(status="cancelled")
+        )
+        if record.goal_id is not None:
+            statement = statement.where(CheckinRow.goal_id == record.goal_id)
+        self.session.execute(statement)
+
+    def _checkin_snoozed(self, record: CheckinSnoozed) -> None:
+        row = self._checkin(record.checkin_id)
+        if row is None:
+            return
+        # A fresh delivery: the dispatcher must be able to claim and send it again.
+        row.status = "pending"
+        row.due_at = record.due_at
+        row.attempts = 0
+        row.sent_at = None
+        row.claimed_at = None
+        row.claimed_by = None
+
+    def _data_erased(self, now: datetime) -> None:
+        for model in ERASED_TABLES:
+            self.session.execute(delete(model).where(model.user_id == self.user_id))
+        user = self._user()
+        user.name = None
+        user.level = None
+        user.timezone = None
+        user.consented_at = None
+        user.paused = False
+        # active and last_update_id stay: they describe the chat, not the leader.
+        user.updated_at = now
+
+    def _user(self) -> UserRow:
+        user = self.session.get(UserRow, self.user_id)
+        if user is None:
+            raise LookupError(f"no user {self.user_id}")
+        return user
+
+    def _goal(self, goal_id: str) -> GoalRow | None:
+        row = self.session.get(GoalRow, goal_id)
+        return row if row is not None and row.user_id == self.user_id else None
+
+    def _coaching(self, session_id: str) -> SessionRow | None:
+        row = self.session.get(SessionRow, session_id)
+        return row if row is not None and row.user_id == self.user_id else None
+
+    def _checkin(self, checkin_id: int) -> CheckinRow | None:
+        row = self.session.get(CheckinRow, checkin_id)
+        return row if row is not None and row.user_id == self.user_id else None

@@ -1,0 +1,57 @@
+"""Shared fixtures. The database ones run each test on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, make_url, text
+
+from storage.db import Database
+
+PG_URL_VARIABLE = "GROW_COACH_TEST_DATABASE_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A URL to an empty database, private to this test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'grow-coach.db'}"
+        return
+    base = os.environ.get(PG_URL_VARIABLE)
+    if not base:
+        pytest.skip(
+            "PostgreSQL tests need GROW_COACH_TEST_DATABASE_URL; "
+            "run them with: scripts/pg-test-server run -- make test"
+        )
+    yield from _postgres_schema(base)
+
+
+def _postgres_schema(base: str) -> Iterator[str]:
+    """A fresh schema per test, first on the search_path, so every table the test
+    creates (Alembic's version table too) lands in it and goes with it."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        yield url.render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    """An upgraded `Database` on the test's own database."""
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        yield db
+    finally:
+        db.dispose()
