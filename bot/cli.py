@@ -14,7 +14,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="grow-coach", description="GROW Coach: a leadership-coaching bot.")
     parser.add_argument("--config", metavar="FILE", help="config file (default: ./config.toml if present)")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("run", help="start the bot: Telegram if a token is configured, else the terminal chat")
+    commands.add_parser(
+        "run", help="start the bot: Telegram if a token is configured, else the terminal chat"
+    )
     chat = commands.add_parser("chat", help="chat with the coach in this terminal")
     chat.add_argument("--user", default="local", help="which local leader to be (default: local)")
     commands.add_parser("migrate", help="upgrade the database schema and exit")
@@ -52,7 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_telegram(config, db)
     if command == "run":
-        print("No Telegram token configured ([telegram] token or GROW_COACH_TELEGRAM_TOKEN): starting the terminal chat.")
+        print(
+            "No Telegram token configured ([telegram] token or GROW_COACH_TELEGRAM_TOKEN): "
+            "starting the terminal chat."
+        )
     return _chat(config, db, getattr(args, "user", "local"))
 
 

@@ -91,8 +91,7 @@ def _parse_secret_token(value: object) -> str:
     token = _parse_secret(value)
     if token and not _SECRET_TOKEN_RE.fullmatch(token):
         raise ValueError(
-            "expected 1-256 characters from A-Z, a-z, 0-9, _ and - "
-            "(value not shown because it is secret)"
+            "expected 1-256 characters from A-Z, a-z, 0-9, _ and - (value not shown because it is secret)"
         )
     return token
 
@@ -108,9 +107,7 @@ def _integer_from_env(text: str) -> int:
 
 
 def _integer(minimum: int, maximum: int | None = None) -> _Kind:
-    bounds = (
-        f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
-    )
+    bounds = f"of at least {minimum}" if maximum is None else f"from {minimum} to {maximum}"
 
     def parse(value: object) -> int:
         # bool is an int subclass, but "port = true" is surely a mistake.
@@ -174,15 +171,11 @@ _LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 
 def _parse_language(value: object) -> str:
     if not isinstance(value, str) or not _LANGUAGE_RE.fullmatch(value):
-        raise ValueError(
-            f'expected a language code such as "en" or "pt-BR", got {_show(value)}'
-        )
+        raise ValueError(f'expected a language code such as "en" or "pt-BR", got {_show(value)}')
     return value
 
 
-_DATABASE_URL_EXAMPLES = (
-    "postgresql+psycopg://user:password@host:5432/dbname or sqlite:////absolute/path.db"
-)
+_DATABASE_URL_EXAMPLES = "postgresql+psycopg://user:password@host:5432/dbname or sqlite:////absolute/path.db"
 
 
 def _parse_database_url(value: object) -> str:
@@ -201,9 +194,7 @@ def _parse_database_url(value: object) -> str:
         if driver:
             return text
         # Without a driver SQLAlchemy would pick psycopg2, which is not installed.
-        return url.set(drivername="postgresql+psycopg").render_as_string(
-            hide_password=False
-        )
+        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     if backend == "sqlite" and driver in ("", "pysqlite"):
         return text
     raise ValueError(
@@ -216,9 +207,7 @@ def _toml_array(text: str) -> object:
     try:
         return tomllib.loads(f"value = {text}")["value"]
     except tomllib.TOMLDecodeError:
-        raise ValueError(
-            f'expected a TOML array such as [1, 2] or ["a", "b"], got {_show(text)}'
-        ) from None
+        raise ValueError(f'expected a TOML array such as [1, 2] or ["a", "b"], got {_show(text)}') from None
 
 
 def _user_ids_from_env(text: str) -> object:
@@ -226,20 +215,15 @@ def _user_ids_from_env(text: str) -> object:
         return _toml_array(text)
     items = [item.strip() for item in text.split(",") if item.strip()]
     if not all(_INTEGER_RE.fullmatch(item) for item in items):
-        raise ValueError(
-            f'expected comma-separated user ids such as "12345,67890", got {_show(text)}'
-        )
+        raise ValueError(f'expected comma-separated user ids such as "12345,67890", got {_show(text)}')
     return [int(item) for item in items]
 
 
 def _parse_user_ids(value: object) -> tuple[int, ...]:
     if not isinstance(value, list) or not all(
-        isinstance(item, int) and not isinstance(item, bool) and item > 0
-        for item in value
+        isinstance(item, int) and not isinstance(item, bool) and item > 0 for item in value
     ):
-        raise ValueError(
-            f"expected a list of Telegram user ids such as [12345, 67890], got {_show(value)}"
-        )
+        raise ValueError(f"expected a list of Telegram user ids such as [12345, 67890], got {_show(value)}")
     return tuple(value)
 
 
@@ -257,9 +241,7 @@ def _parse_resources(value: object) -> tuple[str, ...]:
         or not value
         or not all(isinstance(item, str) and item.strip() for item in value)
     ):
-        raise ValueError(
-            f"expected a non-empty list of non-empty strings, got {_show(value)}"
-        )
+        raise ValueError(f"expected a non-empty list of non-empty strings, got {_show(value)}")
     return tuple(value)
 
 
@@ -316,11 +298,9 @@ class DatabaseConfig(_Section):
 class TelegramConfig(_Section):
     token: str = _setting(_Kind(_parse_secret), "", redact=_mask)
     base_url: str = _setting(_http_url("http", "https"), "https://api.telegram.org/bot")
-    base_file_url: str = _setting(
-        _http_url("http", "https"), "https://api.telegram.org/file/bot"
-    )
+    base_file_url: str = _setting(_http_url("http", "https"), "https://api.telegram.org/file/bot")
     mode: str = _setting(_choice("polling", "webhook"), "polling")
-    webhook_url: str = _setting(_http_url("https", optional=True), "")
+    webhook_url: str = _setting(_http_url("http", "https", optional=True), "")
     listen: str = _setting(_NONEMPTY_TEXT, "127.0.0.1")
     port: int = _setting(_integer(1, 65535), 8443)
     secret_token: str = _setting(_Kind(_parse_secret_token), "", redact=_mask)
@@ -364,25 +344,19 @@ DEFAULT_RESOURCES = [
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class SafetyConfig(_Section):
-    resources: tuple[str, ...] = _setting(
-        _Kind(_parse_resources, _lines_from_env), DEFAULT_RESOURCES
-    )
+    resources: tuple[str, ...] = _setting(_Kind(_parse_resources, _lines_from_env), DEFAULT_RESOURCES)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class AccessConfig(_Section):
     mode: str = _setting(_choice("open", "allowlist", "invite"), "open")
-    allowlist: tuple[int, ...] = _setting(
-        _Kind(_parse_user_ids, _user_ids_from_env), []
-    )
+    allowlist: tuple[int, ...] = _setting(_Kind(_parse_user_ids, _user_ids_from_env), [])
     invite_ttl: datetime.timedelta = _setting(_DURATION, "7d")  # noqa: RUF009
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class LoggingConfig(_Section):
-    level: str = _setting(
-        _choice("DEBUG", "INFO", "WARNING", "ERROR", fold_case=True), "INFO"
-    )
+    level: str = _setting(_choice("DEBUG", "INFO", "WARNING", "ERROR", fold_case=True), "INFO")
     format: str = _setting(_choice("text", "json"), "text")
 
 
@@ -422,9 +396,7 @@ class Config:
     access: AccessConfig = dataclasses.field(default_factory=AccessConfig)
     logging: LoggingConfig = dataclasses.field(default_factory=LoggingConfig)
     # Not a config key: where the embedded SQLite database lives when database.url is empty.
-    data_dir: Path = dataclasses.field(
-        default_factory=lambda: default_data_dir(os.environ)
-    )
+    data_dir: Path = dataclasses.field(default_factory=lambda: default_data_dir(os.environ))
 
     def database_url(self) -> str:
         """The SQLAlchemy URL to connect to, creating the data directory if needed."""
@@ -434,9 +406,7 @@ class Config:
             # Private: the database holds people's coaching conversations.
             self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         except OSError as error:
-            raise ConfigError(
-                f'cannot create data directory "{self.data_dir}": {error.strerror}'
-            ) from None
+            raise ConfigError(f'cannot create data directory "{self.data_dir}": {error.strerror}') from None
         return f"sqlite:///{self.data_dir / SQLITE_FILENAME}"
 
 
@@ -459,20 +429,14 @@ def _read_toml(path: Path, *, required: bool) -> dict[str, Any] | None:
             return tomllib.load(file)
     except FileNotFoundError:
         if required:
-            raise ConfigError(
-                f'cannot read config file "{path}": No such file or directory'
-            ) from None
+            raise ConfigError(f'cannot read config file "{path}": No such file or directory') from None
         return None
     except OSError as error:
-        raise ConfigError(
-            f'cannot read config file "{path}": {error.strerror}'
-        ) from None
+        raise ConfigError(f'cannot read config file "{path}": {error.strerror}') from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path} is not valid TOML: {error}") from None
     except UnicodeDecodeError as error:
-        raise ConfigError(
-            f"{path} is not valid TOML: not UTF-8 text ({error.reason})"
-        ) from None
+        raise ConfigError(f"{path} is not valid TOML: not UTF-8 text ({error.reason})") from None
 
 
 def _file_settings(data: Mapping[str, Any], label: str) -> _Settings:
@@ -482,9 +446,7 @@ def _file_settings(data: Mapping[str, Any], label: str) -> _Settings:
             raise ConfigError(f'{label}: unknown section "{section}"')
         if not isinstance(table, dict):
             # The value is not shown: it might be a secret typed in the wrong place.
-            raise ConfigError(
-                f"{label}: {section}: expected a table, written as [{section}]"
-            )
+            raise ConfigError(f"{label}: {section}: expected a table, written as [{section}]")
         for key, value in table.items():
             if _field(section, key) is None:
                 raise ConfigError(f'{label}: unknown key "{section}.{key}"')
@@ -507,9 +469,7 @@ def _env_target(name: str) -> tuple[str, str] | None:
 
 def _env_settings(environ: Mapping[str, str]) -> _Settings:
     found: _Settings = {}
-    for name in sorted(
-        environ
-    ):  # sorted so the same environment reports the same error
+    for name in sorted(environ):  # sorted so the same environment reports the same error
         target = _env_target(name)
         if target is None:
             continue
@@ -543,9 +503,7 @@ def _check_webhook(telegram: TelegramConfig) -> None:
         return
     for key in ("webhook_url", "secret_token"):
         if not getattr(telegram, key):
-            raise ConfigError(
-                f'telegram.{key}: required when telegram.mode is "webhook"'
-            )
+            raise ConfigError(f'telegram.{key}: required when telegram.mode is "webhook"')
 
 
 def load_config(

@@ -54,8 +54,5 @@ def parse_quiet_hours(text: str) -> tuple[datetime.time, datetime.time] | None:
         raise ValueError(f"{QUIET_HOURS_HINT}, got {_quote(text)}") from None
     if start == end:
         # Equal ends are ambiguous: "never quiet" or "always quiet"?
-        raise ValueError(
-            f"quiet hours must start and end at different times, got {_quote(text)}"
-        )
+        raise ValueError(f"quiet hours must start and end at different times, got {_quote(text)}")
     return start, end
-

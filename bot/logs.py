@@ -56,3 +56,7 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: tuple[str, ..
     # httpx logs every request URL, and the URL holds the token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # Routine chatter (every state change, every scheduler tick) would drown the one
+    # line per event that matters.
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

@@ -8,18 +8,31 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
+from flows.schedule import in_quiet_hours, out_of_quiet_hours
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.dispatch import Claimed, cancel_one, cancel_pending, due_for_user, mark_sent, release
 from storage.leader import LeaderRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
+
+DEFER_RETRY = timedelta(minutes=10)
+
+
+class _Undeliverable(Exception):
+    """The check-in's leader or goal is gone, or the leader paused: roll back, then cancel it."""
+
+
+class _ClaimLost(Exception):
+    """Another worker re-claimed this check-in after our lease ran out: roll back."""
 
 
 class StoreUnavailable(RuntimeError):
@@ -33,6 +46,7 @@ class Handled:
     duplicate: bool = False
     deferred: bool = False
     delivered: bool = False
+    expired: bool = False
 
 
 class CoachService:
@@ -57,27 +71,64 @@ class CoachService:
             log.warning("database unavailable: %s", type(error).__name__)
             raise StoreUnavailable from error
 
-    def handle_timer(self, user_id: int, event: Event) -> Handled:
-        """A check-in falling due for a known leader; the caller marks the row afterwards."""
+    def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
+        """Put a claimed check-in into the leader's conversation, marking it sent in the same commit."""
         try:
             with self.db.session() as session:
-                return self._run(session, user_id, event)
-        except SQLAlchemyError as error:
+                zone = claimed.timezone or "UTC"
+                quiet = self.engine.settings.quiet_hours
+                if in_quiet_hours(now, zone, quiet):
+                    release(session, claimed.checkin_id, out_of_quiet_hours(now, zone, quiet))
+                    return Handled([], claimed.user_id, deferred=True)
+                handled = self._run(session, claimed.user_id, Event.timer("checkin", claimed.checkin_id, now))
+                if handled.deferred:
+                    # Mid-flow: it goes out when the flow ends; this is only the backstop.
+                    release(session, claimed.checkin_id, now + DEFER_RETRY)
+                    return handled
+                if not handled.delivered:
+                    raise _Undeliverable
+                if not mark_sent(session, claimed.checkin_id, now, worker):
+                    raise _ClaimLost
+                return handled
+        except _Undeliverable:
+            with self.db.session() as session:
+                cancel_one(session, claimed.checkin_id)
+        except _ClaimLost:
+            log.info("checkin=%s claim taken over by another worker", claimed.checkin_id)
+        except OperationalError as error:
             raise StoreUnavailable from error
+        return Handled([], claimed.user_id)
 
     def _run(self, session: Session, user_id: int, event: Event) -> Handled:
         conversations = ConversationRepository(session)
         conversation = conversations.load(user_id)
+        was_busy = conversation.flow != "idle"
         leader = LeaderRepository(session, user_id)
         outcome = self.engine.handle(conversation, event, leader)
         leader.apply(outcome.records, event.now)
+        if was_busy and conversation.flow == "idle" and event.kind != "timer":
+            # A check-in that fell due during the flow was waiting for it to end.
+            waiting = due_for_user(session, user_id, event.now)
+            if waiting is not None:
+                later = self.engine.handle(conversation, Event.timer("checkin", waiting, event.now), leader)
+                if later.delivered:
+                    leader.apply(later.records, event.now)
+                    mark_sent(session, waiting, event.now, None)
+                    outcome.replies.extend(later.replies)
         conversations.save(user_id, conversation)
         return Handled(
-            outcome.replies, user_id, deferred=outcome.deferred, delivered=outcome.delivered
+            outcome.replies,
+            user_id,
+            deferred=outcome.deferred,
+            delivered=outcome.delivered,
+            expired=outcome.expired,
         )
 
     def set_active(self, channel: str, external_id: str, active: bool) -> None:
+        """A leader who blocked the bot gets nothing more: their pending check-ins end too."""
         with self.db.session() as session:
             users = UserRepository(session)
             user = users.get_or_create(channel, external_id)
             users.set_active(user.id, active)
+            if not active:
+                cancel_pending(session, user.id)

@@ -78,7 +78,11 @@ class CheckinModel(FlowModel):
         turn = self.turn
         zone = turn.conv.profile.timezone or "UTC"
         due = date.fromisoformat(self.data["vars"]["due"])
-        plan = [item for item in plan_checkins(turn.event.now, due, zone, turn.settings) if item[0] != "next_session"]
+        plan = [
+            item
+            for item in plan_checkins(turn.event.now, due, zone, turn.settings)
+            if item[0] != "next_session"
+        ]
         for kind, at in plan:
             turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, at))
         turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
@@ -107,7 +111,9 @@ class CheckinModel(FlowModel):
 
     def ask_field(self, state: str) -> str:
         if state == "reflect":
-            return {"done": "ask_done", "partly": "ask_partly"}.get(self.data.get("outcome", ""), "ask_not_yet")
+            return {"done": "ask_done", "partly": "ask_partly"}.get(
+                self.data.get("outcome", ""), "ask_not_yet"
+            )
         if state == "did" and self.data.get("kind") == "midway":
             return "midway"
         return "ask"

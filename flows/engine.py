@@ -96,7 +96,7 @@ class CoachEngine:
             self._idle(turn)
         else:
             self._answer(turn)
-        return Outcome(turn.replies, turn.records)
+        return Outcome(turn.replies, turn.records, expired=turn.expired)
 
     def question_for(self, conv: Conversation) -> Reply | None:
         """The current question again, for a front end that lost its last message."""
@@ -270,6 +270,7 @@ class CoachEngine:
         self._reask(turn)
 
     def _expired(self, turn: Turn) -> None:
+        turn.expired = True
         turn.say("errors", "expired")
         self._reask(turn)
 
@@ -310,9 +311,7 @@ class CoachEngine:
             turn.conv.question_seq += 1
         labels = self.content.labels("common", "idle_menu")
         choices = tuple(Choice(labels[value.removeprefix("cmd:")], value) for value in IDLE_CHOICES)
-        turn.replies.append(
-            Reply(turn.text("common", "idle_menu"), choices, "list", turn.conv.question_seq)
-        )
+        turn.replies.append(Reply(turn.text("common", "idle_menu"), choices, "list", turn.conv.question_seq))
 
     # commands
 
@@ -375,7 +374,9 @@ class CoachEngine:
         conv = turn.conv
         zone = conv.profile.timezone
         where = self.content.labels("common", "where").get(
-            conv.flow if conv.flow in ("idle", "onboarding", "checkin", "rescore", "profile") else conv.state.split("_")[0],
+            conv.flow
+            if conv.flow in ("idle", "onboarding", "checkin", "rescore", "profile")
+            else conv.state.split("_")[0],
             "",
         )
         goal = turn.data.get("vars", {}).get("goal")

@@ -62,3 +62,4 @@ class Outcome:
     records: list[Record]
     deferred: bool = False  # a timer event that must wait until the current flow ends
     delivered: bool = False  # a timer event that produced a message for the leader
+    expired: bool = False  # a choice from a stale or forged button: nothing was recorded

@@ -151,9 +151,7 @@ class GrowModel(FlowModel):
     def keep_commitment(self, event: EventData) -> None:
         value = int(event.kwargs["value"])
         self.turn.set_var("commitment", value)
-        self.turn.record(
-            ScoreGiven(self.data["goal_id"], self.data["session_id"], "commitment", value)
-        )
+        self.turn.record(ScoreGiven(self.data["goal_id"], self.data["session_id"], "commitment", value))
 
     def prepare_next_round(self, event: EventData) -> None:
         choice = event.kwargs["value"]
@@ -171,9 +169,7 @@ class GrowModel(FlowModel):
         turn = self.turn
         commitment = int(self.data["vars"]["commitment"])
         committed = commitment >= COMMITMENT_BAR
-        turn.record(
-            SessionClosed(self.data["session_id"], "committed" if committed else "low_commitment")
-        )
+        turn.record(SessionClosed(self.data["session_id"], "committed" if committed else "low_commitment"))
         next_checkin = ""
         if committed:
             plan = plan_checkins(

@@ -76,9 +76,7 @@ class Invalid:
 
 def clean_text(text: str) -> str | Invalid:
     # Control characters other than newline and tab carry no meaning in an answer.
-    cleaned = "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C"
-    ).strip()
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
     if not cleaned:
         return Invalid("empty")
     if len(cleaned) > MAX_ANSWER_CHARS:

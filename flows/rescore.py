@@ -63,7 +63,9 @@ class RescoreModel(FlowModel):
             from datetime import date
 
             zone = turn.conv.profile.timezone or "UTC"
-            plan = plan_checkins(turn.event.now, max(date.fromisoformat(due), turn.event.now.date()), zone, turn.settings)
+            plan = plan_checkins(
+                turn.event.now, max(date.fromisoformat(due), turn.event.now.date()), zone, turn.settings
+            )
             for kind, at in plan:
                 turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, at))
             turn.say("rescore", "confirmed", next_checkin=format_local(plan[0][1], zone))

@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -64,23 +64,14 @@ CLEAR: Final[ScreenResult] = ScreenResult(flagged=False, category=None)
 # --- normalisation ---------------------------------------------------------------------
 
 # NFKC leaves typographic quotes alone, and a curly apostrophe would split "I’m" into
-# two words that no contraction rule recognises.
-_QUOTES: Final = str.maketrans(
+# two words that no contraction rule recognises. The same table turns underscores and
+# line breaks into spaces and deletes ASCII controls, which is far cheaper than a regex.
+_TRANSLATE: Final = str.maketrans(
     {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u02bc": "'",
-        "\u00b4": "'",
-        "\uff07": "'",
-        "`": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u201f": '"',
-        "\u2033": '"',
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\u00b4\uff07`", "'"),
+        **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
+        **dict.fromkeys("_\t\n\v\f\r", " "),
+        **dict.fromkeys([*map(chr, range(0x00, 0x09)), *map(chr, range(0x0E, 0x20)), "\x7f"]),
     }
 )
 
@@ -88,7 +79,6 @@ _QUOTES: Final = str.maketrans(
 # stray combining marks can hide inside a word ("kill\u200bmyself", zalgo text) and would
 # break it in two; none of them carries meaning for an English screen.
 _DROP_CATEGORIES: Final = frozenset({"Cc", "Cf", "Cn", "Co", "Cs", "Me", "Mn"})
-_ASCII_CONTROLS: Final = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 # Spelled-out forms, so a pattern written once as "i am" also catches "I'm", "im", "I’m".
 # Apostrophe-less spellings are listed only where they are not also ordinary words
@@ -102,7 +92,6 @@ _CONTRACTIONS: Final[Mapping[str, str]] = {
     "i'll": "i will",
     "can't": "cannot",
     "cant": "cannot",
-    "can not": "cannot",
     "won't": "will not",
     "wont": "will not",
     "shan't": "shall not",
@@ -136,15 +125,11 @@ _CONTRACTIONS: Final[Mapping[str, str]] = {
     "he's": "he is",
     "she's": "she is",
     "who's": "who is",
-    "my self": "myself",
 }
-_CONTRACTION_RE: Final = re.compile(
-    r"(?<![\w'])(?:"
-    + "|".join(
-        re.escape(key).replace(r"\ ", r"\s+")
-        for key in sorted(_CONTRACTIONS, key=len, reverse=True)
-    )
-    + r")(?![\w'])"
+# Split across two words, so they are fixed on the joined text.
+_TWO_WORD: Final[tuple[tuple[str, str], ...]] = (
+    (" can not ", " cannot "),
+    (" my self ", " myself "),
 )
 _SUFFIXES: Final[Mapping[str, str]] = {
     "n't": " not",
@@ -156,14 +141,11 @@ _SUFFIXES: Final[Mapping[str, str]] = {
 }
 _SUFFIX_RE: Final = re.compile(r"(?<=\w)(?:n't|'re|'ve|'ll|'d|'m)(?!\w)")
 _ELLIPSIS: Final = re.compile(r"\.{2,}")
-# Underscore counts as \w in Python but is punctuation to a person typing.
-_NON_WORD: Final = re.compile(r"(?:[^\w.!?;]|_)+")
-_SENTENCE_END: Final = re.compile(r" ?[.!?;][ .!?;]*")
+_PUNCTUATION: Final = re.compile(r"[^\w\s'.!?;]+")
+_SENTENCE_END: Final = re.compile(r"[.!?;][\s.!?;]*")
 
 
 def _strip_invisible(text: str) -> str:
-    if text.isascii():
-        return _ASCII_CONTROLS.sub("", text)
     return "".join(
         " " if ch.isspace() else ch
         for ch in text
@@ -171,29 +153,38 @@ def _strip_invisible(text: str) -> str:
     )
 
 
-def _expand(match: re.Match[str]) -> str:
-    return _CONTRACTIONS[" ".join(match.group().split())]
-
-
 def normalise_text(text: str) -> str:
     """Reduce text to space-separated lower-case words with " . " between sentences.
 
     The result always starts and ends with a space so every word, including the first
     and last, has a space on both sides; patterns anchor on those spaces instead of
-    `\\b`, which keeps the compiled regex simple. Sentence ends become a "." token that
-    no word or gap matches, so a pattern never joins words from two sentences.
-    An ellipsis is a pause, not an ending ("I just want to... end it all").
+    `\\b`, which lets the compiled regex skip straight from space to space. Sentence
+    ends become a "." token that no word or gap matches, so a pattern never joins words
+    from two sentences. An ellipsis is a pause, not an ending ("I just want to... die").
     """
-    text = text.translate(_QUOTES)
-    text = unicodedata.normalize("NFKC", text).translate(_QUOTES).casefold()
-    text = _strip_invisible(text)
-    text = _CONTRACTION_RE.sub(_expand, text)
-    text = _SUFFIX_RE.sub(lambda m: _SUFFIXES[m.group()], text)
-    text = text.replace("'", "")
-    text = _ELLIPSIS.sub(" ", text)
-    text = _NON_WORD.sub(" ", text)
+    text = text.translate(_TRANSLATE)
+    if text.isascii():
+        # Typical answers are plain ASCII; NFKC and the per-character scan cannot
+        # change them, and skipping both halves the cost of a check.
+        text = text.lower()
+    else:
+        text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+        text = _strip_invisible(text)
+    if ".." in text:
+        text = _ELLIPSIS.sub(" ", text)
+    text = _PUNCTUATION.sub(" ", text)
     text = _SENTENCE_END.sub(" . ", text)
-    return f" {text.strip()} "
+    text = " ".join([_CONTRACTIONS.get(word, word) for word in text.split()])
+    if "'" in text:
+        text = _SUFFIX_RE.sub(lambda m: _SUFFIXES[m.group()], text)
+        # Leftover apostrophes are possessives or quote marks: "husband's" -> "husbands".
+        # Re-splitting closes the gap a lone quote mark would leave between two words.
+        text = " ".join(text.replace("'", "").split())
+    text = f" {text} "
+    for written, spelled in _TWO_WORD:
+        if written in text:
+            text = text.replace(written, spelled)
+    return text
 
 
 # --- the pattern language ----------------------------------------------------------------
@@ -202,61 +193,148 @@ _TOKEN: Final = re.compile(
     r"\s*(\{[^{}\[\]]*\}|\[[^{}\[\]]*\]|\.\.\.|<end>|@[a-z_][a-z0-9_]*|[^\s{}\[\]]+)\s*"
 )
 _WORD: Final = re.compile(r"\w+")
+_OPERATOR: Final = re.compile(r"[<>@{}\[\]|]|\.\.\.")
+
+# A phrase is compiled to one regex per word; the caller decides where the spaces go.
+_Phrase = list[str]
 
 
-def _literal(phrase: str, source: str) -> str:
-    """Regex for a run of words, each written with its leading space.
+def _phrase(text: str, source: str) -> _Phrase:
+    """Word regexes for a run of words, normalised like the input.
 
-    Words are normalised like the input, so the data file may say "can't" or "I'm".
-    A trailing `*` on a word makes it a prefix ("suicid*" covers suicide, suicidal).
+    So the data file may say "can't" or "I'm". A trailing `*` on a word makes it a
+    prefix ("suicid*" covers suicide, suicidal).
     """
-    parts: list[str] = []
+    # Normalisation would quietly turn "<end>" into the word "end" or "..." into
+    # nothing, so a misplaced operator must fail loudly instead of changing meaning.
+    if _OPERATOR.search(text):
+        raise ValueError(f"pattern {source!r}: operator inside a phrase in {text!r}")
+    words: _Phrase = []
     plain: list[str] = []
 
     def flush() -> None:
-        if plain:
-            for word in normalise_text(" ".join(plain)).split():
-                if not _WORD.fullmatch(word):
-                    raise ValueError(f"pattern {source!r}: {word!r} is not a word")
-                parts.append(" " + re.escape(word))
-            plain.clear()
+        for word in normalise_text(" ".join(plain)).split():
+            if not _WORD.fullmatch(word):
+                raise ValueError(f"pattern {source!r}: {word!r} is not a word")
+            words.append(re.escape(word))
+        plain.clear()
 
-    for word in phrase.split():
+    for word in text.split():
         if word.endswith("*"):
             flush()
             stem = normalise_text(word[:-1]).split()
             if len(stem) != 1 or not _WORD.fullmatch(stem[0]) or "*" in word[:-1]:
                 raise ValueError(f"pattern {source!r}: {word!r} is not a word with a trailing *")
-            parts.append(" " + re.escape(stem[0]) + r"\w*")
+            words.append(re.escape(stem[0]) + r"\w*")
         else:
             plain.append(word)
     flush()
-    if not parts:
+    if not words:
         raise ValueError(f"pattern {source!r}: empty phrase")
-    return "".join(parts)
+    return words
 
 
-def _alternatives(
-    body: str, source: str, sets: Mapping[str, Sequence[str]]
-) -> Iterator[str]:
+def _alternatives(body: str, source: str, sets: Mapping[str, Sequence[str]]) -> list[_Phrase]:
+    phrases: list[_Phrase] = []
     for option in body.split("|"):
         option = option.strip()
         if not option:
-            raise ValueError(
-                f"pattern {source!r}: empty alternative (use [a|b] for optional words)"
-            )
-        if option.startswith("@"):
-            yield from _set_members(option, source, sets)
+            raise ValueError(f"pattern {source!r}: empty alternative (use [a|b] for optional words)")
+        if option.startswith("@") and _WORD.fullmatch(option[1:]):
+            phrases.extend(_set_members(option, source, sets))
         else:
-            yield _literal(option, source)
+            phrases.append(_phrase(option, source))
+    return phrases
 
 
-def _set_members(ref: str, source: str, sets: Mapping[str, Sequence[str]]) -> Iterator[str]:
+def _set_members(ref: str, source: str, sets: Mapping[str, Sequence[str]]) -> list[_Phrase]:
     name = ref[1:]
     if name not in sets:
         raise ValueError(f"pattern {source!r}: unknown set {ref!r}")
-    for member in sets[name]:
-        yield _literal(member, source)
+    return [_phrase(member, source) for member in sets[name]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "words" (required), "optional", "gap" or "end"
+    phrases: tuple[_Phrase, ...] = ()
+
+
+def _parse(pattern: str, sets: Mapping[str, Sequence[str]]) -> list[_Token]:
+    tokens: list[_Token] = []
+    pos = 0
+    while pos < len(pattern):
+        match = _TOKEN.match(pattern, pos)
+        if match is None or match.end() == pos:
+            raise ValueError(f"pattern {pattern!r}: cannot parse at {pattern[pos:]!r}")
+        token = match.group(1)
+        pos = match.end()
+        if token.startswith("{"):
+            tokens.append(_Token("words", tuple(_alternatives(token[1:-1], pattern, sets))))
+        elif token.startswith("["):
+            tokens.append(_Token("optional", tuple(_alternatives(token[1:-1], pattern, sets))))
+        elif token == "...":
+            tokens.append(_Token("gap"))
+        elif token == "<end>":
+            tokens.append(_Token("end"))
+        elif token.startswith("@"):
+            tokens.append(_Token("words", tuple(_set_members(token, pattern, sets))))
+        else:
+            tokens.append(_Token("words", (_phrase(token, pattern),)))
+    return tokens
+
+
+def _lead(tokens: Sequence[_Token]) -> str:
+    """Regex for tokens that follow a matched word: each word brings its own space."""
+    pieces: list[str] = []
+    for token in tokens:
+        if token.kind == "gap":
+            pieces.append(rf"(?: \w+){{0,{GAP_WORDS}}}")
+        elif token.kind == "end":
+            pieces.append(r"(?= \.| $)")
+        else:
+            group = "(?:" + "|".join("".join(" " + w for w in ph) for ph in token.phrases) + ")"
+            pieces.append(group + "?" if token.kind == "optional" else group)
+    return "".join(pieces)
+
+
+def _starts(tokens: Sequence[_Token], source: str) -> list[tuple[tuple[_Phrase, ...], str]]:
+    """Split a pattern into (possible first phrases, regex for the rest) pairs.
+
+    Knowing the first word of every way a pattern can begin is what lets the screen
+    index all patterns by their first letter (see `_indexed`).
+    """
+    if not tokens:
+        # A pattern of only optional parts would match the empty string and flag every
+        # message, so refuse it rather than silently shutting the coach down.
+        raise ValueError(f"pattern {source!r}: needs at least one required word")
+    first, rest = tokens[0], tokens[1:]
+    if first.kind == "gap":
+        # Where a match starts does not change whether it exists.
+        return _starts(rest, source)
+    if first.kind == "end":
+        raise ValueError(f"pattern {source!r}: <end> must follow a word")
+    head = (first.phrases, _lead(rest))
+    if first.kind == "optional":
+        return [head, *_starts(rest, source)]
+    return [head]
+
+
+def _by_first_letter(starts: Sequence[tuple[tuple[_Phrase, ...], str]]) -> list[tuple[str, str]]:
+    """(first letter, regex for the remainder) pairs covering every way to begin."""
+    out: list[tuple[str, str]] = []
+    for phrases, rest in starts:
+        tails: dict[str, list[str]] = {}
+        for words in phrases:
+            text = " ".join(words)
+            # Words are \w+, which re.escape leaves alone, so text[0] is a plain letter.
+            tails.setdefault(text[0], []).append(text[1:])
+        out.extend((letter, "(?:" + "|".join(t) + ")" + rest) for letter, t in tails.items())
+    return out
+
+
+def _entries(pattern: str, sets: Mapping[str, Sequence[str]]) -> list[tuple[str, str]]:
+    return _by_first_letter(_starts(_parse(pattern, sets), pattern))
 
 
 def compile_pattern(pattern: str, sets: Mapping[str, Sequence[str]] | None = None) -> str:
@@ -271,39 +349,33 @@ def compile_pattern(pattern: str, sets: Mapping[str, Sequence[str]] | None = Non
     * `...` - up to GAP_WORDS arbitrary words (never across a sentence end).
     * `<end>` - the end of a sentence or of the message.
 
-    Every quantifier is bounded and every token consumes whole space-delimited words,
-    so a fragment backtracks over at most a fixed number of word positions.
+    The fragment matches starting just after a space of normalised text. Every
+    quantifier is bounded and every token consumes whole space-delimited words, so a
+    fragment backtracks over a fixed number of word positions: no catastrophic cases.
     """
-    sets = sets or {}
-    pieces: list[str] = []
-    required = False
-    pos = 0
-    while pos < len(pattern):
-        match = _TOKEN.match(pattern, pos)
-        if match is None or match.end() == pos:
-            raise ValueError(f"pattern {pattern!r}: cannot parse at {pattern[pos:]!r}")
-        token = match.group(1)
-        pos = match.end()
-        if token.startswith("{"):
-            pieces.append("(?:" + "|".join(_alternatives(token[1:-1], pattern, sets)) + ")")
-            required = True
-        elif token.startswith("["):
-            pieces.append("(?:" + "|".join(_alternatives(token[1:-1], pattern, sets)) + ")?")
-        elif token == "...":
-            pieces.append(rf"(?: \w+){{0,{GAP_WORDS}}}")
-        elif token == "<end>":
-            pieces.append(r"(?= \.| $)")
-        elif token.startswith("@"):
-            pieces.append("(?:" + "|".join(_set_members(token, pattern, sets)) + ")")
-            required = True
-        else:
-            pieces.append(_literal(token, pattern))
-            required = True
-    # A pattern of only optional parts would match the empty string and flag every
-    # message, so refuse it rather than silently shutting the coach down.
-    if not required:
-        raise ValueError(f"pattern {pattern!r}: needs at least one required word")
-    return "".join(pieces)
+    pairs = _entries(pattern, sets or {})
+    return "(?:" + "|".join(letter + tail for letter, tail in pairs) + ")"
+
+
+def _indexed(entries: Sequence[tuple[str, str, str]], *, mark: bool) -> tuple[str, list[str]]:
+    """One regex over many (label, first letter, remainder) entries, grouped by letter.
+
+    `re` skips an alternative cheaply only when it starts with a plain character, so
+    grouping by first letter turns "try every pattern at every word" into "try the few
+    patterns that start with this word's letter". The leading literal space also lets
+    the search jump from word to word. With `mark`, each entry ends in an empty group so
+    `match.lastindex` says which entry matched; the returned labels are in group order.
+    Entries keep their relative order, so earlier categories win ties.
+    """
+    buckets: dict[str, list[tuple[str, str]]] = {}
+    for label, letter, tail in entries:
+        buckets.setdefault(letter, []).append((label, tail + "()" if mark else tail))
+    body = "|".join(
+        letter + "(?:" + "|".join(tail for _label, tail in bucket) + ")"
+        for letter, bucket in buckets.items()
+    )
+    labels = [label for bucket in buckets.values() for label, _tail in bucket]
+    return " (?:" + body + ")(?= )", labels
 
 
 # --- the screen --------------------------------------------------------------------------
@@ -312,7 +384,7 @@ def compile_pattern(pattern: str, sets: Mapping[str, Sequence[str]] | None = Non
 class Screen:
     """A compiled set of category patterns plus the benign idioms removed before matching."""
 
-    __slots__ = ("_benign", "_categories", "_detector", "_results")
+    __slots__ = ("_benign", "_by_group", "_categories", "_detector")
 
     def __init__(
         self,
@@ -328,24 +400,23 @@ class Screen:
                 raise ValueError(f"set name {name!r} must be lower_snake_case")
             if not members or any(m.strip().startswith("@") for m in members):
                 raise ValueError(f"set {name!r} must list phrases (sets cannot nest)")
-        branches: list[str] = []
+        entries: list[tuple[str, str, str]] = []
         for name, patterns in categories.items():
             if not _NAME.fullmatch(name):
                 raise ValueError(f"category name {name!r} must be lower_snake_case")
             if not patterns:
                 raise ValueError(f"category {name!r} has no patterns")
-            body = "|".join(compile_pattern(p, sets) for p in patterns)
-            branches.append(f"(?P<{name}>{body})")
-        # Every fragment ends at a word boundary; the shared lookahead says so once.
-        self._detector = re.compile("(?:" + "|".join(branches) + ")(?= )")
-        self._benign = (
-            re.compile("(?:" + "|".join(compile_pattern(p, sets) for p in benign) + ")(?= )")
-            if benign
-            else None
-        )
+            for pattern in patterns:
+                entries.extend((name, letter, tail) for letter, tail in _entries(pattern, sets))
+        detector, labels = _indexed(entries, mark=True)
+        self._detector = re.compile(detector)
+        # Results are immutable, so one per category avoids an allocation per message;
+        # index 0 stands for "no marker group", which a match never reports.
+        results = {name: ScreenResult(flagged=True, category=name) for name in categories}
+        self._by_group: tuple[ScreenResult, ...] = (CLEAR, *(results[label] for label in labels))
+        idioms = [("", letter, tail) for pattern in benign for letter, tail in _entries(pattern, sets)]
+        self._benign = re.compile(_indexed(idioms, mark=False)[0]) if idioms else None
         self._categories = tuple(categories)
-        # Results are immutable, so one per category avoids an allocation per message.
-        self._results = {name: ScreenResult(flagged=True, category=name) for name in categories}
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -358,9 +429,9 @@ class Screen:
             # words on either side cannot join up into a match that was never written.
             normalised = self._benign.sub(" .", normalised)
         match = self._detector.search(normalised)
-        if match is None or match.lastgroup is None:
+        if match is None or match.lastindex is None:
             return CLEAR
-        return self._results[match.lastgroup]
+        return self._by_group[match.lastindex]
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Screen:
@@ -369,8 +440,9 @@ class Screen:
         if not isinstance(raw_categories, Mapping) or not raw_categories:
             raise ValueError("safety data needs a non-empty [categories] table")
         categories = {
-            str(name): _strings(table.get("patterns") if isinstance(table, Mapping) else None,
-                                f"categories.{name}.patterns")
+            str(name): _strings(
+                table.get("patterns") if isinstance(table, Mapping) else None, f"categories.{name}.patterns"
+            )
             for name, table in raw_categories.items()
         }
         raw_benign = data.get("benign", {})

@@ -74,9 +74,7 @@ class FlowSpec:
     machine: Machine = field(init=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(
-            self, "questions", {s.name: s.ask for s in self.steps if s.ask is not None}
-        )
+        object.__setattr__(self, "questions", {s.name: s.ask for s in self.steps if s.ask is not None})
         # One machine per flow and process, shared by every leader: a leader's model is
         # attached for one event and detached again, so the cost never grows with users.
         machine = Machine(

@@ -26,6 +26,7 @@ class Turn:
     replies: list[Reply] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
     handover: tuple[str, str, dict[str, Any] | None] | None = None
+    expired: bool = False
 
     @property
     def data(self) -> dict[str, Any]:

@@ -37,7 +37,7 @@ class Database:
                 # Several processes may start at once; the second waits here and then
                 # finds nothing to do. The lock ends with this transaction.
                 connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
+                    text("SELECT :key"), {"key": UPGRADE_LOCK_KEY}
                 )
             command.upgrade(alembic_config(connection), "head")
 

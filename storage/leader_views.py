@@ -104,12 +104,12 @@ def pending_checkins(session: Session, user_id: int, limit: int = 20) -> list[Ch
         .order_by(CheckinRow.due_at, CheckinRow.id)
         .limit(limit)
     )
-    return [_checkin_view(*row) for row in session.execute(statement).tuples()]
+    return [_checkin_view(*row) for row in session.execute(statement)]
 
 
 def checkin(session: Session, user_id: int, checkin_id: int) -> CheckinView | None:
     row = session.execute(_checkin_query(user_id).where(CheckinRow.id == checkin_id)).first()
-    return _checkin_view(*row.tuple()) if row else None
+    return _checkin_view(*row) if row else None
 
 
 def _checkin_query(user_id: int) -> Select[tuple[CheckinRow, str, str | None]]:

@@ -38,7 +38,10 @@ def _postgres_schema(base: str) -> Iterator[str]:
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
+        # A session time zone other than UTC makes PostgreSQL hand back timestamps in
+        # +05:30, proving storage converts them to UTC rather than relying on the server.
+        options = f"-csearch_path={schema} -ctimezone=Asia/Kolkata"
+        url = make_url(base).update_query_dict({"options": options})
         yield url.render_as_string(hide_password=False)
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))

@@ -33,9 +33,7 @@ def write(path: Path, text: str) -> Path:
     return path
 
 
-def config_error(
-    path: Path | None = None, environ: dict[str, str] | None = None
-) -> str:
+def config_error(path: Path | None = None, environ: dict[str, str] | None = None) -> str:
     with pytest.raises(ConfigError) as caught:
         load_config(path, environ={} if environ is None else environ)
     message = str(caught.value)
@@ -62,15 +60,11 @@ def test_parse_duration(text: str, expected: datetime.timedelta) -> None:
     assert parse_duration(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["5x", "-5m", "5", "1.5h", "", "m", "5 m", "5M", "٣d", "2h30m"]
-)
+@pytest.mark.parametrize("text", ["5x", "-5m", "5", "1.5h", "", "m", "5 m", "5M", "٣d", "2h30m"])
 def test_parse_duration_rejects(text: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_duration(text)
-    assert str(caught.value).startswith(
-        "expected a duration such as 30s, 15m, 2h, 3d or 2w, got "
-    )
+    assert str(caught.value).startswith("expected a duration such as 30s, 15m, 2h, 3d or 2w, got ")
 
 
 def test_parse_duration_message_quotes_the_input() -> None:
@@ -96,9 +90,7 @@ def test_parse_quiet_hours() -> None:
     assert parse_quiet_hours("  ") is None
 
 
-@pytest.mark.parametrize(
-    "text", ["21:00", "25:00-08:00", "21:60-08:00", "9pm-8am", "21-08"]
-)
+@pytest.mark.parametrize("text", ["21:00", "25:00-08:00", "21:60-08:00", "9pm-8am", "21-08"])
 def test_parse_quiet_hours_rejects(text: str) -> None:
     with pytest.raises(ValueError, match=r"^expected quiet hours such as 21:00-08:00"):
         parse_quiet_hours(text)
@@ -142,10 +134,7 @@ def test_defaults() -> None:
 
 
 def test_defaults_equal_plain_constructor() -> None:
-    assert (
-        dataclasses.replace(load_config(environ={}), data_dir=Config().data_dir)
-        == Config()
-    )
+    assert dataclasses.replace(load_config(environ={}), data_dir=Config().data_dir) == Config()
 
 
 def test_reads_config_toml_from_cwd(tmp_path: Path) -> None:
@@ -223,9 +212,7 @@ def test_environment_lists() -> None:
     )
     toml_array = {"GROW_COACH_SAFETY_RESOURCES": '["a, b", "c"]'}
     assert load_config(environ=toml_array).safety.resources == ("a, b", "c")
-    assert (
-        load_config(environ={"GROW_COACH_ACCESS_ALLOWLIST": ""}).access.allowlist == ()
-    )
+    assert load_config(environ={"GROW_COACH_ACCESS_ALLOWLIST": ""}).access.allowlist == ()
 
 
 def test_environment_ignores_variables_that_are_not_config_keys() -> None:
@@ -287,9 +274,7 @@ def test_environment_ignores_variables_that_are_not_config_keys() -> None:
         ),
     ],
 )
-def test_environment_errors_name_the_variable(
-    name: str, value: str, message: str
-) -> None:
+def test_environment_errors_name_the_variable(name: str, value: str, message: str) -> None:
     assert config_error(environ={name: value}) == message
 
 
@@ -297,18 +282,12 @@ def test_environment_errors_name_the_variable(
 
 
 def test_missing_file(tmp_path: Path) -> None:
-    assert (
-        config_error(Path("x.toml"))
-        == 'cannot read config file "x.toml": No such file or directory'
-    )
+    assert config_error(Path("x.toml")) == 'cannot read config file "x.toml": No such file or directory'
 
 
 def test_unreadable_path(tmp_path: Path) -> None:
     (tmp_path / "dir.toml").mkdir()
-    assert (
-        config_error(Path("dir.toml"))
-        == 'cannot read config file "dir.toml": Is a directory'
-    )
+    assert config_error(Path("dir.toml")) == 'cannot read config file "dir.toml": Is a directory'
 
 
 def test_invalid_toml(tmp_path: Path) -> None:
@@ -335,10 +314,7 @@ def test_unknown_key(tmp_path: Path) -> None:
 
 def test_section_that_is_not_a_table(tmp_path: Path) -> None:
     write(tmp_path / "config.toml", 'telegram = "oops"\n')
-    assert (
-        config_error()
-        == "config.toml: telegram: expected a table, written as [telegram]"
-    )
+    assert config_error() == "config.toml: telegram: expected a table, written as [telegram]"
 
 
 @pytest.mark.parametrize(
@@ -414,9 +390,7 @@ def test_section_that_is_not_a_table(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_invalid_values_name_file_and_key(
-    tmp_path: Path, toml: str, message: str
-) -> None:
+def test_invalid_values_name_file_and_key(tmp_path: Path, toml: str, message: str) -> None:
     write(tmp_path / "config.toml", toml + "\n")
     assert config_error() == f"config.toml: {message}"
 
@@ -462,13 +436,9 @@ def test_empty_url_resolves_to_sqlite_in_data_dir(tmp_path: Path) -> None:
 
 
 def test_data_dir_fallbacks(tmp_path: Path) -> None:
-    assert default_data_dir({"XDG_DATA_HOME": "/xdg", "HOME": "/h"}) == Path(
-        "/xdg/grow-coach"
-    )
+    assert default_data_dir({"XDG_DATA_HOME": "/xdg", "HOME": "/h"}) == Path("/xdg/grow-coach")
     # The XDG spec says a relative XDG_DATA_HOME must be ignored.
-    assert default_data_dir({"XDG_DATA_HOME": "rel", "HOME": "/h"}) == Path(
-        "/h/.local/share/grow-coach"
-    )
+    assert default_data_dir({"XDG_DATA_HOME": "rel", "HOME": "/h"}) == Path("/h/.local/share/grow-coach")
     assert default_data_dir({"HOME": "/h"}) == Path("/h/.local/share/grow-coach")
     explicit = {"GROW_COACH_DATA_DIR": "mine", "XDG_DATA_HOME": "/xdg"}
     assert default_data_dir(explicit) == tmp_path / "mine"
@@ -477,9 +447,7 @@ def test_data_dir_fallbacks(tmp_path: Path) -> None:
 def test_data_dir_that_cannot_be_created(tmp_path: Path) -> None:
     blocker = write(tmp_path / "file", "")
     config = load_config(environ={"GROW_COACH_DATA_DIR": str(blocker / "sub")})
-    with pytest.raises(
-        ConfigError, match=r'^cannot create data directory ".*/file/sub": '
-    ):
+    with pytest.raises(ConfigError, match=r'^cannot create data directory ".*/file/sub": '):
         config.database_url()
 
 
@@ -502,18 +470,13 @@ def test_webhook_mode() -> None:
 @pytest.mark.parametrize("missing", ["webhook_url", "secret_token"])
 def test_webhook_mode_requires(missing: str) -> None:
     environ = {**WEBHOOK, f"GROW_COACH_TELEGRAM_{missing.upper()}": ""}
-    assert (
-        config_error(environ=environ)
-        == f'telegram.{missing}: required when telegram.mode is "webhook"'
-    )
+    assert config_error(environ=environ) == f'telegram.{missing}: required when telegram.mode is "webhook"'
 
 
 @pytest.mark.parametrize("secret", ["has space", "x" * 257, "ünïcode"])
 def test_bad_secret_token_is_not_echoed(secret: str) -> None:
     message = config_error(environ={"GROW_COACH_TELEGRAM_SECRET_TOKEN": secret})
-    assert message.startswith(
-        "GROW_COACH_TELEGRAM_SECRET_TOKEN: expected 1-256 characters"
-    )
+    assert message.startswith("GROW_COACH_TELEGRAM_SECRET_TOKEN: expected 1-256 characters")
     assert secret not in message
 
 
@@ -558,10 +521,7 @@ def test_example_file_documents_every_key_with_its_default() -> None:
     with EXAMPLE.open("rb") as file:
         example = tomllib.load(file)
     declared = {
-        section: {
-            field.name: field.metadata["toml_default"]
-            for field in dataclasses.fields(cls)
-        }
+        section: {field.name: field.metadata["toml_default"] for field in dataclasses.fields(cls)}
         for section, cls in SECTIONS.items()
     }
     assert example == declared

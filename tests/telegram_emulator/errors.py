@@ -39,9 +39,7 @@ def bad_request(detail: str) -> ApiError:
 
 
 def too_many_requests(retry_after: int) -> ApiError:
-    return ApiError(
-        429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after
-    )
+    return ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
 
 
 NOT_FOUND = "Not Found"
@@ -58,6 +56,5 @@ WEBHOOK_CONFLICT = (
     "use deleteWebhook to delete the webhook first"
 )
 POLL_CONFLICT = (
-    "Conflict: terminated by other getUpdates request; "
-    "make sure that only one bot instance is running"
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
 )

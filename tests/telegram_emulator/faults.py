@@ -36,9 +36,7 @@ class _OneShot:
     remaining: int
 
 
-def error_for_status(
-    status: int, retry_after: int | None = None, description: str | None = None
-) -> ApiError:
+def error_for_status(status: int, retry_after: int | None = None, description: str | None = None) -> ApiError:
     if status == 429:
         error = too_many_requests(retry_after or 1)
         if description:
@@ -75,17 +73,13 @@ class FaultInjector:
         slow_rate: float,
         slow_seconds: float,
         deliver_delayed: bool,
-        seed: int | None,
     ) -> None:
         self.fault_rate = fault_rate
         self.fault_statuses = tuple(fault_statuses)
-        self.fault_methods = (
-            None if fault_methods is None else frozenset(m.lower() for m in fault_methods)
-        )
+        self.fault_methods = None if fault_methods is None else frozenset(m.lower() for m in fault_methods)
         self.slow_rate = slow_rate
         self.slow_seconds = slow_seconds
         self.deliver_delayed = deliver_delayed
-        self.rng.seed(seed)
 
     def fail_next(self, method: str, error: ApiError, times: int) -> None:
         self._one_shots.setdefault(method.lower(), deque()).append(_OneShot(error, None, times))

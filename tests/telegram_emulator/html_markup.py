@@ -123,8 +123,7 @@ class _Parser:
                 if decoded is None:
                     if self.strict:
                         raise self.error(
-                            f'Unsupported HTML entity or unescaped "&" at byte offset '
-                            f"{self.byte_offset(i)}"
+                            f'Unsupported HTML entity or unescaped "&" at byte offset {self.byte_offset(i)}'
                         )
                     self.append("&")
                 else:
@@ -143,9 +142,7 @@ class _Parser:
             else:
                 i = self.start_tag(i)
         if self.stack:
-            raise self.error(
-                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
-            )
+            raise self.error(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"')
         self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
         return ParsedText("".join(self.out), self.entities)
 
@@ -159,9 +156,7 @@ class _Parser:
             raise self.error(f"Unclosed start tag at byte offset {self.byte_offset(begin)}")
         name = text[begin + 1 : i].lower()
         if name not in SUPPORTED_TAGS:
-            raise self.error(
-                f'Unsupported start tag "{name}" at byte offset {self.byte_offset(begin)}'
-            )
+            raise self.error(f'Unsupported start tag "{name}" at byte offset {self.byte_offset(begin)}')
         argument = ""
         while i < n and text[i] != ">":
             while i < n and text[i] in _SPACES:
@@ -174,8 +169,7 @@ class _Parser:
             attr_name = text[attr_begin:i]
             if not attr_name:
                 raise self.error(
-                    f'Empty attribute name in the tag "{name}" at byte offset '
-                    f"{self.byte_offset(begin)}"
+                    f'Empty attribute name in the tag "{name}" at byte offset {self.byte_offset(begin)}'
                 )
             while i < n and text[i] in _SPACES:
                 i += 1
@@ -191,9 +185,7 @@ class _Parser:
             while i < n and text[i] in _SPACES:
                 i += 1
             if i >= n:
-                raise self.error(
-                    f'Unclosed start tag "{name}" at byte offset {self.byte_offset(begin)}'
-                )
+                raise self.error(f'Unclosed start tag "{name}" at byte offset {self.byte_offset(begin)}')
             value, i = self.attribute_value(i)
             if i >= n:
                 raise self.error(f"Unclosed start tag at byte offset {self.byte_offset(begin)}")
@@ -208,8 +200,7 @@ class _Parser:
                 argument = value
         if name == "span" and argument != "spoiler":
             raise self.error(
-                f'Tag "span" must have class "tg-spoiler" at byte offset '
-                f"{self.byte_offset(begin)}"
+                f'Tag "span" must have class "tg-spoiler" at byte offset {self.byte_offset(begin)}'
             )
         self.stack.append(_OpenTag(name, argument, self.utf16, self.plain_len))
         return i + 1
@@ -222,9 +213,7 @@ class _Parser:
             while i < n and (text[i].isalnum() or text[i] in ".-"):
                 i += 1
             if i < n and text[i] not in _SPACES and text[i] != ">":
-                raise self.error(
-                    f"Unexpected end of name token at byte offset {self.byte_offset(start)}"
-                )
+                raise self.error(f"Unexpected end of name token at byte offset {self.byte_offset(start)}")
             return text[start:i].lower(), i
         quote = text[i]
         i += 1

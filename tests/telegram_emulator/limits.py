@@ -84,7 +84,7 @@ def validate_reply_markup(markup: Any) -> dict[str, Any] | None:
     elif "keyboard" in markup:
         rows = markup["keyboard"]
         if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-            raise bad_request("field \"keyboard\" of the ReplyKeyboardMarkup must be an Array")
+            raise bad_request('field "keyboard" of the ReplyKeyboardMarkup must be an Array')
     elif not ("remove_keyboard" in markup or "force_reply" in markup):
         raise bad_request("can't parse reply keyboard markup JSON object")
     return markup
@@ -92,13 +92,15 @@ def validate_reply_markup(markup: Any) -> dict[str, Any] | None:
 
 def _validate_inline_keyboard(rows: Any) -> None:
     if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise bad_request("field \"inline_keyboard\" of the InlineKeyboardMarkup must be an Array")
+        raise bad_request('field "inline_keyboard" of the InlineKeyboardMarkup must be an Array')
     total = 0
     for row in rows:
         for button in row:
             total += 1
             if not isinstance(button, dict):
-                raise bad_request("can't parse inline keyboard button: InlineKeyboardButton must be an Object")
+                raise bad_request(
+                    "can't parse inline keyboard button: InlineKeyboardButton must be an Object"
+                )
             text = button.get("text")
             if not isinstance(text, str) or not text.strip():
                 raise bad_request("BUTTON_TEXT_INVALID")

@@ -56,9 +56,7 @@ class RateLimiter:
         self.per_chat_burst = max(1.0, per_chat_burst)
         self.group_rate = group_rate if group_rate and group_rate > 0 else None
         now = self._clock()
-        self._global = (
-            TokenBucket.full(self.global_rate, self.global_rate, now) if self.global_rate else None
-        )
+        self._global = TokenBucket.full(self.global_rate, self.global_rate, now) if self.global_rate else None
         self._chats.clear()
 
     @property

@@ -220,9 +220,7 @@ class EmulatorState:
                 data["reply_to_message"] = replied
             elif isinstance(replied, SentMessage) and replied is not message:
                 data["reply_to_message"] = {
-                    k: v
-                    for k, v in self.message_to_api(replied).items()
-                    if k != "reply_to_message"
+                    k: v for k, v in self.message_to_api(replied).items() if k != "reply_to_message"
                 }
         return data
 

@@ -47,6 +47,11 @@ class UpdateQueue:
 
     # producing
 
+    def allocate_id(self) -> int:
+        update_id = self._next_id
+        self._next_id += 1
+        return update_id
+
     def put(self, payload: dict[str, Any]) -> int:
         """Queue an update; assign update_id when missing. Returns the update_id."""
         update_id = payload.get("update_id")
@@ -131,9 +136,7 @@ class UpdateQueue:
             batch.append(entry)
         return batch
 
-    async def get_updates(
-        self, offset: int | None, limit: int, timeout: float
-    ) -> list[dict[str, Any]]:
+    async def get_updates(self, offset: int | None, limit: int, timeout: float) -> list[dict[str, Any]]:
         self.confirm(offset)
         self._poll_generation += 1
         generation = self._poll_generation

@@ -80,9 +80,7 @@ class WebhookPusher:
         await self._stop_task()
         self.config = None
 
-    async def post(
-        self, url: str, payload: dict[str, Any], secret: str | None
-    ) -> int:
+    async def post(self, url: str, payload: dict[str, Any], secret: str | None) -> int:
         """POST one update; return the HTTP status (0 if the connection failed)."""
         if self._session is None:
             raise RuntimeError("emulator is not started")
@@ -91,7 +89,7 @@ class WebhookPusher:
             async with self._session.post(url, json=payload, headers=headers) as response:
                 await response.read()
                 return response.status
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             return 0
 
     async def _run(self, config: WebhookConfig) -> None:

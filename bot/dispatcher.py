@@ -1,0 +1,93 @@
+"""Delivering due check-ins: claim a batch, put each into its leader's conversation, send.
+
+APScheduler (through PTB's JobQueue) only decides *when* to look; what is due, claimed
+and sent lives in the database, so a crash, a restart or a second process changes
+nothing about which check-ins go out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from bot.service import CoachService, Handled, StoreUnavailable
+from flows.events import Reply
+from storage.dispatch import Claimed, claim_due, expire_stale
+
+log = logging.getLogger("grow_coach.checkins")
+
+Sender = Callable[[Claimed, list[Reply]], Awaitable[bool]]
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class CheckinDispatcher:
+    def __init__(
+        self,
+        service: CoachService,
+        send: Sender,
+        *,
+        batch_size: int = 100,
+        grace: timedelta = timedelta(days=1),
+        worker: str | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.service = service
+        self.send = send
+        self.batch_size = batch_size
+        self.grace = grace
+        self.worker = worker or worker_name()
+        self.clock = clock
+        self.sent = 0
+
+    async def run(self) -> int:
+        """Deliver everything due now; returns how many check-ins reached a leader."""
+        delivered = 0
+        while True:
+            try:
+                batch = await asyncio.to_thread(self._claim, self.clock())
+            except StoreUnavailable:
+                log.warning("database unavailable: check-ins wait for the next round")
+                return delivered
+            if not batch:
+                return delivered
+            results = await asyncio.gather(*(self._deliver(claimed) for claimed in batch))
+            delivered += sum(results)
+            if len(batch) < self.batch_size:
+                return delivered
+
+    def _claim(self, now: datetime) -> list[Claimed]:
+        from sqlalchemy.exc import OperationalError
+
+        try:
+            with self.service.db.session() as session:
+                expired = expire_stale(session, now, self.grace)
+                if expired:
+                    log.info("expired %d stale check-ins", expired)
+                return claim_due(session, now, self.worker, self.batch_size)
+        except OperationalError as error:
+            raise StoreUnavailable from error
+
+    async def _deliver(self, claimed: Claimed) -> int:
+        try:
+            handled: Handled = await asyncio.to_thread(
+                self.service.deliver_checkin, claimed, self.worker, self.clock()
+            )
+        except StoreUnavailable:
+            return 0
+        except Exception:
+            log.exception("checkin=%s user=%s delivery failed", claimed.checkin_id, claimed.user_id)
+            return 0
+        if not handled.replies:
+            return 0
+        ok = await self.send(claimed, handled.replies)
+        log.info("checkin=%s user=%s sent=%s", claimed.checkin_id, claimed.user_id, ok)
+        self.sent += int(ok)
+        return int(ok)

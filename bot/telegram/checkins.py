@@ -1,0 +1,53 @@
+"""Check-in delivery wired into PTB's JobQueue (APScheduler underneath)."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram.error import TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.config import Config
+from bot.dispatcher import CheckinDispatcher
+from bot.service import CoachService
+from bot.telegram.handlers import send_reply
+from flows.events import Reply
+from storage.dispatch import Claimed
+
+log = logging.getLogger("grow_coach.checkins")
+
+
+def install_dispatcher(application: Application, config: Config, service: CoachService) -> CheckinDispatcher:  # type: ignore[type-arg]
+    async def send(claimed: Claimed, replies: list[Reply]) -> bool:
+        chat_id = int(claimed.external_id)
+        for reply in replies:
+            try:
+                if not await send_reply(application.bot, chat_id, reply, service):
+                    return False
+            except TelegramError as error:
+                # The check-in is already in the leader's conversation: they see the
+                # question the next time they write, so it is late, never lost.
+                log.warning("checkin=%s send failed: %s", claimed.checkin_id, type(error).__name__)
+                return False
+        return True
+
+    dispatcher = CheckinDispatcher(
+        service,
+        send,
+        batch_size=config.checkins.batch_size,
+        grace=config.checkins.grace,
+    )
+
+    async def look_for_due_checkins(context: ContextTypes.DEFAULT_TYPE) -> None:
+        await dispatcher.run()
+
+    assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    application.job_queue.run_repeating(
+        look_for_due_checkins,
+        interval=config.checkins.dispatch_every,
+        first=1,
+        name="checkin-dispatcher",
+        # One run at a time; a run that was missed while busy is simply the next one.
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+    return dispatcher

@@ -1,0 +1,199 @@
+"""One handler per thing a leader can do in Telegram.
+
+Handlers turn an update into an engine event, let the service commit it, and only then
+send the replies. Logs carry update and user ids, never what the leader wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from telegram import Bot, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.service import CoachService, Handled, StoreUnavailable
+from bot.telegram.formatting import MESSAGE_LIMIT, answered, as_html, keyboard, parse_callback, split_text
+from flows.events import Event, Reply
+
+log = logging.getLogger("grow_coach.telegram")
+
+CHANNEL = "telegram"
+TRY_AGAIN = "I can't reach my notes right now. Please try again in a moment — nothing you've sent is lost."
+SOMETHING_WRONG = (
+    "Sorry, something went wrong on my side. Your answers so far are safe; please send that again."
+)
+GROUPS_ARE_PRIVATE = (
+    "Coaching is private, so I don't work in groups. Message me directly and we can start there."
+)
+EDITED = (
+    "I keep answers as first sent, so that edit didn't change anything. "
+    "Just send the new answer as a message."
+)
+EXPIRED = "This question has expired."
+MAX_GROUPS_REMEMBERED = 10_000
+
+
+class TelegramHandlers:
+    def __init__(self, service: CoachService) -> None:
+        self.service = service
+        self._told_groups: dict[int, None] = {}
+
+    # what the leader does
+
+    async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.text is not None
+        name = message.text.split()[0].lstrip("/").split("@")[0]
+        await self._handle(update, context, Event.command(name))
+
+    async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        await self._handle(update, context, Event.message(message.text or ""))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        parsed = parse_callback(query.data)
+        question, value = parsed if parsed is not None else (-1, "")
+        event = Event.pick(value, question)
+        handled = await self._run(update, event)
+        if handled is None:
+            await _quietly(query.answer())
+            return
+        message = query.message if isinstance(query.message, Message) else None
+        if handled.expired or handled.duplicate:
+            await _quietly(query.answer(EXPIRED))
+            if message is not None and message.reply_markup is not None:
+                await _quietly(message.edit_reply_markup(reply_markup=None))
+        else:
+            await _quietly(query.answer())
+            if message is not None:
+                label = _label_of(message, query.data or "") or value
+                text = (message.text or "")[: MESSAGE_LIMIT - len(label) - 4]
+                await _quietly(message.edit_text(answered(text, label), parse_mode=ParseMode.HTML))
+        await self._send(update, context, handled)
+
+    async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._handle(update, context, Event.unsupported())
+
+    async def on_edited(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None:
+            return
+        log.info("update=%s user=%s edited message ignored", update.update_id, _user_id(update))
+        await self._send_text(context, chat.id, EDITED, update)
+
+    async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat is None or chat.id in self._told_groups:
+            return
+        if len(self._told_groups) >= MAX_GROUPS_REMEMBERED:
+            self._told_groups.pop(next(iter(self._told_groups)))
+        self._told_groups[chat.id] = None
+        log.info("update=%s group=%s told coaching is private", update.update_id, chat.id)
+        await self._send_text(context, chat.id, GROUPS_ARE_PRIVATE, update)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        update_id = update.update_id if isinstance(update, Update) else None
+        log.error(
+            "update=%s user=%s handler failed: %s",
+            update_id,
+            _user_id(update) if isinstance(update, Update) else None,
+            type(error).__name__,
+            exc_info=(type(error), error, error.__traceback__) if error else None,
+        )
+        if isinstance(update, Update) and update.effective_chat is not None:
+            await self._send_text(context, update.effective_chat.id, SOMETHING_WRONG, update)
+
+    # plumbing
+
+    async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
+        handled = await self._run(update, event)
+        if handled is not None:
+            await self._send(update, context, handled)
+
+    async def _run(self, update: Update, event: Event) -> Handled | None:
+        user = update.effective_user
+        chat = update.effective_chat
+        if user is None or chat is None:
+            return None
+        try:
+            # SQLAlchemy is synchronous: a worker thread keeps the event loop serving
+            # other leaders while this one's answer is committed.
+            handled = await asyncio.to_thread(
+                self.service.handle, CHANNEL, str(user.id), event, update_id=update.update_id
+            )
+        except StoreUnavailable:
+            log.warning("update=%s user=%s database unavailable", update.update_id, user.id)
+            await self._send_text_to(update, chat.id, TRY_AGAIN)
+            return None
+        log.info(
+            "update=%s user=%s event=%s%s",
+            update.update_id,
+            user.id,
+            event.kind,
+            " duplicate" if handled.duplicate else "",
+        )
+        return handled
+
+    async def _send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, handled: Handled) -> None:
+        chat = update.effective_chat
+        assert chat is not None
+        for reply in handled.replies:
+            if not await send_reply(context.bot, chat.id, reply, self.service, update.update_id):
+                return
+
+    async def _send_text(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, update: Update
+    ) -> None:
+        await send_reply(context.bot, chat_id, Reply(text), self.service, update.update_id)
+
+    async def _send_text_to(self, update: Update, chat_id: int, text: str) -> None:
+        try:
+            await update.get_bot().send_message(chat_id, as_html(text), parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            log.warning("update=%s chat=%s send failed: %s", update.update_id, chat_id, type(error).__name__)
+
+
+async def send_reply(
+    bot: Bot, chat_id: int, reply: Reply, service: CoachService, update_id: int | None = None
+) -> bool:
+    """Send one reply; False when the leader has blocked the bot and nothing more should go."""
+    pieces = split_text(reply.text)
+    for index, piece in enumerate(pieces):
+        markup = keyboard(reply) if index == len(pieces) - 1 else None
+        try:
+            await bot.send_message(chat_id, as_html(piece), parse_mode=ParseMode.HTML, reply_markup=markup)
+        except Forbidden:
+            log.info("update=%s chat=%s blocked the bot: marked inactive", update_id, chat_id)
+            await asyncio.to_thread(service.set_active, CHANNEL, str(chat_id), False)
+            return False
+    return True
+
+
+def _label_of(message: Message, data: str) -> str | None:
+    markup = message.reply_markup
+    if markup is None:
+        return None
+    for row in markup.inline_keyboard:
+        for button in row:
+            if button.callback_data == data:
+                return button.text
+    return None
+
+
+def _user_id(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None
+
+
+async def _quietly(call: object) -> None:
+    """Edits and callback answers are courtesies: a stale one must not stop the reply."""
+    try:
+        await call  # type: ignore[misc]
+    except (BadRequest, Forbidden) as error:
+        log.debug("courtesy call failed: %s", type(error).__name__)

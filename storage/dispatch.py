@@ -1,0 +1,147 @@
+"""Claiming due check-ins so that each one is delivered once, by one process.
+
+The database is the truth: a check-in moves pending → claimed → sent. A claim is a short
+transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so several bot processes never take
+the same row). The move to `sent` happens in the same transaction that puts the leader's
+conversation into the check-in, so it can never be sent twice. A process that dies
+holding claims leaves them `claimed`; once the lease runs out another process takes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.orm import Session, aliased
+
+from storage.models import CheckinRow, UserRow
+
+CLAIM_LEASE = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    checkin_id: int
+    user_id: int
+    external_id: str
+    channel: str
+    timezone: str | None
+
+
+def expire_stale(session: Session, now: datetime, grace: timedelta) -> int:
+    """Due check-ins a leader should never see: past the grace period, or superseded.
+
+    After downtime a goal may have several overdue check-ins; only its latest is kept,
+    so nobody comes back to a burst of stale nudges.
+    """
+    newer = aliased(CheckinRow)
+    superseded = exists().where(
+        newer.goal_id == CheckinRow.goal_id,
+        newer.status == "pending",
+        newer.due_at <= now,
+        newer.due_at > CheckinRow.due_at,
+    )
+    result = session.execute(
+        update(CheckinRow)
+        .where(
+            CheckinRow.status == "pending",
+            CheckinRow.due_at <= now,
+            (CheckinRow.due_at < now - grace) | superseded,
+        )
+        .values(status="expired")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[Claimed]:
+    """Take up to `limit` due check-ins of active, unpaused leaders for this worker."""
+    lease_over = now - CLAIM_LEASE
+    query = (
+        select(CheckinRow, UserRow)
+        .join(UserRow, UserRow.id == CheckinRow.user_id)
+        .where(
+            CheckinRow.due_at <= now,
+            (CheckinRow.status == "pending")
+            | and_(CheckinRow.status == "claimed", CheckinRow.claimed_at < lease_over),
+            UserRow.active.is_(True),
+            UserRow.paused.is_(False),
+        )
+        .order_by(CheckinRow.due_at)
+        .limit(limit)
+        .with_for_update(of=CheckinRow, skip_locked=True)
+    )
+    claimed: list[Claimed] = []
+    for checkin, user in session.execute(query).all():
+        checkin.status = "claimed"
+        checkin.claimed_at = now
+        checkin.claimed_by = worker
+        checkin.attempts += 1
+        claimed.append(Claimed(checkin.id, user.id, user.external_id, user.channel, user.timezone))
+    return claimed
+
+
+def due_for_user(session: Session, user_id: int, now: datetime) -> int | None:
+    """The due check-in a leader who just finished a flow should get next, if any."""
+    row = session.execute(
+        select(CheckinRow.id)
+        .where(CheckinRow.user_id == user_id, CheckinRow.status == "pending", CheckinRow.due_at <= now)
+        .order_by(CheckinRow.due_at.desc())
+        .limit(1)
+        .with_for_update(skip_locked=True)
+    ).scalar_one_or_none()
+    return row
+
+
+def mark_sent(session: Session, checkin_id: int, now: datetime, worker: str | None) -> bool:
+    """Sent, if this worker still holds the claim (or, with no worker, if still pending)."""
+    condition = (
+        and_(CheckinRow.status == "claimed", CheckinRow.claimed_by == worker)
+        if worker is not None
+        else CheckinRow.status == "pending"
+    )
+    result = session.execute(
+        update(CheckinRow)
+        .where(CheckinRow.id == checkin_id, condition)
+        .values(status="sent", sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release(session: Session, checkin_id: int, due_at: datetime) -> None:
+    """Back to pending, for later: the leader is busy in another flow or in quiet hours."""
+    session.execute(
+        update(CheckinRow)
+        .where(CheckinRow.id == checkin_id)
+        .values(status="pending", due_at=due_at, claimed_at=None, claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def cancel_pending(session: Session, user_id: int) -> int:
+    result = session.execute(
+        update(CheckinRow)
+        .where(CheckinRow.user_id == user_id, CheckinRow.status.in_(("pending", "claimed")))
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def cancel_one(session: Session, checkin_id: int) -> None:
+    """A check-in that can no longer be delivered (the goal or leader is gone)."""
+    session.execute(
+        update(CheckinRow)
+        .where(CheckinRow.id == checkin_id, CheckinRow.status.in_(("pending", "claimed")))
+        .values(status="cancelled")
+        .execution_options(synchronize_session=False)
+    )
+
+
+def count_by_status(session: Session) -> dict[str, int]:
+    from sqlalchemy import func
+
+    rows = session.execute(select(CheckinRow.status, func.count()).group_by(CheckinRow.status)).all()
+    return {status: int(count) for status, count in rows}
