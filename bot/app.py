@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from bot.access import AccessPolicy
 from bot.config import Config, ConfigError
 from bot.service import CoachService
 from flows.engine import CoachEngine
@@ -33,4 +34,5 @@ def open_database(url: str) -> Database:
 
 
 def build_service(config: Config, db: Database) -> CoachService:
-    return CoachService(db, CoachEngine(coach_settings(config)))
+    access = AccessPolicy(config.access.mode, frozenset(str(uid) for uid in config.access.allowlist))
+    return CoachService(db, CoachEngine(coach_settings(config)), access)

@@ -20,6 +20,13 @@ def build_parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="chat with the coach in this terminal")
     chat.add_argument("--user", default="local", help="which local leader to be (default: local)")
     commands.add_parser("migrate", help="upgrade the database schema and exit")
+    admin = commands.add_parser("admin", help="administration")
+    admin_commands = admin.add_subparsers(dest="admin_command", required=True)
+    invite = admin_commands.add_parser(
+        "invite", help="create single-use invite codes ([access] mode = invite)"
+    )
+    invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
+    invite.add_argument("--bot-username", help="also print t.me links for this bot")
     return parser
 
 
@@ -49,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "migrate":
         print("database is up to date")
         return 0
+    if command == "admin":
+        return _invite(config, db, args.count, args.bot_username)
     if command == "run" and config.telegram.token:
         from bot.telegram.runner import run_telegram
 
@@ -59,6 +68,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             "starting the terminal chat."
         )
     return _chat(config, db, getattr(args, "user", "local"))
+
+
+def _invite(config: Config, db: object, count: int, bot_username: str | None) -> int:
+    from datetime import UTC, datetime
+
+    from storage.db import Database
+    from storage.invites import create_invite
+
+    assert isinstance(db, Database)
+    now = datetime.now(UTC)
+    with db.session() as session:
+        rows = [create_invite(session, now, config.access.invite_ttl) for _ in range(max(1, count))]
+    for row in rows:
+        link = f"  https://t.me/{bot_username}?start={row.code}" if bot_username else ""
+        print(f"{row.code}  (single use, expires {row.expires_at:%Y-%m-%d %H:%M} UTC){link}")
+    return 0
 
 
 def _chat(config: Config, db: object, user: str) -> int:

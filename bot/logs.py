@@ -60,3 +60,4 @@ def setup_logging(level: str = "INFO", fmt: str = "text", secrets: tuple[str, ..
     # line per event that matters.
     logging.getLogger("transitions").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

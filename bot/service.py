@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from bot.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED, AccessPolicy
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.schedule import in_quiet_hours, out_of_quiet_hours
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.dispatch import Claimed, cancel_one, cancel_pending, due_for_user, mark_sent, release
+from storage.invites import looks_like_code, redeem_invite
 from storage.leader import LeaderRepository
 from storage.users import UserRepository
 
@@ -35,6 +37,12 @@ class _ClaimLost(Exception):
     """Another worker re-claimed this check-in after our lease ran out: roll back."""
 
 
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 class StoreUnavailable(RuntimeError):
     """The database could not be reached; nothing was written."""
 
@@ -47,12 +55,14 @@ class Handled:
     deferred: bool = False
     delivered: bool = False
     expired: bool = False
+    refused: bool = False
 
 
 class CoachService:
-    def __init__(self, db: Database, engine: CoachEngine) -> None:
+    def __init__(self, db: Database, engine: CoachEngine, access: AccessPolicy | None = None) -> None:
         self.db = db
         self.engine = engine
+        self.access = access or AccessPolicy()
 
     def handle(
         self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
@@ -60,16 +70,35 @@ class CoachService:
         try:
             with self.db.session() as session:
                 users = UserRepository(session)
-                user = users.get_or_create(channel, external_id)
+                known = users.find(channel, external_id)
+                user = known or users.get_or_create(channel, external_id)
+                if known is None and not self.access.allows_new(channel, external_id):
+                    event = self._admit_with_invite(session, user.id, event)
+                elif known is not None and not self.access.allows_known(channel, external_id):
+                    raise _Refused(NOT_ALLOWED)
                 if update_id is not None and users.seen_update(user.id, update_id):
                     return Handled([], user.id, duplicate=True)
                 if not user.active:
                     # Writing again after blocking the bot means they want it back.
                     users.set_active(user.id, True)
                 return self._run(session, user.id, event)
+        except _Refused as refusal:
+            # The transaction rolled back: nothing about this person was kept.
+            return Handled([Reply(refusal.message)], 0, refused=True)
         except OperationalError as error:
             log.warning("database unavailable: %s", type(error).__name__)
             raise StoreUnavailable from error
+
+    def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
+        if self.access.mode != "invite":
+            raise _Refused(NOT_ALLOWED)
+        words = (event.text or "").split()
+        code = words[-1] if words else ""
+        if not looks_like_code(code):
+            raise _Refused(NEEDS_INVITE)
+        if not redeem_invite(session, code, user_id, event.now):
+            raise _Refused(BAD_INVITE)
+        return Event.command("start", now=event.now)
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         """Put a claimed check-in into the leader's conversation, marking it sent in the same commit."""

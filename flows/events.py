@@ -25,8 +25,9 @@ class Event:
         return cls("text", text=text, now=now or datetime.now(UTC))
 
     @classmethod
-    def command(cls, name: str, now: datetime | None = None) -> Event:
-        return cls("command", value=name.lstrip("/").lower(), now=now or datetime.now(UTC))
+    def command(cls, name: str, now: datetime | None = None, text: str = "") -> Event:
+        """`text` keeps the whole line, e.g. "/start CODE" from an invite link."""
+        return cls("command", text=text, value=name.lstrip("/").lower(), now=now or datetime.now(UTC))
 
     @classmethod
     def pick(cls, value: str, question: int | None, now: datetime | None = None) -> Event:

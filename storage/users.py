@@ -39,6 +39,9 @@ class UserRepository:
         assert row is not None
         return row
 
+    def find(self, channel: str, external_id: str) -> UserRow | None:
+        return self._find(channel, external_id)
+
     def get(self, user_id: int) -> UserRow | None:
         return self.session.get(UserRow, user_id)
 

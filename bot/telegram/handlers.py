@@ -47,7 +47,7 @@ class TelegramHandlers:
         message = update.effective_message
         assert message is not None and message.text is not None
         name = message.text.split()[0].lstrip("/").split("@")[0]
-        await self._handle(update, context, Event.command(name))
+        await self._handle(update, context, Event.command(name, text=message.text))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
