@@ -12,10 +12,11 @@ from datetime import date
 
 from transitions import MachineError
 
-from flows import checkin, grow, onboarding, profile, rescore
+from flows import checkin, erase, grow, onboarding, profile, rescore
 from flows.content import Content, load_content
 from flows.conversation import Conversation
 from flows.events import Choice, Event, Outcome, Reply
+from flows.export_text import export_text
 from flows.parsing import Invalid, clean_text, local_today, parse_date, parse_score, parse_timezone
 from flows.records import AnswerGiven, PauseChanged, SafetyFlagged, SessionClosed, SessionOpened
 from flows.safety import Screen, load_screen
@@ -26,25 +27,12 @@ from flows.turn import FlowModel, Turn, new_id, new_seed
 from flows.views import EmptyLookup, Lookup
 
 FLOWS: dict[str, FlowSpec] = {
-    flow.name: flow for flow in (onboarding.FLOW, grow.FLOW, checkin.FLOW, rescore.FLOW, profile.FLOW)
+    flow.name: flow
+    for flow in (onboarding.FLOW, grow.FLOW, checkin.FLOW, rescore.FLOW, profile.FLOW, erase.FLOW)
 }
 SESSION_FLOWS = ("grow", "checkin", "rescore")
 SKIP_WORDS = ("skip", "pass", "none", "nothing", "no", "-")
 IDLE_CHOICES = ("cmd:new", "cmd:rescore", "cmd:status")
-COMMANDS = (
-    "start",
-    "help",
-    "about",
-    "cancel",
-    "status",
-    "new",
-    "rescore",
-    "checkins",
-    "pause",
-    "resume",
-    "level",
-    "timezone",
-)
 
 
 class CoachEngine:
@@ -70,6 +58,8 @@ class CoachEngine:
             "resume": self._resume,
             "level": self._change_level,
             "timezone": self._change_timezone,
+            "export": self._export,
+            "delete": self._delete,
         }
 
     # entry point
@@ -485,6 +475,16 @@ class CoachEngine:
         if self._busy(turn):
             return
         turn.hand_over("profile", "timezone", {"seed": new_seed()})
+        self._continue(turn)
+
+    def _export(self, turn: Turn) -> None:
+        turn.say_text(export_text(turn.lookup.export()))
+        self._reask(turn)
+
+    def _delete(self, turn: Turn) -> None:
+        if self._busy(turn):
+            return
+        turn.hand_over("erase", "confirm", {"seed": new_seed()})
         self._continue(turn)
 
     # timers

@@ -180,7 +180,8 @@ def normalise_text(text: str) -> str:
         # Leftover apostrophes are possessives or quote marks: "husband's" -> "husbands".
         # Re-splitting closes the gap a lone quote mark would leave between two words.
         text = " ".join(text.replace("'", "").split())
-    text = f" {text} "
+    # Even an empty message keeps the one-space frame the patterns anchor on.
+    text = f" {text} " if text else " "
     for written, spelled in _TWO_WORD:
         if written in text:
             text = text.replace(written, spelled)
@@ -371,8 +372,7 @@ def _indexed(entries: Sequence[tuple[str, str, str]], *, mark: bool) -> tuple[st
     for label, letter, tail in entries:
         buckets.setdefault(letter, []).append((label, tail + "()" if mark else tail))
     body = "|".join(
-        letter + "(?:" + "|".join(tail for _label, tail in bucket) + ")"
-        for letter, bucket in buckets.items()
+        letter + "(?:" + "|".join(tail for _label, tail in bucket) + ")" for letter, bucket in buckets.items()
     )
     labels = [label for bucket in buckets.values() for label, _tail in bucket]
     return " (?:" + body + ")(?= )", labels

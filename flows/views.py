@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,8 @@ class Lookup(Protocol):
 
     def checkin(self, checkin_id: int) -> CheckinView | None: ...
 
+    def export(self) -> dict[str, Any]: ...
+
 
 class EmptyLookup:
     """A leader with no history: used by tests and by a first conversation."""
@@ -61,3 +63,6 @@ class EmptyLookup:
 
     def checkin(self, checkin_id: int) -> CheckinView | None:
         return None
+
+    def export(self) -> dict[str, Any]:
+        return {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 import itertools
 import time
@@ -385,10 +384,12 @@ class BotApiEmulator:
         original = chat.user_messages.get(message_id) if chat else None
         if original is None:
             raise LookupError(f"no user message {message_id} in chat {chat_id or user_id}")
-        original["text"] = text
-        original["edit_date"] = now()
-        original.pop("entities", None)
-        update_id = self.queue.put({"edited_message": copy.deepcopy(original)})
+        # A new dict, because the original may still sit unread in the update queue.
+        edited = {k: v for k, v in original.items() if k != "entities"}
+        edited["text"] = text
+        edited["edit_date"] = now()
+        chat.user_messages[message_id] = edited
+        update_id = self.queue.put({"edited_message": edited})
         self._notify()
         return update_id
 

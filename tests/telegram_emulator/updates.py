@@ -75,7 +75,7 @@ class UpdateQueue:
             raise KeyError(f"unknown update_id {update_id}")
         # Duplicates keep their original id, so keep the queue ordered by id as Telegram does.
         orders = [entry.order for entry in self._entries]
-        index = bisect.bisect_left(orders, update_id)
+        index = bisect.bisect_right(orders, update_id)
         self._entries.insert(index, QueuedUpdate(update_id, payload, duplicate=True))
         self.notify()
         return update_id

@@ -1,0 +1,40 @@
+"""/delete: the leader erases everything stored about them, after one confirmation."""
+
+from __future__ import annotations
+
+from transitions import EventData
+
+from flows.conversation import Profile
+from flows.records import DataErased
+from flows.steps import Ask, FlowSpec, Step
+from flows.turn import FlowModel
+
+STEPS = (
+    Step("confirm", Ask.choice("erase", "keep")),
+    Step("erased", on_enter="erase_everything"),
+    Step("kept", on_enter="keep_everything"),
+)
+
+TRANSITIONS = (
+    # trigger   source      dest        condition
+    ("answer", "confirm", "erased", "wants_erasure"),
+    ("answer", "confirm", "kept"),
+)
+
+
+class EraseModel(FlowModel):
+    def wants_erasure(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "erase"
+
+    def erase_everything(self, event: EventData) -> None:
+        self.turn.record(DataErased())
+        self.turn.conv.profile = Profile()
+        self.turn.say("erase", "erased")
+        self.turn.hand_over("onboarding", "start", {})
+
+    def keep_everything(self, event: EventData) -> None:
+        self.turn.say("erase", "kept")
+        self.turn.hand_over("idle", "idle")
+
+
+FLOW = FlowSpec("erase", STEPS, TRANSITIONS, EraseModel, first="confirm")

@@ -1,0 +1,45 @@
+"""/export: everything stored about a leader, as text they can read on a phone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def export_text(data: dict[str, Any]) -> str:
+    profile = data.get("profile", {})
+    lines = [
+        "Everything I hold about you:",
+        f"Name: {profile.get('name') or '—'}",
+        f"Level: {profile.get('level') or '—'}",
+        f"Time zone: {profile.get('timezone') or '—'}",
+        f"Consent given: {_day(profile.get('consented_at'))}",
+        f"Check-ins paused: {'yes' if profile.get('paused') else 'no'}",
+    ]
+    for goal in data.get("goals", []):
+        lines += ["", f"Goal ({goal['status']}, set {_day(goal['created_at'])}): {goal['text']}"]
+        scores = ", ".join(
+            f"{s['kind']} {s['value']} ({_day(s['created_at'])})" for s in goal.get("scores", [])
+        )
+        if scores:
+            lines.append(f"  Ratings: {scores}")
+        for session in goal.get("sessions", []):
+            lines.append(
+                f"  Session {_day(session['started_at'])} ({session['kind']}, {session['outcome'] or 'open'})"
+            )
+            lines += [f"    {a['step']}: {a['text']}" for a in session.get("answers", [])]
+        for checkin in goal.get("checkins", []):
+            lines.append(f"  Check-in {checkin['kind']} due {_day(checkin['due_at'])}: {checkin['status']}")
+    for session in data.get("sessions_without_goal", []):
+        lines.append(f"Unfinished session {_day(session['started_at'])}")
+        lines += [f"    {a['step']}: {a['text']}" for a in session.get("answers", [])]
+    flags = data.get("safety_flags", [])
+    if flags:
+        lines.append(
+            f"\nTimes a conversation was paused for your safety: {len(flags)} (what you wrote was not kept)"
+        )
+    lines.append("\nTo erase all of it, send /delete.")
+    return "\n".join(lines)
+
+
+def _day(value: str | None) -> str:
+    return value[:10] if value else "—"
