@@ -173,7 +173,9 @@ class Coach:
 
     def snapshot(self) -> Snapshot:
         conv = self.conv
-        return Snapshot(conv.flow, conv.state, conv.question_seq, copy.deepcopy(conv.data), replace(conv.profile))
+        return Snapshot(
+            conv.flow, conv.state, conv.question_seq, copy.deepcopy(conv.data), replace(conv.profile)
+        )
 
     def phrasings(self, flow: str, key: str, field: str = "ask", **extra: object) -> list[str]:
         """Every wording of a text as this leader could see it now."""
@@ -209,7 +211,9 @@ class Coach:
         return self
 
 
-def phrasings(flow: str, key: str, field: str = "ask", style: str | None = None, **values: object) -> list[str]:
+def phrasings(
+    flow: str, key: str, field: str = "ask", style: str | None = None, **values: object
+) -> list[str]:
     count = len(CONTENT.items(flow, key, field, style))
     return [CONTENT.text(flow, key, field, style=style, seed=seed, values=values) for seed in range(count)]
 

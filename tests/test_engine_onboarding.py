@@ -8,7 +8,7 @@ from flows.conversation import LEVELS
 from flows.events import Event
 from flows.onboarding import TIMEZONE_SUGGESTIONS
 from flows.records import ProfileUpdated, SessionOpened
-from tests.coach_driver import NOW, CONTENT, Coach, phrasings, records_of
+from tests.coach_driver import NOW, Coach, phrasings, records_of
 
 
 def at(state: str) -> Coach:
@@ -140,7 +140,9 @@ def test_a_very_long_name_is_cut_to_64_characters() -> None:
     assert coach.outcome.records == [ProfileUpdated(name="N" * 64)]
 
 
-@pytest.mark.parametrize(("answer", "reason"), [("", "empty"), ("   \n\t ", "empty"), ("x" * 4001, "too_long")])
+@pytest.mark.parametrize(
+    ("answer", "reason"), [("", "empty"), ("   \n\t ", "empty"), ("x" * 4001, "too_long")]
+)
 def test_bad_names_are_refused(answer: str, reason: str) -> None:
     coach = at("name")
     before, asked = coach.snapshot(), coach.question.text
@@ -162,7 +164,12 @@ def test_a_button_on_a_text_question_has_expired() -> None:
 
 @pytest.mark.parametrize(
     ("answer", "level"),
-    [("1", "first_time"), ("first time", "first_time"), ("Senior leader", "senior"), ("executive", "executive")],
+    [
+        ("1", "first_time"),
+        ("first time", "first_time"),
+        ("Senior leader", "senior"),
+        ("executive", "executive"),
+    ],
 )
 def test_level_can_be_typed_by_number_words_or_label(answer: str, level: str) -> None:
     coach = at("level")

@@ -164,7 +164,7 @@ class _Parser:
             if i < n and text[i] == ">":
                 break
             attr_begin = i
-            while i < n and text[i] not in _SPACES and text[i] != "=":
+            while i < n and text[i] not in _SPACES and text[i] not in "=>/":
                 i += 1
             attr_name = text[attr_begin:i]
             if not attr_name:
