@@ -350,8 +350,8 @@ def test_section_that_is_not_a_table(tmp_path: Path) -> None:
             'telegram.mode: expected one of "polling", "webhook", got "push"',
         ),
         (
-            '[telegram]\nwebhook_url = "http://example.com/hook"',
-            'telegram.webhook_url: expected an https:// URL, got "http://example.com/hook"',
+            '[telegram]\nwebhook_url = "ftp://example.com/hook"',
+            'telegram.webhook_url: expected an http:// or https:// URL, got "ftp://example.com/hook"',
         ),
         (
             '[telegram]\nbase_url = "api.telegram.org"',

@@ -25,6 +25,9 @@ from telegram.ext import (
 
 from tests.telegram_emulator import BotApiEmulator
 
+# PTB itself warns when it builds RetryAfter with an int (its v22.2 timedelta transition).
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
+
 TOKEN = "123456:TEST-TOKEN"
 UID = 1001
 

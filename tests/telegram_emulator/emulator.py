@@ -15,7 +15,7 @@ from .config import EmulatorConfig
 from .errors import ApiError
 from .faults import Delay, FaultInjector, error_for_status
 from .html_markup import utf16_length
-from .methods import DEFAULT_COMMANDS_KEY, CallbackQueryRecord, MethodHandlers, _commands_key
+from .methods import DEFAULT_COMMANDS_KEY, CallbackQueryRecord, MethodHandlers, commands_key
 from .ratelimit import RateLimiter
 from .server import ApiServer
 from .state import Chat, EmulatorState, SentMessage, now
@@ -71,6 +71,7 @@ class BotApiEmulator:
         self.rate_limited_count = 0
         self._call_counts: Counter[str] = Counter()
         self._changed = asyncio.Event()
+        self._chat_waiters: dict[int, list[asyncio.Future[None]]] = {}
         self._query_ids = itertools.count(1)
         self.last_callback_query_id: str | None = None
         self.configure(**dataclasses.asdict(config or EmulatorConfig()))
@@ -166,7 +167,18 @@ class BotApiEmulator:
         self._call_counts[method.lower()] += 1
         if status == 429:
             self.rate_limited_count += 1
+        if self._chat_waiters and "chat_id" in params:
+            self._wake_chat(params["chat_id"])
         self._notify()
+
+    def _wake_chat(self, chat_id: Any) -> None:
+        try:
+            key = self.state.resolve_chat(chat_id).id
+        except ApiError:
+            return
+        for waiter in self._chat_waiters.pop(key, []):
+            if not waiter.done():
+                waiter.set_result(None)
 
     def call_count(self, method: str) -> int:
         return self._call_counts[method.lower()]
@@ -186,7 +198,7 @@ class BotApiEmulator:
     def commands_for(
         self, scope: dict[str, Any] | None = None, language_code: str | None = None
     ) -> list[dict[str, str]]:
-        return list(self.handlers.commands.get(_commands_key(scope, language_code), []))
+        return list(self.handlers.commands.get(commands_key(scope, language_code), []))
 
     @property
     def pending_update_count(self) -> int:
@@ -452,15 +464,29 @@ class BotApiEmulator:
     async def wait_for_bot_messages(
         self, chat_id: int, count: int, timeout: float = 10.0
     ) -> list[SentMessage]:
-        try:
-            await self.wait_for(lambda: len(self.bot_messages(chat_id)) >= count, timeout)
-        except TimeoutError:
-            texts = [m.text for m in self.bot_messages(chat_id)]
-            raise TimeoutError(
-                f"chat {chat_id}: expected {count} bot messages within {timeout} s, got "
-                f"{len(texts)}: {texts!r}"
-            ) from None
-        return self.bot_messages(chat_id)
+        """Wait until the bot has sent ``count`` messages (deleted ones included) to the chat."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            chat = self.state.chats.get(chat_id)
+            if chat is not None and len(chat.bot_messages) >= count:
+                return list(chat.bot_messages.values())
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                texts = [m.text for m in self.bot_messages(chat_id)]
+                raise TimeoutError(
+                    f"chat {chat_id}: expected {count} bot messages within {timeout} s, got "
+                    f"{len(texts)}: {texts!r}"
+                )
+            # Per-chat wake-ups keep thousands of concurrent waiters from re-checking every call.
+            waiter: asyncio.Future[None] = loop.create_future()
+            waiters = self._chat_waiters.setdefault(chat_id, [])
+            waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except TimeoutError:
+                if waiter in waiters:
+                    waiters.remove(waiter)
 
     async def wait_for_updates_consumed(self, timeout: float = 10.0) -> None:
         """Wait until the bot confirmed (polling) or acknowledged (webhook) every update."""

@@ -53,12 +53,19 @@ class CallbackQueryRecord:
     answered: bool = False
 
 
-def _commands_key(scope: Any, language_code: Any) -> str:
+def commands_key(scope: Any, language_code: Any) -> str:
     scope_key = json.dumps(scope or {"type": "default"}, sort_keys=True)
     return f"{scope_key}|{language_code or ''}"
 
 
-DEFAULT_COMMANDS_KEY = _commands_key(None, None)
+DEFAULT_COMMANDS_KEY = commands_key(None, None)
+
+
+def _seconds(value: Any) -> float:
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return 0.0
 
 
 class MethodHandlers:
@@ -181,11 +188,10 @@ class MethodHandlers:
             self.queue.allowed_updates = [str(kind) for kind in allowed] or None
         offset = params.get("offset")
         limit = params.get("limit")
-        timeout = params.get("timeout")
         return await self.queue.get_updates(
             offset if isinstance(offset, int) else None,
-            min(max(limit, 1), 100) if isinstance(limit, int) else 100,
-            float(timeout) if isinstance(timeout, int | float) else 0.0,
+            min(max(limit, 1), 100) if isinstance(limit, int) and limit > 0 else 100,
+            _seconds(params.get("timeout")),
         )
 
     async def set_webhook(self, params: dict[str, Any]) -> bool:
@@ -230,16 +236,16 @@ class MethodHandlers:
 
     async def set_my_commands(self, params: dict[str, Any]) -> bool:
         commands = validate_commands(params.get("commands"))
-        key = _commands_key(params.get("scope"), params.get("language_code"))
+        key = commands_key(params.get("scope"), params.get("language_code"))
         self.commands[key] = commands
         return True
 
     async def get_my_commands(self, params: dict[str, Any]) -> list[dict[str, str]]:
-        key = _commands_key(params.get("scope"), params.get("language_code"))
+        key = commands_key(params.get("scope"), params.get("language_code"))
         return list(self.commands.get(key, []))
 
     async def delete_my_commands(self, params: dict[str, Any]) -> bool:
-        self.commands.pop(_commands_key(params.get("scope"), params.get("language_code")), None)
+        self.commands.pop(commands_key(params.get("scope"), params.get("language_code")), None)
         return True
 
     async def send_message(self, params: dict[str, Any]) -> dict[str, Any]:
