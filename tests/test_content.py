@@ -126,8 +126,8 @@ def _literal(node: ast.expr) -> list[str] | None:
     return None
 
 
-def text_calls() -> Iterator[tuple[str, str, str, str, str | None]]:
-    """(where, method, flow, key, field) for each call naming a text with literals."""
+def text_calls() -> Iterator[tuple[str, str, str, str, str | None, tuple[str, ...]]]:
+    """(where, method, flow, key, field, styles) for each call naming a text with literals."""
     for path in SOURCES:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -143,18 +143,21 @@ def text_calls() -> Iterator[tuple[str, str, str, str, str | None]]:
             if len(node.args) > 2:
                 third = _literal(node.args[2])
                 fields = list(third) if third is not None else [None]
+            styles = STYLES
+            if method == "items" and len(node.args) > 3:
+                styles = tuple(_literal(node.args[3]) or STYLES)
             where = f"{path.name}:{node.lineno}"
             for flow in flows:
                 for key in keys:
                     for field in fields:
-                        yield where, method, flow, key, None if method == "labels" else field
+                        yield where, method, flow, key, None if method == "labels" else field, styles
 
 
 TEXT_CALLS = list(text_calls())
 
 
 def test_the_source_scan_finds_the_calls() -> None:
-    names = {(flow, key) for _, _, flow, key, _ in TEXT_CALLS}
+    names = {(flow, key) for _, _, flow, key, _, _ in TEXT_CALLS}
     assert {
         ("common", "unsupported"),
         ("rescore", "none_low"),
@@ -165,10 +168,12 @@ def test_the_source_scan_finds_the_calls() -> None:
 
 
 @pytest.mark.parametrize(
-    ("where", "method", "flow", "key", "field"), TEXT_CALLS, ids=[f"{c[0]}-{c[2]}.{c[3]}" for c in TEXT_CALLS]
+    ("where", "method", "flow", "key", "field", "styles"),
+    TEXT_CALLS,
+    ids=[f"{c[0]}-{c[2]}.{c[3]}" for c in TEXT_CALLS],
 )
 def test_every_text_named_in_the_code_exists(
-    where: str, method: str, flow: str, key: str, field: str | None
+    where: str, method: str, flow: str, key: str, field: str | None, styles: tuple[str, ...]
 ) -> None:
     if method == "labels":
         assert CONTENT.labels(flow, key), where
@@ -177,7 +182,7 @@ def test_every_text_named_in_the_code_exists(
         # The field is chosen at run time (grow's recap): the key must at least exist.
         assert isinstance(CONTENT.flows[flow][key], dict), where
         return
-    for style in STYLES:
+    for style in styles:
         try:
             assert CONTENT.items(flow, key, field, style), where
         except MissingText:
@@ -229,7 +234,12 @@ def _source_placeholders() -> set[str]:
             attr = func.attr if isinstance(func, ast.Attribute) else ""
             if attr == "set_var" and node.args:
                 names.update(_literal(node.args[0]) or [])
-            if attr in ("say", "text"):
+            is_ask = (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "Ask"
+            )
+            if attr in ("say", "text") and not is_ask:
                 names.update(
                     kw.arg for kw in node.keywords if kw.arg not in (None, "style", "seed", "values")
                 )
