@@ -66,6 +66,12 @@ class CoachEngine:
 
     def handle(self, conv: Conversation, event: Event, lookup: Lookup | None = None) -> Outcome:
         turn = Turn(conv, event, lookup or EmptyLookup(), self.content, self.settings)
+        if conv.flow != "idle" and (
+            conv.flow not in FLOWS or conv.state not in FLOWS[conv.flow].machine.states
+        ):
+            # A position saved by another version of the flows: start again from idle
+            # rather than leave the leader stuck (and their check-ins waiting forever).
+            conv.reset("idle", "idle") if conv.profile.consented else conv.reset("onboarding", "start")
         if event.kind == "timer":
             return self._timer(turn)
         if event.kind == "command":
@@ -177,7 +183,8 @@ class CoachEngine:
             turn.record(AnswerGiven(session_id, state, shown))
 
     def _shown(self, turn: Turn, model: FlowModel, ask: Ask, value: object) -> str:
-        if ask.kind == "choice":
+        if ask.kind in ("choice", "pick"):
+            # What the leader saw on the button, not the value behind it.
             labels = {c.value: c.label for c in self._choices(turn, model, ask)}
             return labels.get(str(value), str(value))
         if isinstance(value, date):
@@ -498,13 +505,18 @@ class CoachEngine:
         view = turn.lookup.checkin(event.checkin_id) if event.checkin_id is not None else None
         if view is None:
             return Outcome([], [])
+        action = view.action
+        if not action:
+            # Check-ins planned by /rescore belong to a session without an action of its own.
+            goal = turn.lookup.goal(view.goal_id)
+            action = goal.action if goal is not None else None
         data = {
             "session_id": new_id(),
             "seed": new_seed(),
             "checkin_id": view.checkin_id,
             "goal_id": view.goal_id,
             "kind": view.kind,
-            "vars": {"goal": view.goal_text, "action": view.action or ""},
+            "vars": {"goal": view.goal_text, "action": action or ""},
         }
         turn.hand_over("checkin", "offer" if view.kind == "next_session" else "did", data)
         self._continue(turn)

@@ -170,6 +170,11 @@ class GrowModel(FlowModel):
         commitment = int(self.data["vars"]["commitment"])
         committed = commitment >= COMMITMENT_BAR
         turn.record(SessionClosed(self.data["session_id"], "committed" if committed else "low_commitment"))
+        if "baseline" not in self.data["vars"]:
+            # A round started from /rescore or a check-in skipped Reality: show the
+            # baseline the leader gave when the goal was first set.
+            goal = turn.lookup.goal(self.data["goal_id"])
+            turn.set_var("baseline", goal.baseline if goal and goal.baseline is not None else "–")
         next_checkin = ""
         if committed:
             plan = plan_checkins(

@@ -75,8 +75,11 @@ class Invalid:
 
 
 def clean_text(text: str) -> str | Invalid:
-    # Control characters other than newline and tab carry no meaning in an answer.
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
+    # Control characters (other than newline and tab) and lone surrogates carry no
+    # meaning; format characters such as zero-width joiners build emoji and words.
+    cleaned = "".join(
+        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cs")
+    ).strip()
     if not cleaned:
         return Invalid("empty")
     if len(cleaned) > MAX_ANSWER_CHARS:
@@ -170,10 +173,12 @@ def _with_year(day: int, month: int, year: str | None, today: date) -> date | No
     if year:
         full_year = int(year) + (2000 if len(year) == 2 else 0)
         return _safe_date(full_year, month, day)
-    candidate = _safe_date(today.year, month, day)
-    if candidate is not None and candidate < today:
-        candidate = _safe_date(today.year + 1, month, day)
-    return candidate
+    # The next time that day comes round: 29 February may be up to four years away.
+    for year in range(today.year, today.year + 5):
+        candidate = _safe_date(year, month, day)
+        if candidate is not None and candidate >= today:
+            return candidate
+    return None
 
 
 _ZONES_BY_KEY: dict[str, str] = {}
@@ -203,8 +208,11 @@ def parse_timezone(text: str) -> str | Invalid:
             return _offset_zone(sign, int(hours), int(minutes))
         if int(hours) > 14:
             return Invalid("timezone")
+        if int(hours) == 0:
+            return "UTC"
         # Etc/GMT zones have their sign inverted by POSIX convention.
-        return "UTC" if int(hours) == 0 else f"Etc/GMT{'-' if sign == '+' else '+'}{int(hours)}"
+        zone = f"Etc/GMT{'-' if sign == '+' else '+'}{int(hours)}"
+        return zone if zone.lower() in _zone_index() else Invalid("timezone")
     name = _zone_index().get(raw.lower()) or _zone_index().get(raw.lower().replace(" ", "_"))
     if name is None:
         return Invalid("timezone")
