@@ -17,6 +17,11 @@ class Profile:
     paused: bool = False
 
     @property
+    def onboarded(self) -> bool:
+        """Consent, level and time zone are all known: check-ins can be timed and styled."""
+        return self.consented and self.level is not None and self.timezone is not None
+
+    @property
     def style(self) -> str:
         """New leaders get structure and examples; the others get open questions."""
         return "guided" if self.level in (None, "first_time") else "open"

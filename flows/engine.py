@@ -71,7 +71,7 @@ class CoachEngine:
         ):
             # A position saved by another version of the flows: start again from idle
             # rather than leave the leader stuck (and their check-ins waiting forever).
-            conv.reset("idle", "idle") if conv.profile.consented else conv.reset("onboarding", "start")
+            conv.reset("idle", "idle") if conv.profile.onboarded else conv.reset("onboarding", "start")
         if event.kind == "timer":
             return self._timer(turn)
         if event.kind == "command":
@@ -84,7 +84,7 @@ class CoachEngine:
                 self._expired(turn)
             else:
                 self._command(turn, event.value.removeprefix("cmd:"))
-        elif not conv.profile.consented and conv.flow == "onboarding" and conv.state == "start":
+        elif not conv.profile.onboarded and conv.flow == "onboarding" and conv.state == "start":
             if event.kind == "text" and self._screened_out(turn, event.text):
                 return Outcome(turn.replies, turn.records)
             self._begin_onboarding(turn)
@@ -167,7 +167,9 @@ class CoachEngine:
         if wanted.isdigit() and 1 <= int(wanted) <= len(choices):
             return choices[int(wanted) - 1].value
         for choice in choices:
-            if wanted in (choice.label.lower(), choice.value.lower().replace("_", " "), choice.value):
+            # Internal values that are numbers (list positions) are never typed by a leader.
+            values = () if choice.value.isdigit() else (choice.value.lower().replace("_", " "), choice.value)
+            if wanted == choice.label.lower() or wanted in values:
                 return choice.value
         return Invalid("choice")
 
@@ -259,7 +261,7 @@ class CoachEngine:
             self._ask(turn, again=True)
         elif conv.flow == "idle":
             self._idle_menu(turn, again=True)
-        elif not conv.profile.consented:
+        elif not conv.profile.onboarded:
             turn.say("common", "start_hint")
 
     def _refuse(self, turn: Turn, invalid: Invalid) -> None:
@@ -283,7 +285,7 @@ class CoachEngine:
             turn.record(SessionClosed(session_id, "safety"))
         resources = "\n".join(f"• {line}" for line in self.settings.safety_resources)
         turn.say("common", "safety", resources=resources)
-        if turn.conv.profile.consented:
+        if turn.conv.profile.onboarded:
             turn.conv.reset("idle", "idle")
         else:
             turn.conv.reset("onboarding", "start")
@@ -318,8 +320,9 @@ class CoachEngine:
             turn.say("common", "unknown_command")
             self._reask(turn)
             return
-        if name not in ("start", "help", "about") and not turn.conv.profile.consented:
-            turn.say("common", "needs_onboarding")
+        if name not in ("start", "help", "about", "cancel") and not turn.conv.profile.onboarded:
+            setting_up = turn.conv.flow == "onboarding" and turn.conv.profile.consented
+            turn.say("common", "finish_first" if setting_up else "needs_onboarding")
             self._reask(turn)
             return
         handler(turn)
@@ -333,7 +336,7 @@ class CoachEngine:
 
     def _start(self, turn: Turn) -> None:
         conv = turn.conv
-        if not conv.profile.consented:
+        if not conv.profile.onboarded:
             if conv.flow == "onboarding" and conv.state != "start":
                 turn.say("common", "welcome_back")
                 self._reask(turn)
@@ -356,6 +359,11 @@ class CoachEngine:
 
     def _cancel(self, turn: Turn) -> None:
         conv = turn.conv
+        if conv.flow == "onboarding":
+            # Setting up stops here; /start picks it up again from the beginning.
+            conv.reset("onboarding", "start")
+            turn.say("common", "cancelled_onboarding")
+            return
         if conv.flow in ("idle",) or conv.flow not in FLOWS:
             turn.say("common", "nothing_to_cancel")
             self._idle_menu(turn)
@@ -498,7 +506,7 @@ class CoachEngine:
 
     def _timer(self, turn: Turn) -> Outcome:
         conv, event = turn.conv, turn.event
-        if not conv.profile.consented or conv.profile.paused:
+        if not conv.profile.onboarded or conv.profile.paused:
             return Outcome([], [])
         if conv.flow != "idle":
             return Outcome([], [], deferred=True)

@@ -9,6 +9,7 @@ from transitions import EventData
 
 from flows.content import Content
 from flows.events import Choice
+from flows.parsing import Invalid
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,
@@ -213,6 +214,9 @@ class GrowModel(FlowModel):
             options += self.turn.content.items("grow", "options_pick", "examples", "guided")
         if index is not None and 0 <= index < len(options):
             return options[index]
+        if text.strip().isdigit():
+            # A number that matches no option is a slip, not a new idea.
+            return Invalid("choice")
         # A leader may answer with an option they only now thought of: it counts.
         self.data.setdefault("options", []).append(text)
         return text

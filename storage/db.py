@@ -37,7 +37,7 @@ class Database:
                 # Several processes may start at once; the second waits here and then
                 # finds nothing to do. The lock ends with this transaction.
                 connection.execute(
-                    text("SELECT :key"), {"key": UPGRADE_LOCK_KEY}
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
                 )
             command.upgrade(alembic_config(connection), "head")
 
@@ -76,9 +76,10 @@ def _sqlite_engine(url: URL) -> Engine:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see below).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # First, so that switching to WAL below waits for a concurrent opener too.
+        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
         cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
-        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -13,8 +13,9 @@ from sqlalchemy.orm import Session
 from flows.views import CheckinView, GoalView
 from storage.models import AnswerRow, CheckinRow, GoalRow, ScoreRow, SessionRow
 
-# Check-ins still waiting for the leader: not yet delivered, or delivered and unanswered.
-OPEN_CHECKIN_STATUSES = ("pending", "sent")
+# Check-ins still waiting for the leader: not yet delivered, being delivered by the
+# dispatcher (storage.dispatch), or delivered and unanswered.
+OPEN_CHECKIN_STATUSES = ("pending", "claimed", "sent")
 
 
 def open_goals(session: Session, user_id: int) -> list[GoalView]:

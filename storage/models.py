@@ -157,7 +157,8 @@ class CheckinRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # first | midway | action_due | next_session
     due_at: Mapped[datetime]
-    # pending | sent | answered | cancelled | expired
+    # pending | claimed | sent | answered | cancelled | expired; storage.dispatch moves
+    # pending → claimed → sent
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None]

@@ -219,7 +219,8 @@ class RecordWriter:
             update(CheckinRow)
             .where(
                 CheckinRow.user_id == self.user_id,
-                # A delivered but unanswered check-in is still a question to the leader.
+                # Claimed ones too, so the dispatcher's mark_sent finds them gone; and
+                # delivered but unanswered ones, which still ask the leader a question.
                 CheckinRow.status.in_(OPEN_CHECKIN_STATUSES),
             )
             .values(status="cancelled")

@@ -10,11 +10,18 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.db import Database
+from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, ScoreRow, UserRow
 from tests.telegram_emulator import BotApiEmulator, SentMessage
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
@@ -91,10 +98,14 @@ class BotProcess:
 class Leader:
     """A simulated leader: sends messages and waits for the bot to finish answering."""
 
-    def __init__(self, emulator: BotApiEmulator, user_id: int, first_name: str = "Ana") -> None:
+    def __init__(
+        self, emulator: BotApiEmulator, user_id: int, first_name: str = "Ana", *, settle: float = 0.25
+    ) -> None:
         self.emulator = emulator
         self.user_id = user_id
         self.first_name = first_name
+        # How long the chat must stay quiet before a turn counts as answered.
+        self.settle = settle
 
     @property
     def messages(self) -> list[SentMessage]:
@@ -112,25 +123,62 @@ class Leader:
                 return message
         return self.last()
 
-    async def send(self, text: str, timeout: float = 10.0, settle: float = 0.25) -> list[SentMessage]:
-        before = len(self.messages)
+    async def send(
+        self, text: str, timeout: float = 10.0, settle: float | None = None
+    ) -> list[SentMessage]:
         if text.startswith("/"):
-            self.emulator.send_command(self.user_id, text, first_name=self.first_name)
-        else:
-            self.emulator.send_text(self.user_id, text, first_name=self.first_name)
-        return await self.replies_after(before, timeout, settle)
+            return await self.act(
+                lambda: self.emulator.send_command(self.user_id, text, first_name=self.first_name),
+                timeout,
+                settle,
+            )
+        return await self.act(
+            lambda: self.emulator.send_text(self.user_id, text, first_name=self.first_name), timeout, settle
+        )
 
-    async def press(self, label: str, timeout: float = 10.0, settle: float = 0.25) -> list[SentMessage]:
-        """Press the button with this label on the latest keyboard."""
-        message = self.question()
+    async def press(
+        self,
+        label: str,
+        timeout: float = 10.0,
+        settle: float | None = None,
+        *,
+        message: SentMessage | None = None,
+    ) -> list[SentMessage]:
+        """Press the button with this label on the latest keyboard (or on `message`)."""
+        message = message or self.question()
         data = button_data(message, label)
+        return await self.press_data(message.message_id, data, strict=True, timeout=timeout, settle=settle)
+
+    async def press_data(
+        self,
+        message_id: int,
+        data: str,
+        *,
+        strict: bool = False,
+        timeout: float = 10.0,
+        settle: float | None = None,
+    ) -> list[SentMessage]:
+        """A callback query with any data on any message: stale and forged presses included."""
+        return await self.act(
+            lambda: self.emulator.press_button(
+                self.user_id, message_id, data, strict=strict, first_name=self.first_name
+            ),
+            timeout,
+            settle,
+        )
+
+    async def act(
+        self, action: Callable[[], object], timeout: float = 10.0, settle: float | None = None
+    ) -> list[SentMessage]:
+        """Do something that makes an update (a sticker, an edit, a redelivery); wait for the replies."""
         before = len(self.messages)
-        self.emulator.press_button(self.user_id, message.message_id, data)
+        action()
         return await self.replies_after(before, timeout, settle)
 
     async def replies_after(
-        self, before: int, timeout: float = 10.0, settle: float = 0.25
+        self, before: int, timeout: float = 10.0, settle: float | None = None
     ) -> list[SentMessage]:
+        settle = self.settle if settle is None else settle
         await self.emulator.wait_for_bot_messages(self.user_id, before + 1, timeout=timeout)
         # The bot may send several messages for one answer; wait until it goes quiet.
         count = len(self.messages)
@@ -151,3 +199,101 @@ def button_data(message: SentMessage, label: str) -> str:
         if button["text"] == label:
             return str(button["callback_data"])
     raise AssertionError(f"no button {label!r} in {[b['text'] for b in buttons(message)]}")
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now (for the webhook server)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Store:
+    """Read what the bot stored, straight from its database (short transactions)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        db = Database(self.url)
+        try:
+            with db.session() as session:
+                yield session
+                session.expunge_all()
+        finally:
+            db.dispose()
+
+    def user(self, external_id: int | str) -> UserRow | None:
+        with self.session() as session:
+            return session.scalars(select(UserRow).where(UserRow.external_id == str(external_id))).first()
+
+    def external_ids(self) -> set[str]:
+        with self.session() as session:
+            return set(session.scalars(select(UserRow.external_id)))
+
+    def _user_id(self, session: Session, external_id: int | str) -> int | None:
+        return session.scalar(select(UserRow.id).where(UserRow.external_id == str(external_id)))
+
+    def answers(self, external_id: int | str) -> list[tuple[str, str]]:
+        """(step, text) of every stored answer, oldest first."""
+        with self.session() as session:
+            rows = session.execute(
+                select(AnswerRow.step, AnswerRow.text)
+                .where(AnswerRow.user_id == self._user_id(session, external_id))
+                .order_by(AnswerRow.id)
+            )
+            return [(step, text) for step, text in rows]
+
+    def scores(self, external_id: int | str) -> list[tuple[str, int]]:
+        with self.session() as session:
+            rows = session.execute(
+                select(ScoreRow.kind, ScoreRow.value)
+                .where(ScoreRow.user_id == self._user_id(session, external_id))
+                .order_by(ScoreRow.id)
+            )
+            return [(kind, value) for kind, value in rows]
+
+    def goals(self, external_id: int | str) -> list[str]:
+        with self.session() as session:
+            rows = session.scalars(
+                select(GoalRow.text)
+                .where(GoalRow.user_id == self._user_id(session, external_id))
+                .order_by(GoalRow.created_at)
+            )
+            return list(rows)
+
+    def conversation(self, external_id: int | str) -> tuple[str, str, int] | None:
+        """(flow, state, question_seq), or None before the leader has one."""
+        with self.session() as session:
+            row = session.get(ConversationRow, self._user_id(session, external_id))
+            return (row.flow, row.state, row.question_seq) if row is not None else None
+
+    def checkins(self, external_id: int | str) -> list[tuple[str, str]]:
+        """(kind, status) of every planned check-in, in id order."""
+        with self.session() as session:
+            rows = session.execute(
+                select(CheckinRow.kind, CheckinRow.status)
+                .where(CheckinRow.user_id == self._user_id(session, external_id))
+                .order_by(CheckinRow.id)
+            )
+            return [(kind, status) for kind, status in rows]
+
+
+def database_url_for(kind: str, directory: Path) -> Iterator[str]:
+    """An empty database for a whole module of tests: a SQLite file, or a fresh PostgreSQL
+    schema (skipped without GROW_COACH_TEST_DATABASE_URL), as tests/conftest.py makes per test."""
+    import pytest
+
+    from tests.conftest import PG_URL_VARIABLE, _postgres_schema
+
+    if kind == "sqlite":
+        yield f"sqlite:///{directory / 'grow-coach.db'}"
+        return
+    base = os.environ.get(PG_URL_VARIABLE)
+    if not base:
+        pytest.skip(
+            "PostgreSQL tests need GROW_COACH_TEST_DATABASE_URL; "
+            "run them with: scripts/pg-test-server run -- make test"
+        )
+    yield from _postgres_schema(base)

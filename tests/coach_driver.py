@@ -70,6 +70,9 @@ class FakeLookup:
     def checkin(self, checkin_id: int) -> CheckinView | None:
         return next((c for c in self.checkins if c.checkin_id == checkin_id), None)
 
+    def export(self) -> dict[str, Any]:
+        return {"goals": [g.goal_id for g in self.goals], "checkins": [c.checkin_id for c in self.checkins]}
+
 
 def goal_view(**changes: Any) -> GoalView:
     view = GoalView(

@@ -143,7 +143,7 @@ def text_calls() -> Iterator[tuple[str, str, str, str, str | None, tuple[str, ..
             if len(node.args) > 2:
                 third = _literal(node.args[2])
                 fields = list(third) if third is not None else [None]
-            styles = STYLES
+            styles: tuple[str, ...] = STYLES
             if method == "items" and len(node.args) > 3:
                 styles = tuple(_literal(node.args[3]) or STYLES)
             where = f"{path.name}:{node.lineno}"
@@ -245,14 +245,22 @@ def _source_placeholders() -> set[str]:
                 )
                 for kw in node.keywords:
                     if kw.arg == "values" and isinstance(kw.value, ast.Dict):
-                        names.update(k.value for k in kw.value.keys if isinstance(k, ast.Constant))
+                        names.update(
+                            k.value
+                            for k in kw.value.keys
+                            if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                        )
             if attr == "update" and isinstance(func, ast.Attribute) and "vars" in ast.unparse(func.value):
                 names.update(kw.arg for kw in node.keywords if kw.arg is not None)
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Dict):
                 for key, value in zip(node.keys, node.values, strict=True):
                     if isinstance(key, ast.Constant) and key.value == "vars" and isinstance(value, ast.Dict):
-                        names.update(k.value for k in value.keys if isinstance(k, ast.Constant))
+                        names.update(
+                            k.value
+                            for k in value.keys
+                            if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                        )
     return names
 
 

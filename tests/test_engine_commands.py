@@ -24,6 +24,7 @@ from flows.records import (
     SessionOpened,
 )
 from flows.schedule import format_local
+from flows.views import GoalView
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.leader import LeaderRepository
@@ -196,10 +197,6 @@ def test_an_unknown_flow_shows_the_idle_menu_without_raising() -> None:
     assert coach.asked("grow", "goal")
 
 
-@pytest.mark.xfail(
-    reason="BUG: an unknown flow name is never reset to idle, so every check-in is deferred for good",
-    strict=True,
-)
 def test_an_unknown_flow_is_reset_so_check_ins_reach_the_leader() -> None:
     coach = idle_coach(FakeLookup([goal_view()], [checkin_view()]))
     coach.conv.flow, coach.conv.state = "retired_flow", "somewhere"
@@ -483,7 +480,7 @@ def test_rescore_with_no_low_goal_offers_every_open_goal() -> None:
     assert coach.labels() == ["run the weekly meeting (9/10, 25 Nov)"]
 
 
-def rescoring(score: str, goal: object = None) -> Coach:
+def rescoring(score: str, goal: GoalView | None = None) -> Coach:
     coach = idle_coach(FakeLookup([goal or goal_view()]))
     coach.command("rescore")
     coach.say("1")
@@ -570,10 +567,6 @@ def test_rescore_adjust_goes_to_the_action_showing_the_previous_one() -> None:
     assert '"talk to Sam about deadlines"' in coach.question.text
 
 
-@pytest.mark.xfail(
-    reason="BUG: a GROW round started from /rescore has no baseline, so the recap shows 'Today: /10'",
-    strict=True,
-)
 def test_rescore_revisit_recap_shows_the_baseline() -> None:
     coach = rescoring("6")
     coach.say("nothing")
@@ -728,10 +721,6 @@ def test_a_new_action_goes_to_grow_options_for_the_same_goal() -> None:
     assert SessionOpened(coach.conv.data["session_id"], "goal-1", "grow") in coach.outcome.records
 
 
-@pytest.mark.xfail(
-    reason="BUG: a GROW round started from a check-in has no baseline, so the recap shows 'Today: /10'",
-    strict=True,
-)
 def test_a_new_action_from_a_check_in_recaps_with_the_baseline() -> None:
     coach = through_rating()
     coach.choose("new_action")
@@ -792,11 +781,6 @@ def test_a_check_in_answer_that_is_no_option_is_refused() -> None:
 # a check-in planned by /rescore, end to end through storage
 
 
-@pytest.mark.xfail(
-    reason="BUG: check-ins planned by /rescore hang off the rescore session, which has no action, "
-    'so the check-in asks: Did you do it: ""?',
-    strict=True,
-)
 def test_a_check_in_planned_by_rescore_names_the_action(database: Database) -> None:
     service = CoachService(database, CoachEngine())
     path = [answer for state, answer in GROW_PATH if state != "goal_concrete"]
@@ -831,10 +815,6 @@ def test_check_in_dates_are_from_the_leaders_day() -> None:
     assert coach.texts[0] in phrasings("checkin", "rescheduled", when="Thu 26 Nov, 17:00")
 
 
-@pytest.mark.xfail(
-    reason="BUG: the /rescore goal choice is stored as its list index ('0'), meaningless in an export",
-    strict=True,
-)
 def test_the_rescore_pick_is_stored_as_the_goal_the_leader_saw() -> None:
     coach = idle_coach(FakeLookup([goal_view()]))
     coach.command("rescore")

@@ -468,3 +468,14 @@ def test_a_resumed_question_reads_the_same_but_a_new_session_may_not() -> None:
         coach.command("new")
         seeds.add(coach.question.text)
     assert len(seeds) > 1
+
+
+@pytest.mark.parametrize("answer", ["9", "0", "5"])
+def test_a_number_that_is_not_on_the_pick_list_is_refused(answer: str) -> None:
+    coach = grow_coach("executive").drive_to("options_pick")
+    before, asked = coach.snapshot(), coach.question
+    coach.say(answer)
+    assert coach.texts[0] in phrasings("errors", "choice")
+    assert coach.question == asked
+    assert coach.snapshot() == before
+    assert coach.outcome.records == []

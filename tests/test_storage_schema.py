@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -15,6 +18,9 @@ from sqlalchemy import inspect, text
 from storage import ConversationRepository, Database, UserRepository
 from storage.db import alembic_config
 from storage.models import Base
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+UPGRADE_SCRIPT = "import sys; from storage.db import Database; Database(sys.argv[1]).upgrade()"
 
 
 def run_in_threads(count: int, target: Callable[[int], None]) -> list[BaseException]:
@@ -55,15 +61,34 @@ def test_downgrade_to_base_and_back(database: Database) -> None:
 
 
 def test_concurrent_first_upgrades_do_not_crash(database_url: str) -> None:
-    databases = [Database(database_url) for _ in range(3)]
+    # Separate processes, as at a real deployment: Alembic keeps per-run state in
+    # module globals, so threads would test Alembic rather than the upgrade lock.
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", UPGRADE_SCRIPT, database_url],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(3)
+    ]
+    outputs = []
+    for process in processes:
+        try:
+            output, _ = process.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            for other in processes:
+                other.kill()
+            raise
+        outputs.append((process.returncode, output.decode()))
+    assert [code for code, _ in outputs] == [0, 0, 0], outputs
+    db = Database(database_url)
     try:
-        assert run_in_threads(3, lambda i: databases[i].upgrade()) == []
-        with databases[0].engine.connect() as connection:
+        with db.engine.connect() as connection:
             versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
         assert len(versions) == 1
     finally:
-        for db in databases:
-            db.dispose()
+        db.dispose()
 
 
 def test_loading_a_conversation_makes_other_processes_wait(database_url: str) -> None:

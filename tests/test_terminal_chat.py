@@ -11,10 +11,12 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from flows.schedule import format_local
 from tests.coach_driver import phrasings
 
 CONCRETE = "stop avoiding difficult conversations with my team"
@@ -93,7 +95,9 @@ def test_a_full_session_with_commitment_9(tmp_path: Path) -> None:
     recap = messages(stdout)[-1]
     for part in (f"Goal: {CONCRETE}", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
         assert part in recap
-    assert "check-in" in recap.lower()
+    first_due = query(tmp_path, "SELECT min(due_at) FROM checkins")[0][0]
+    assert isinstance(first_due, str)
+    assert format_local(datetime.fromisoformat(first_due).replace(tzinfo=UTC), "UTC") in recap
     assert not shown(stdout, "grow", "goal_concrete")
     assert query(tmp_path, "SELECT name, level, timezone FROM users") == [("Ann", "first_time", "UTC")]
     assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
@@ -148,7 +152,11 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
         ("commitment", 5),
         ("commitment", 8),
     ]
-    assert query(tmp_path, "SELECT count(*) FROM checkins WHERE status = 'pending'")[0][0] >= 2
+    assert query(tmp_path, "SELECT count(*) FROM checkins WHERE status = 'pending'") in (
+        [(2,)],
+        [(3,)],
+        [(4,)],
+    )
 
 
 def test_a_vague_goal_gets_the_follow_up(tmp_path: Path) -> None:
