@@ -51,6 +51,8 @@ EXAMPLES = (
 )
 LEVELS = ("First-time manager", "Experienced manager", "Senior leader", "Executive")
 ZONES = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "Asia/Singapore")
+SCORES_0_10 = tuple(str(n) for n in range(11))
+SCORES_1_10 = tuple(str(n) for n in range(1, 11))
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ QUESTIONS: tuple[Question, ...] = (
     Question("reality_now", "Reality (2 of 4): think of a recent example. What did you do?"),
     Question("reality_tried", "What have you already done about this? What did you learn?"),
     Question("reality_cost", "What does it cost you, your team or the business if nothing changes?"),
-    Question("reality_baseline", "From 0 to 10, how well do you do this today?", tuple(map(str, range(11))), True),
+    Question("reality_baseline", "From 0 to 10, how well do you do this today?", SCORES_0_10, grid=True),
     Question("options_first", "Options (3 of 4): list one thing you could try."),
     Question("options_more", "And what else?"),
     Question("options_last", "One more: what else could you try?"),
@@ -84,9 +86,12 @@ QUESTIONS: tuple[Question, ...] = (
     Question("will_support", "Who could help you follow through?"),
     Question("will_obstacle", "What is most likely to get in the way?"),
     Question("will_if_then", 'Finish this sentence: "If that obstacle shows up, then I will …"'),
-    Question("will_commitment", "From 1 to 10, how committed are you?", tuple(map(str, range(1, 11))), True),
+    Question("will_commitment", "From 1 to 10, how committed are you?", SCORES_1_10, grid=True),
 )
-RECAP = "Here's your plan, {name}:\n• Goal: {goal}\n• Action: {will_action} by {will_when}\n• Commitment: {score}/10"
+RECAP = (
+    "Here's your plan, {name}:\n• Goal: {goal}\n• Action: {will_action} by {will_when}\n"
+    "• Commitment: {score}/10"
+)
 OPTION_KEYS = ("options_first", "options_more", "options_last", "options_bold")
 
 

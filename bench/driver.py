@@ -328,8 +328,10 @@ async def wait_until_polling(emulator: BotApiEmulator, bot: BotProcess, timeout:
     """A bot is ready once it long-polls; show its log if it died on the way."""
     try:
         await emulator.wait_for(
-            lambda: emulator.call_count("getUpdates") > 0
-            or (bot.process is not None and bot.process.returncode is not None),
+            lambda: (
+                emulator.call_count("getUpdates") > 0
+                or (bot.process is not None and bot.process.returncode is not None)
+            ),
             timeout,
         )
     except TimeoutError:

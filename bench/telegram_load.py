@@ -176,11 +176,15 @@ def print_figures(figures: Figures) -> None:
         f"peak RSS {f.peak_rss_mb:5.1f} MB",
         flush=True,
     )
-    per_answer = ", ".join(
-        f"{method} {count / f.answered:.2f}" for method, count in sorted(f.calls_by_method.items())
-    ) if f.answered else "-"
-    print(f"{'':<24} {'':<10} {f.answered} answers in {f.seconds:.1f} s; CPU bot {f.bot_cpu:.0%} "
-          f"of a core, harness {f.harness_cpu:.0%}; calls per answer: {per_answer}")
+    per_answer = (
+        ", ".join(f"{method} {count / f.answered:.2f}" for method, count in sorted(f.calls_by_method.items()))
+        if f.answered
+        else "-"
+    )
+    print(
+        f"{'':<24} {'':<10} {f.answered} answers in {f.seconds:.1f} s; CPU bot {f.bot_cpu:.0%} "
+        f"of a core, harness {f.harness_cpu:.0%}; calls per answer: {per_answer}"
+    )
     if f.stored:
         print(
             f"{'':<24} {'':<10} in the database: {f.stored['users']} users, {f.stored['answers']} answers, "

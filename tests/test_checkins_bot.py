@@ -73,7 +73,8 @@ async def test_a_check_in_arrives_after_a_session_and_its_answers_are_stored(
         assert said.startswith(("Got it. I'll check in on", "Noted — next check-in"))
         # The new plan's first check-in, two seconds on, still names the action.
         (again,) = await next_messages(ann)
-        assert again.text in guided("checkin", "did")
+        print("AGAIN", repr(again.text))
+        assert again.text in guided("checkin", "did"), again.text
 
     db = Database(database_url)
     try:

@@ -437,9 +437,24 @@ def test_checkins_cancelled_for_one_goal_or_all(database: Database) -> None:
             "g2",
         ]
 
+    with database.session() as session:
+        # One mid-delivery, one delivered and unanswered: both still ask the leader.
+        claimed, sent = session.scalars(
+            select(CheckinRow).where(CheckinRow.goal_id == "g2").order_by(CheckinRow.id)
+        ).all()
+        claimed.status, claimed.claimed_by, claimed.claimed_at = "claimed", "worker-1", at(3)
+        sent.status, sent.sent_at = "sent", at(3)
+    with database.session() as session:
+        assert [c.status for c in LeaderRepository(session, user_id).pending_checkins()] == [
+            "claimed",
+            "sent",
+        ]
+
     apply(database, user_id, [CheckinsCancelled()])
     with database.session() as session:
         assert LeaderRepository(session, user_id).pending_checkins() == []
+        statuses = session.scalars(select(CheckinRow.status).where(CheckinRow.goal_id == "g2"))
+        assert set(statuses) == {"cancelled"}
 
 
 def test_checkin_resolved_and_snoozed(database: Database) -> None:
