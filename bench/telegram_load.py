@@ -88,6 +88,11 @@ class Figures:
         return percentile_ms(self.latencies, percent)
 
     @property
+    def bot_cpu_ms_per_answer(self) -> float:
+        # Steadier than throughput from run to run, and says where a CPU-bound bot stands.
+        return self.bot_cpu * self.seconds / self.answered * 1000 if self.answered else float("nan")
+
+    @property
     def calls_per_answer(self) -> float:
         return self.calls / self.answered if self.answered else float("nan")
 
@@ -182,8 +187,9 @@ def print_figures(figures: Figures) -> None:
         else "-"
     )
     print(
-        f"{'':<24} {'':<10} {f.answered} answers in {f.seconds:.1f} s; CPU bot {f.bot_cpu:.0%} "
-        f"of a core, harness {f.harness_cpu:.0%}; calls per answer: {per_answer}"
+        f"{'':<24} {'':<10} {f.answered} answers in {f.seconds:.1f} s; bot CPU {f.bot_cpu:.0%} of a core "
+        f"({f.bot_cpu_ms_per_answer:.1f} ms per answer), harness {f.harness_cpu:.0%}; "
+        f"calls per answer: {per_answer}"
     )
     if f.stored:
         print(

@@ -157,7 +157,10 @@ class CoachService:
         """A leader who blocked the bot gets nothing more: their pending check-ins end too."""
         with self.db.session() as session:
             users = UserRepository(session)
-            user = users.get_or_create(channel, external_id)
+            user = users.find(channel, external_id)
+            if user is None:
+                # A group, or someone access control turned away: nobody to remember.
+                return
             users.set_active(user.id, active)
             if not active:
                 cancel_pending(session, user.id)

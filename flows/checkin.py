@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from transitions import EventData
 
 from flows import grow
-from flows.records import CheckinPlanned, CheckinResolved, CheckinSnoozed, ScoreGiven, SessionClosed
-from flows.schedule import format_local, out_of_quiet_hours, plan_checkins
+from flows.records import (
+    ActionAgreed,
+    CheckinPlanned,
+    CheckinResolved,
+    CheckinsCancelled,
+    CheckinSnoozed,
+    ScoreGiven,
+    SessionClosed,
+)
+from flows.schedule import after, format_local, out_of_quiet_hours, plan_checkins
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, new_id, new_seed
+
+# More than any leader has pending: a few per goal.
+MAX_PENDING_LOOKED_AT = 100
 
 STEPS = (
     Step("did", Ask.choice("done", "partly", "not_yet", "snooze"), on_exit="keep_outcome"),
@@ -63,7 +74,9 @@ class CheckinModel(FlowModel):
     def snooze_a_day(self, event: EventData) -> None:
         turn = self.turn
         zone = turn.conv.profile.timezone or "UTC"
-        due = out_of_quiet_hours(turn.event.now + turn.settings.snooze, zone, turn.settings.quiet_hours)
+        # A day on the leader's clock, then out of their quiet hours.
+        tomorrow = after(turn.event.now, turn.settings.snooze, zone)
+        due = out_of_quiet_hours(tomorrow, zone, turn.settings.quiet_hours)
         turn.record(CheckinSnoozed(self.data["checkin_id"], due))
         turn.record(SessionClosed(self.data["session_id"], "snoozed"))
         turn.say("checkin", "snoozed", when=format_local(due, zone))
@@ -78,18 +91,41 @@ class CheckinModel(FlowModel):
         turn = self.turn
         zone = turn.conv.profile.timezone or "UTC"
         due = date.fromisoformat(self.data["vars"]["due"])
+        goal_id, session_id = self.data["goal_id"], self.data["session_id"]
+        # The same action with its new date, on this session: the goal's latest action
+        # (what /rescore and later check-ins read) now carries the date just agreed.
+        turn.record(ActionAgreed(goal_id, session_id, self.data["vars"].get("action", ""), due))
+        self._drop_old_action_checkins()
         plan = [
             item
             for item in plan_checkins(turn.event.now, due, zone, turn.settings)
             if item[0] != "next_session"
         ]
         for kind, at in plan:
-            turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, at))
-        turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
+            turn.record(CheckinPlanned(goal_id, session_id, kind, at))
+        turn.record(SessionClosed(session_id, self.data.get("outcome", "answered")))
         turn.say("checkin", "rescheduled", when=format_local(plan[0][1], zone))
         turn.hand_over("idle", "idle")
 
+    def _drop_old_action_checkins(self) -> None:
+        """Nudges about the old date or the old action would now ask the wrong question.
+
+        The next-session reminder keeps its time: the rhythm of sessions does not move
+        because one action did. It is planned again on this session, as cancelling is per
+        goal.
+        """
+        goal_id = self.data["goal_id"]
+        reminders = [
+            view
+            for view in self.turn.lookup.pending_checkins(MAX_PENDING_LOOKED_AT)
+            if view.goal_id == goal_id and view.kind == "next_session" and view.status == "pending"
+        ]
+        self.turn.record(CheckinsCancelled(goal_id))
+        for view in reminders[:1]:
+            self.turn.record(CheckinPlanned(goal_id, self.data["session_id"], "next_session", view.due_at))
+
     def choose_new_action(self, event: EventData) -> None:
+        self._drop_old_action_checkins()
         self.turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
         data = grow.start_data(
             new_id(),
@@ -117,10 +153,6 @@ class CheckinModel(FlowModel):
         if state == "did" and self.data.get("kind") == "midway":
             return "midway"
         return "ask"
-
-
-def snooze_delay() -> timedelta:
-    return timedelta(days=1)
 
 
 FLOW = FlowSpec("checkin", STEPS, TRANSITIONS, CheckinModel, first="did")

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from transitions import EventData
 
 from flows import grow
 from flows.events import Choice
-from flows.parsing import Invalid
-from flows.records import CheckinPlanned, ScoreGiven, SessionClosed
+from flows.parsing import Invalid, local_today
+from flows.records import (
+    ActionAgreed,
+    CheckinPlanned,
+    CheckinsCancelled,
+    ScoreGiven,
+    SessionClosed,
+)
 from flows.schedule import format_local, plan_checkins
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, new_id, new_seed
@@ -60,14 +68,18 @@ class RescoreModel(FlowModel):
         turn.record(SessionClosed(self.data["session_id"], "committed"))
         due = self.data["vars"].get("due")
         if due:
-            from datetime import date
-
             zone = turn.conv.profile.timezone or "UTC"
-            plan = plan_checkins(
-                turn.event.now, max(date.fromisoformat(due), turn.event.now.date()), zone, turn.settings
-            )
+            goal_id, session_id = self.data["goal_id"], self.data["session_id"]
+            # A date already past becomes the leader's today (theirs, not UTC's).
+            action_due = max(date.fromisoformat(due), local_today(turn.event.now, zone))
+            # The action is taken on again here: this session carries it, so the check-ins
+            # planned on it name it, and the goal's latest date is the one now agreed.
+            turn.record(ActionAgreed(goal_id, session_id, self.data["vars"].get("action", ""), action_due))
+            # A fresh commitment replaces whatever was planned for this goal before.
+            turn.record(CheckinsCancelled(goal_id))
+            plan = plan_checkins(turn.event.now, action_due, zone, turn.settings)
             for kind, at in plan:
-                turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, at))
+                turn.record(CheckinPlanned(goal_id, session_id, kind, at))
             turn.say("rescore", "confirmed", next_checkin=format_local(plan[0][1], zone))
         else:
             turn.say("rescore", "confirmed_no_action")

@@ -22,6 +22,21 @@ def local_datetime(day: date, at: time, timezone: str) -> datetime:
     return local.astimezone(UTC)
 
 
+def after(moment: datetime, delta: timedelta, timezone: str) -> datetime:
+    """`moment` plus `delta` as the leader's clock reads it.
+
+    Whole days are counted on the wall clock, so "two weeks after Friday 10:00" is a
+    Friday at 10:00 even when a daylight-saving change falls in between; what is left
+    (hours, seconds) is elapsed time, which is what a short delay means.
+    """
+    days = timedelta(days=delta.days)
+    zone = ZoneInfo(timezone)
+    local = moment.astimezone(zone)
+    # time() keeps `fold`, so the second 01:30 of a night the clocks go back stays the second.
+    wall = datetime.combine(local.date() + days, local.time(), tzinfo=zone)
+    return wall.astimezone(UTC) + (delta - days)
+
+
 def in_quiet_hours(moment: datetime, timezone: str, quiet: tuple[time, time] | None) -> bool:
     if quiet is None:
         return False
@@ -52,7 +67,9 @@ def plan_checkins(
 ) -> list[tuple[str, datetime]]:
     """Check-ins after a committed session, as (kind, due time in UTC), earliest first."""
     action_at = local_datetime(action_due, ACTION_CHECK_TIME, timezone)
-    first_at = max(min(closed_at + settings.first_after, action_at), closed_at + timedelta(seconds=1))
+    first_at = max(
+        min(after(closed_at, settings.first_after, timezone), action_at), closed_at + timedelta(seconds=1)
+    )
     plan: list[tuple[str, datetime]] = []
     # Two nudges within a day of each other read as nagging: the first one covers both.
     if action_at - first_at <= timedelta(days=1):
@@ -64,7 +81,7 @@ def plan_checkins(
         if (action_due - today).days > MIDWAY_AFTER_DAYS and midway - first_at > timedelta(hours=12):
             plan.append(("midway", midway))
         plan.append(("action_due", action_at))
-    plan.append(("next_session", closed_at + settings.session_interval))
+    plan.append(("next_session", after(closed_at, settings.session_interval, timezone)))
     return sorted(
         ((kind, out_of_quiet_hours(at, timezone, settings.quiet_hours)) for kind, at in plan),
         key=lambda item: item[1],

@@ -12,12 +12,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import CheckinRow, UserRow
+from storage.models import CheckinRow, ConversationRow, UserRow
 
 CLAIM_LEASE = timedelta(minutes=2)
+# A check-in in one of these was (or is being) put to the leader: an older one of the
+# same goal that is still waiting has been overtaken by it.
+REACHED_STATUSES = ("pending", "claimed", "sent", "answered")
 
 
 @dataclass(frozen=True)
@@ -27,6 +30,15 @@ class Claimed:
     external_id: str
     channel: str
     timezone: str | None
+    due_at: datetime  # when it fell due: a delivery put off for a busy leader keeps it
+
+
+def _waiting(row: type[CheckinRow], now: datetime) -> ColumnElement[bool]:
+    """Still to be delivered: pending, or claimed by a process whose lease ran out."""
+    return or_(
+        row.status == "pending",
+        and_(row.status == "claimed", row.claimed_at < now - CLAIM_LEASE),
+    )
 
 
 def expire_stale(session: Session, now: datetime, grace: timedelta) -> int:
@@ -38,14 +50,23 @@ def expire_stale(session: Session, now: datetime, grace: timedelta) -> int:
     newer = aliased(CheckinRow)
     superseded = exists().where(
         newer.goal_id == CheckinRow.goal_id,
-        newer.status == "pending",
+        newer.id != CheckinRow.id,
+        # Overtaken by a later one still to come or already put to the leader: after
+        # downtime the latest is sent; once it is out, the older ones are moot too.
+        newer.status.in_(REACHED_STATUSES),
         newer.due_at <= now,
-        newer.due_at > CheckinRow.due_at,
+        or_(
+            newer.due_at > CheckinRow.due_at,
+            # Two due at the same instant: the later-planned one stands for both.
+            and_(newer.due_at == CheckinRow.due_at, newer.id > CheckinRow.id),
+        ),
     )
     result = session.execute(
         update(CheckinRow)
         .where(
-            CheckinRow.status == "pending",
+            # A claim left by a process that died counts too: taking it over after a
+            # long outage must not send a stale nudge.
+            _waiting(CheckinRow, now),
             CheckinRow.due_at <= now,
             (CheckinRow.due_at < now - grace) | superseded,
         )
@@ -56,17 +77,22 @@ def expire_stale(session: Session, now: datetime, grace: timedelta) -> int:
 
 
 def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[Claimed]:
-    """Take up to `limit` due check-ins of active, unpaused leaders for this worker."""
-    lease_over = now - CLAIM_LEASE
+    """Take up to `limit` due check-ins of active, unpaused, idle leaders for this worker.
+
+    A leader in the middle of another flow is left alone: their check-in keeps its due
+    time and is put into the conversation when that flow ends (`due_for_user`), rather
+    than being claimed, found busy and pushed back over and over.
+    """
     query = (
         select(CheckinRow, UserRow)
         .join(UserRow, UserRow.id == CheckinRow.user_id)
+        .outerjoin(ConversationRow, ConversationRow.user_id == CheckinRow.user_id)
         .where(
             CheckinRow.due_at <= now,
-            (CheckinRow.status == "pending")
-            | and_(CheckinRow.status == "claimed", CheckinRow.claimed_at < lease_over),
+            _waiting(CheckinRow, now),
             UserRow.active.is_(True),
             UserRow.paused.is_(False),
+            or_(ConversationRow.flow == "idle", ConversationRow.user_id.is_(None)),
         )
         .order_by(CheckinRow.due_at)
         .limit(limit)
@@ -78,7 +104,9 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[
         checkin.claimed_at = now
         checkin.claimed_by = worker
         checkin.attempts += 1
-        claimed.append(Claimed(checkin.id, user.id, user.external_id, user.channel, user.timezone))
+        claimed.append(
+            Claimed(checkin.id, user.id, user.external_id, user.channel, user.timezone, checkin.due_at)
+        )
     return claimed
 
 
@@ -111,10 +139,14 @@ def mark_sent(session: Session, checkin_id: int, now: datetime, worker: str | No
 
 
 def release(session: Session, checkin_id: int, due_at: datetime) -> None:
-    """Back to pending, for later: the leader is busy in another flow or in quiet hours."""
+    """Back to pending, for later: the leader is busy in another flow or in quiet hours.
+
+    Only a row still claimed: one another worker took over and sent meanwhile must not
+    become pending (and be sent) again.
+    """
     session.execute(
         update(CheckinRow)
-        .where(CheckinRow.id == checkin_id)
+        .where(CheckinRow.id == checkin_id, CheckinRow.status == "claimed")
         .values(status="pending", due_at=due_at, claimed_at=None, claimed_by=None)
         .execution_options(synchronize_session=False)
     )

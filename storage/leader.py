@@ -31,7 +31,7 @@ class LeaderRepository:
         return leader_views.goal(self.session, self.user_id, goal_id)
 
     def pending_checkins(self, limit: int = 20) -> list[CheckinView]:
-        """Check-ins still awaiting the leader (pending, claimed or sent), soonest due first."""
+        """Scheduled check-ins (status pending), soonest due first."""
         return leader_views.pending_checkins(self.session, self.user_id, limit)
 
     def checkin(self, checkin_id: int) -> CheckinView | None:

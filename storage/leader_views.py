@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from flows.views import CheckinView, GoalView
 from storage.models import AnswerRow, CheckinRow, GoalRow, ScoreRow, SessionRow
 
-# Check-ins still waiting for the leader: not yet delivered, being delivered by the
-# dispatcher (storage.dispatch), or delivered and unanswered.
-OPEN_CHECKIN_STATUSES = ("pending", "claimed", "sent")
+# Check-ins a cancellation still stops: scheduled, or claimed by a dispatcher that has
+# not sent them yet (its mark_sent then finds them gone). A sent one is already in the
+# leader's conversation; cancelling it would change nothing they see.
+CANCELLABLE_CHECKIN_STATUSES = ("pending", "claimed")
 
 
 def open_goals(session: Session, user_id: int) -> list[GoalView]:
@@ -53,18 +54,7 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
     ):
         latest_score[(score.goal_id, score.kind)] = score
 
-    latest_action: dict[str, SessionRow] = {}
-    for coaching in session.scalars(
-        select(SessionRow)
-        .where(
-            SessionRow.user_id == user_id,
-            SessionRow.goal_id.in_(ids),
-            SessionRow.action.is_not(None),
-        )
-        .order_by(SessionRow.started_at, SessionRow.id)
-    ):
-        assert coaching.goal_id is not None
-        latest_action[coaching.goal_id] = coaching
+    latest_action = latest_actions(session, user_id, ids)
 
     answers: dict[str, dict[str, str]] = {goal_id: {} for goal_id in ids}
     for goal_id, step, text in session.execute(
@@ -98,19 +88,53 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
     return views
 
 
+def latest_actions(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, SessionRow]:
+    """For each goal, the latest session that agreed an action."""
+    latest: dict[str, SessionRow] = {}
+    for coaching in session.scalars(
+        select(SessionRow)
+        .where(
+            SessionRow.user_id == user_id,
+            SessionRow.goal_id.in_(goal_ids),
+            SessionRow.action.is_not(None),
+        )
+        .order_by(SessionRow.started_at, SessionRow.id)
+    ):
+        assert coaching.goal_id is not None
+        latest[coaching.goal_id] = coaching
+    return latest
+
+
 def pending_checkins(session: Session, user_id: int, limit: int = 20) -> list[CheckinView]:
     statement = (
         _checkin_query(user_id)
-        .where(CheckinRow.status.in_(OPEN_CHECKIN_STATUSES))
+        # Only scheduled ones: /status shows the first as "next check-in", and a sent
+        # one the leader ignored would otherwise stay "next" for ever.
+        .where(CheckinRow.status == "pending")
         .order_by(CheckinRow.due_at, CheckinRow.id)
         .limit(limit)
     )
-    return [_checkin_view(*row) for row in session.execute(statement)]
+    return _checkin_views(session, user_id, session.execute(statement).all())
 
 
 def checkin(session: Session, user_id: int, checkin_id: int) -> CheckinView | None:
     row = session.execute(_checkin_query(user_id).where(CheckinRow.id == checkin_id)).first()
-    return _checkin_view(*row) if row else None
+    return _checkin_views(session, user_id, [row])[0] if row else None
+
+
+def _checkin_views(
+    session: Session, user_id: int, rows: Sequence[Row[tuple[CheckinRow, str, str | None]]]
+) -> list[CheckinView]:
+    # A check-in planned by a check-in or re-score session that kept the action has no
+    # action of its own; it asks about the goal's latest agreed action instead.
+    without_action = [checkin.goal_id for checkin, _, action in rows if not action]
+    fallback = latest_actions(session, user_id, without_action) if without_action else {}
+    views = []
+    for checkin_row, goal_text, action in rows:
+        if not action and checkin_row.goal_id in fallback:
+            action = fallback[checkin_row.goal_id].action
+        views.append(_checkin_view(checkin_row, goal_text, action))
+    return views
 
 
 def _checkin_query(user_id: int) -> Select[tuple[CheckinRow, str, str | None]]:

@@ -7,6 +7,7 @@ beyond its own leader even if the engine were fed a forged id.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -33,7 +34,7 @@ from flows.records import (
     SessionGoalSet,
     SessionOpened,
 )
-from storage.leader_views import OPEN_CHECKIN_STATUSES
+from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
     AnswerRow,
     CheckinRow,
@@ -45,6 +46,8 @@ from storage.models import (
     UserRow,
 )
 from storage.upsert import insert_ignoring
+
+log = logging.getLogger("grow_coach.storage")
 
 # Children before parents, so erasure does not lean on ON DELETE CASCADE (which the
 # ORM's identity map would not see).
@@ -63,12 +66,14 @@ class RecordWriter:
     def __init__(self, session: Session, user_id: int) -> None:
         self.session = session
         self.user_id = user_id
+        self._record_name = ""
 
     def apply(self, records: Iterable[Record], now: datetime) -> None:
         for record in records:
             self.apply_one(record, now)
 
     def apply_one(self, record: Record, now: datetime) -> None:
+        self._record_name = type(record).__name__
         match record:
             case ProfileUpdated():
                 self._profile_updated(record, now)
@@ -219,9 +224,7 @@ class RecordWriter:
             update(CheckinRow)
             .where(
                 CheckinRow.user_id == self.user_id,
-                # Claimed ones too, so the dispatcher's mark_sent finds them gone; and
-                # delivered but unanswered ones, which still ask the leader a question.
-                CheckinRow.status.in_(OPEN_CHECKIN_STATUSES),
+                CheckinRow.status.in_(CANCELLABLE_CHECKIN_STATUSES),
             )
             .values(status="cancelled")
         )
@@ -261,12 +264,26 @@ class RecordWriter:
 
     def _goal(self, goal_id: str) -> GoalRow | None:
         row = self.session.get(GoalRow, goal_id)
-        return row if row is not None and row.user_id == self.user_id else None
+        return row if self._owned(row, "goal", goal_id) else None
 
     def _coaching(self, session_id: str) -> SessionRow | None:
         row = self.session.get(SessionRow, session_id)
-        return row if row is not None and row.user_id == self.user_id else None
+        return row if self._owned(row, "session", session_id) else None
 
     def _checkin(self, checkin_id: int) -> CheckinRow | None:
         row = self.session.get(CheckinRow, checkin_id)
-        return row if row is not None and row.user_id == self.user_id else None
+        return row if self._owned(row, "check-in", checkin_id) else None
+
+    def _owned(self, row: GoalRow | SessionRow | CheckinRow | None, kind: str, key: object) -> bool:
+        if row is not None and row.user_id == self.user_id:
+            return True
+        # Ids only, never text. Normal for a stale button after an erasure; anything
+        # else points at an engine that lost track of what it created.
+        log.warning(
+            "user=%s %s ignored: %s %s is unknown or not theirs",
+            self.user_id,
+            self._record_name,
+            kind,
+            key,
+        )
+        return False

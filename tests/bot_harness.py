@@ -106,6 +106,7 @@ class Leader:
         self.first_name = first_name
         # How long the chat must stay quiet before a turn counts as answered.
         self.settle = settle
+        self.last_update_id: int | None = None
 
     @property
     def messages(self) -> list[SentMessage]:
@@ -124,16 +125,20 @@ class Leader:
         return self.last()
 
     async def send(
-        self, text: str, timeout: float = 10.0, settle: float | None = None
+        self, text: str, timeout: float = 10.0, settle: float | None = None, *, expect: int | None = None
     ) -> list[SentMessage]:
         if text.startswith("/"):
             return await self.act(
                 lambda: self.emulator.send_command(self.user_id, text, first_name=self.first_name),
                 timeout,
                 settle,
+                expect=expect,
             )
         return await self.act(
-            lambda: self.emulator.send_text(self.user_id, text, first_name=self.first_name), timeout, settle
+            lambda: self.emulator.send_text(self.user_id, text, first_name=self.first_name),
+            timeout,
+            settle,
+            expect=expect,
         )
 
     async def press(
@@ -143,11 +148,14 @@ class Leader:
         settle: float | None = None,
         *,
         message: SentMessage | None = None,
+        expect: int | None = None,
     ) -> list[SentMessage]:
         """Press the button with this label on the latest keyboard (or on `message`)."""
         message = message or self.question()
         data = button_data(message, label)
-        return await self.press_data(message.message_id, data, strict=True, timeout=timeout, settle=settle)
+        return await self.press_data(
+            message.message_id, data, strict=True, timeout=timeout, settle=settle, expect=expect
+        )
 
     async def press_data(
         self,
@@ -157,6 +165,7 @@ class Leader:
         strict: bool = False,
         timeout: float = 10.0,
         settle: float | None = None,
+        expect: int | None = None,
     ) -> list[SentMessage]:
         """A callback query with any data on any message: stale and forged presses included."""
         return await self.act(
@@ -165,21 +174,40 @@ class Leader:
             ),
             timeout,
             settle,
+            expect=expect,
         )
 
     async def act(
-        self, action: Callable[[], object], timeout: float = 10.0, settle: float | None = None
+        self,
+        action: Callable[[], object],
+        timeout: float = 10.0,
+        settle: float | None = None,
+        *,
+        expect: int | None = None,
     ) -> list[SentMessage]:
-        """Do something that makes an update (a sticker, an edit, a redelivery); wait for the replies."""
+        """Do something that makes an update (a sticker, an edit, a redelivery); wait for the replies.
+
+        The emulator's update id for it, when the action returns one, is kept in `last_update_id`.
+        """
         before = len(self.messages)
-        action()
-        return await self.replies_after(before, timeout, settle)
+        result = action()
+        self.last_update_id = result if isinstance(result, int) else None
+        return await self.replies_after(before, timeout, settle, expect=expect)
 
     async def replies_after(
-        self, before: int, timeout: float = 10.0, settle: float | None = None
+        self, before: int, timeout: float = 10.0, settle: float | None = None, *, expect: int | None = None
     ) -> list[SentMessage]:
+        """The bot's messages after the first `before` ones, once it has answered.
+
+        With `expect` the turn is over when that many messages have arrived, which stays
+        exact however slowly the bot sends (its rate limiter spaces messages out when many
+        leaders write at once); more messages may still follow and show up in the next turn.
+        Without it the turn is over when the chat has been quiet for `settle` seconds.
+        """
+        await self.emulator.wait_for_bot_messages(self.user_id, before + (expect or 1), timeout=timeout)
+        if expect is not None and settle is None:
+            return self.messages[before:]
         settle = self.settle if settle is None else settle
-        await self.emulator.wait_for_bot_messages(self.user_id, before + 1, timeout=timeout)
         # The bot may send several messages for one answer; wait until it goes quiet.
         count = len(self.messages)
         while True:

@@ -22,7 +22,7 @@ from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.settings import CoachSettings
 from storage.db import Database
-from storage.models import Base, CheckinRow, GoalRow, UserRow
+from storage.models import Base, CheckinRow, ConversationRow, GoalRow, SessionRow, UserRow
 from tests.bot_harness import TOKEN, BotProcess, Leader, bot_env
 from tests.coach_driver import GROW_PATH, phrasings
 from tests.telegram_emulator import BotApiEmulator, SentMessage
@@ -89,7 +89,9 @@ def new_service(db: Database, settings: CoachSettings = FAST) -> CoachService:
 def rows(db: Database, model: type[Row], *where: Any) -> list[Row]:
     """Rows as stored now, detached so they can be read after the session ends."""
     with db.session() as session:
-        found = list(session.scalars(select(model).where(*where).order_by(model.id)))  # type: ignore[attr-defined]
+        # Primary-key order: insertion order for the integer keys.
+        order = list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+        found = list(session.scalars(select(model).where(*where).order_by(*order)))
         session.expunge_all()
     return found
 
@@ -152,6 +154,95 @@ def checkin_questions(messages: Sequence[SentMessage]) -> list[SentMessage]:
         for text in phrasings("checkin", "did", key, "guided", name="Ann", action=ACTION)
     }
     return [message for message in messages if message.text in asked]
+
+
+# rows straight into the tables, for storage-level tests and for volume
+
+
+def add_leader(
+    session: Session,
+    number: int,
+    *,
+    timezone: str = "UTC",
+    flow: str = "idle",
+    active: bool = True,
+    paused: bool = False,
+) -> tuple[int, str, str]:
+    """An onboarded leader with one goal and a session that agreed ACTION: (user, goal, session)."""
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    user = UserRow(
+        channel=CHANNEL,
+        external_id=str(number),
+        name="Ann",
+        level="first_time",
+        timezone=timezone,
+        consented_at=stamp,
+        active=active,
+        paused=paused,
+        created_at=stamp,
+        updated_at=stamp,
+    )
+    session.add(user)
+    session.flush()
+    goal = GoalRow(id=f"goal-{number}", user_id=user.id, text=f"goal of leader {number}", created_at=stamp)
+    coaching = SessionRow(
+        id=f"session-{number}",
+        user_id=user.id,
+        goal_id=goal.id,
+        kind="grow",
+        started_at=stamp,
+        closed_at=stamp,
+        outcome="committed",
+        action=ACTION,
+        action_due=stamp.date(),
+    )
+    state = "idle" if flow == "idle" else "goal_measure"
+    session.add_all([goal, coaching, ConversationRow(user_id=user.id, flow=flow, state=state, data={})])
+    session.flush()
+    return user.id, goal.id, coaching.id
+
+
+def add_session(session: Session, leader: tuple[int, str, str], suffix: str) -> str:
+    """Another committed session on the leader's goal, for a second set of check-ins."""
+    user_id, goal_id, coaching_id = leader
+    stamp = datetime(2026, 1, 1, tzinfo=UTC)
+    row = SessionRow(
+        id=f"{coaching_id}-{suffix}", user_id=user_id, goal_id=goal_id, kind="grow", started_at=stamp
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def add_checkin(
+    session: Session,
+    leader: tuple[int, str, str],
+    kind: str,
+    due_at: datetime,
+    *,
+    status: str = "pending",
+    session_id: str | None = None,
+    **values: Any,
+) -> int:
+    user_id, goal_id, coaching_id = leader
+    row = CheckinRow(
+        user_id=user_id,
+        goal_id=goal_id,
+        session_id=session_id or coaching_id,
+        kind=kind,
+        due_at=due_at,
+        status=status,
+        attempts=values.pop("attempts", 0),
+        **values,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def statuses(db: Database, *ids: int) -> list[str]:
+    with db.session() as session:
+        return [session.get(CheckinRow, checkin_id).status for checkin_id in ids]  # type: ignore[union-attr]
 
 
 # the real bot

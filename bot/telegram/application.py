@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 from telegram import BotCommand, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
+    ContextTypes,
     MessageHandler,
     TypeHandler,
     filters,
@@ -15,6 +20,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.service import CoachService
+from bot.telegram.coachbot import CoachBot, keep_leaders_words_out_of_logs
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.ordering import PerUserUpdateProcessor
 
@@ -26,6 +32,12 @@ MENU = (
     ("help", "What I can do"),
     ("cancel", "Leave the current conversation"),
 )
+
+log = logging.getLogger("grow_coach.telegram")
+
+# Retries of the command menu after a failed registration: 1 s, 2 s, 4 s … at most 5 min.
+MENU_RETRY_FIRST = 1.0
+MENU_RETRY_MAX = 300.0
 
 PRIVATE = filters.ChatType.PRIVATE
 NOT_TEXT = (
@@ -53,22 +65,24 @@ def build_application(config: Config, service: CoachService) -> Application:  # 
         "write_timeout": telegram.read_timeout.total_seconds(),
         "pool_timeout": telegram.connect_timeout.total_seconds(),
     }
+    bot = CoachBot(
+        telegram.token,
+        base_url=telegram.base_url,
+        base_file_url=telegram.base_file_url,
+        request=HTTPXRequest(connection_pool_size=64, **timeouts),
+        get_updates_request=HTTPXRequest(
+            connection_pool_size=2,
+            **{
+                **timeouts,
+                "read_timeout": timeouts["read_timeout"] + telegram.poll_timeout.total_seconds(),
+            },
+        ),
+        rate_limiter=AIORateLimiter(max_retries=telegram.max_retries),
+    )
+    keep_leaders_words_out_of_logs()
     application = (
         Application.builder()
-        .token(telegram.token)
-        .base_url(telegram.base_url)
-        .base_file_url(telegram.base_file_url)
-        .request(HTTPXRequest(connection_pool_size=64, **timeouts))
-        .get_updates_request(
-            HTTPXRequest(
-                connection_pool_size=2,
-                **{
-                    **timeouts,
-                    "read_timeout": timeouts["read_timeout"] + telegram.poll_timeout.total_seconds(),
-                },
-            )
-        )
-        .rate_limiter(AIORateLimiter(max_retries=telegram.max_retries))
+        .bot(bot)
         .concurrent_updates(PerUserUpdateProcessor(256))
         .post_init(_register_menu)
         .build()
@@ -91,7 +105,6 @@ def register_handlers(application: Application, handlers: TelegramHandlers) -> N
 
 def _ignore_non_private_chats(handlers: TelegramHandlers):  # type: ignore[no-untyped-def]
     """Groups and channels get one line and nothing else; nothing of theirs is stored."""
-    from telegram.ext import ApplicationHandlerStop, ContextTypes
 
     async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -100,11 +113,34 @@ def _ignore_non_private_chats(handlers: TelegramHandlers):  # type: ignore[no-un
         if update.effective_message is not None and update.callback_query is None:
             await handlers.on_group(update, context)
         elif update.callback_query is not None:
-            await update.callback_query.answer()
+            try:
+                await update.callback_query.answer()
+            except TelegramError as error:  # a courtesy: too old or gone is fine
+                log.debug("group callback answer failed: %s", type(error).__name__)
         raise ApplicationHandlerStop
 
     return gate
 
 
 async def _register_menu(application: Application) -> None:  # type: ignore[type-arg]
-    await application.bot.set_my_commands([BotCommand(name, text) for name, text in MENU])
+    """The menu is a convenience: a Telegram hiccup at start-up must not keep coaching down
+    (PTB stops the whole application when post_init raises), so it is tried again later."""
+    try:
+        await application.bot.set_my_commands([BotCommand(name, text) for name, text in MENU])
+    except TelegramError as error:
+        log.warning("command menu not registered (%s): trying again", type(error).__name__)
+        _retry_menu(application, MENU_RETRY_FIRST)
+
+
+def _retry_menu(application: Application, delay: float) -> None:  # type: ignore[type-arg]
+    async def again(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await context.bot.set_my_commands([BotCommand(name, text) for name, text in MENU])
+        except TelegramError as error:
+            log.warning("command menu not registered (%s): trying again", type(error).__name__)
+            _retry_menu(application, min(delay * 2, MENU_RETRY_MAX))
+        else:
+            log.info("command menu registered")
+
+    assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    application.job_queue.run_once(again, delay, name="command-menu")

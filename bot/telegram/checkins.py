@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
@@ -15,6 +16,15 @@ from flows.events import Reply
 from storage.dispatch import Claimed
 
 log = logging.getLogger("grow_coach.checkins")
+
+# However short the configured grace, a check-in found due by the next round or two of
+# the dispatcher is on time, not stale: a grace of 0 would otherwise drop every one.
+MIN_GRACE = timedelta(minutes=1)
+
+
+def effective_grace(config: Config) -> timedelta:
+    checkins = config.checkins
+    return max(checkins.grace, MIN_GRACE, 2 * checkins.dispatch_every)
 
 
 def install_dispatcher(application: Application, config: Config, service: CoachService) -> CheckinDispatcher:  # type: ignore[type-arg]
@@ -35,7 +45,7 @@ def install_dispatcher(application: Application, config: Config, service: CoachS
         service,
         send,
         batch_size=config.checkins.batch_size,
-        grace=config.checkins.grace,
+        grace=effective_grace(config),
     )
 
     async def look_for_due_checkins(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -21,9 +21,17 @@ from flows.events import Event, Reply
 log = logging.getLogger("grow_coach.telegram")
 
 CHANNEL = "telegram"
-TRY_AGAIN = "I can't reach my notes right now. Please try again in a moment — nothing you've sent is lost."
+# Nothing of this message was stored (the transaction never began), so it must be sent again.
+TRY_AGAIN = (
+    "I can't reach my notes right now, so I couldn't take that in. "
+    "Please send it again in a moment; your earlier answers are safe."
+)
+# The handler may have failed after the answer was committed (e.g. Telegram refused the
+# reply), so asking for the same answer again could store it as the next question's:
+# /start repeats whichever question is current, right in both cases.
 SOMETHING_WRONG = (
-    "Sorry, something went wrong on my side. Your answers so far are safe; please send that again."
+    "Sorry, something went wrong on my side. Your answers so far are safe; "
+    "send /start to pick up where we left off."
 )
 GROUPS_ARE_PRIVATE = (
     "Coaching is private, so I don't work in groups. Message me directly and we can start there."
@@ -65,7 +73,10 @@ class TelegramHandlers:
             await _quietly(query.answer())
             return
         message = query.message if isinstance(query.message, Message) else None
-        if handled.expired or handled.duplicate:
+        if handled.refused:
+            # Someone access control turns away: nothing was taken, so nothing is marked.
+            await _quietly(query.answer())
+        elif handled.expired or handled.duplicate:
             await _quietly(query.answer(EXPIRED))
             if message is not None and message.reply_markup is not None:
                 await _quietly(message.edit_reply_markup(reply_markup=None))
@@ -85,7 +96,9 @@ class TelegramHandlers:
         if chat is None:
             return
         log.info("update=%s user=%s edited message ignored", update.update_id, _user_id(update))
-        await self._send_text(context, chat.id, EDITED, update)
+        # Not through the service, so who sent it may be no leader at all: a bounce here
+        # must not create one (see send_reply).
+        await send_reply(context.bot, chat.id, Reply(EDITED), self.service, update.update_id, leader=False)
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -95,7 +108,9 @@ class TelegramHandlers:
             self._told_groups.pop(next(iter(self._told_groups)))
         self._told_groups[chat.id] = None
         log.info("update=%s group=%s told coaching is private", update.update_id, chat.id)
-        await self._send_text(context, chat.id, GROUPS_ARE_PRIVATE, update)
+        await send_reply(
+            context.bot, chat.id, Reply(GROUPS_ARE_PRIVATE), self.service, update.update_id, leader=False
+        )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -107,8 +122,15 @@ class TelegramHandlers:
             type(error).__name__,
             exc_info=(type(error), error, error.__traceback__) if error else None,
         )
-        if isinstance(update, Update) and update.effective_chat is not None:
-            await self._send_text(context, update.effective_chat.id, SOMETHING_WRONG, update)
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if isinstance(update, Update) and chat is not None and chat.type == chat.PRIVATE:
+            # Whether this person is a stored leader is unknown here: never create one.
+            try:
+                await send_reply(
+                    context.bot, chat.id, Reply(SOMETHING_WRONG), self.service, update.update_id, leader=False
+                )
+            except TelegramError as failure:  # Telegram is down for us: the log line is all
+                log.warning("update=%s could not tell the user: %s", update_id, type(failure).__name__)
 
     # plumbing
 
@@ -145,13 +167,10 @@ class TelegramHandlers:
         chat = update.effective_chat
         assert chat is not None
         for reply in handled.replies:
-            if not await send_reply(context.bot, chat.id, reply, self.service, update.update_id):
+            if not await send_reply(
+                context.bot, chat.id, reply, self.service, update.update_id, leader=not handled.refused
+            ):
                 return
-
-    async def _send_text(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, update: Update
-    ) -> None:
-        await send_reply(context.bot, chat_id, Reply(text), self.service, update.update_id)
 
     async def _send_text_to(self, update: Update, chat_id: int, text: str) -> None:
         try:
@@ -161,15 +180,28 @@ class TelegramHandlers:
 
 
 async def send_reply(
-    bot: Bot, chat_id: int, reply: Reply, service: CoachService, update_id: int | None = None
+    bot: Bot,
+    chat_id: int,
+    reply: Reply,
+    service: CoachService,
+    update_id: int | None = None,
+    *,
+    leader: bool = True,
 ) -> bool:
-    """Send one reply; False when the leader has blocked the bot and nothing more should go."""
+    """Send one reply; False when the chat refuses the bot (403) and nothing more should go.
+
+    Only a stored leader is marked inactive: a group, or someone access control turned
+    away, must not get a users row just because our one line to them bounced.
+    """
     pieces = split_text(reply.text)
     for index, piece in enumerate(pieces):
         markup = keyboard(reply) if index == len(pieces) - 1 else None
         try:
             await bot.send_message(chat_id, as_html(piece), parse_mode=ParseMode.HTML, reply_markup=markup)
         except Forbidden:
+            if not leader:
+                log.info("update=%s chat=%s refuses messages", update_id, chat_id)
+                return False
             log.info("update=%s chat=%s blocked the bot: marked inactive", update_id, chat_id)
             await asyncio.to_thread(service.set_active, CHANNEL, str(chat_id), False)
             return False
@@ -192,8 +224,11 @@ def _user_id(update: Update) -> int | None:
 
 
 async def _quietly(call: object) -> None:
-    """Edits and callback answers are courtesies: a stale one must not stop the reply."""
+    """Edits and callback answers are courtesies: a stale one, or Telegram failing one
+    (a 5xx, retries used up), must not stop the reply; the answer is already stored."""
     try:
         await call  # type: ignore[misc]
-    except (BadRequest, Forbidden) as error:
+    except BadRequest as error:
         log.debug("courtesy call failed: %s", type(error).__name__)
+    except TelegramError as error:
+        log.warning("courtesy call failed: %s", type(error).__name__)
