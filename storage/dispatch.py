@@ -77,7 +77,7 @@ def expire_stale(session: Session, now: datetime, grace: timedelta) -> int:
 
 
 def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[Claimed]:
-    """Take up to `limit` due check-ins of active, unpaused, idle leaders for this worker.
+    """Take up to `limit` due check-ins of active, unpaused, idle leaders, one per leader.
 
     A leader in the middle of another flow is left alone: their check-in keeps its due
     time and is put into the conversation when that flow ends (`due_for_user`), rather
@@ -99,7 +99,14 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[
         .with_for_update(of=CheckinRow, skip_locked=True)
     )
     claimed: list[Claimed] = []
+    users: set[int] = set()
     for checkin, user in session.execute(query).all():
+        if user.id in users:
+            # One at a time per leader: the first puts them into a check-in, so a second
+            # would only be found busy and pushed back. Left pending with its due time,
+            # it follows when this one ends (`due_for_user`).
+            continue
+        users.add(user.id)
         checkin.status = "claimed"
         checkin.claimed_at = now
         checkin.claimed_by = worker

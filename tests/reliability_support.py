@@ -34,6 +34,7 @@ from flows.vagueness import is_vague
 from storage.models import AnswerRow, CheckinRow, ConversationRow, SafetyFlagRow, SessionRow, UserRow
 from tests.bot_harness import TOKEN, BotProcess, bot_env
 from tests.telegram_emulator import BotApiEmulator, SentMessage
+from tests.telegram_emulator.faults import Delay
 
 # --- what a bot message is --------------------------------------------------------------
 
@@ -202,7 +203,7 @@ class BotRun:
         self.generation += 1
 
     def fate(self, update_id: int, sent_generation: int) -> str:
-        """"live" (the running bot will get to it), "lost", or "orphaned" (handled, then killed)."""
+        """ "live" (the running bot will get to it), "lost", or "orphaned" (handled, then killed)."""
         for kill in self.kills[sent_generation:]:
             if update_id in kill.handled:
                 return "orphaned"
@@ -276,7 +277,7 @@ def log_problems(log: str, allowed: Sequence[str] = ()) -> list[str]:
 
 # --- a simulated leader -----------------------------------------------------------------
 
-REPLY_TIMEOUT = 45.0  # a live bot silent this long on one update is a failure, not a wait
+REPLY_TIMEOUT = 45.0  # a live bot silent this long on one update has dropped it
 QUIET = 10.0  # a reply that ends without a final message is over after this long without news
 MAX_TURNS = 90
 MAX_RECOVERIES = 8
@@ -334,9 +335,19 @@ class SimLeader:
     """One leader with a private chat, answering whatever question is on screen."""
 
     def __init__(
-        self, run: BotRun, user_id: int, index: int, rng: random.Random, *, press_rate: float = 0.5
+        self,
+        run: BotRun,
+        user_id: int,
+        index: int,
+        rng: random.Random,
+        *,
+        press_rate: float = 0.5,
+        reply_timeout: float = REPLY_TIMEOUT,
+        answers: Mapping[str, str] | None = None,
     ) -> None:
         self.run = run
+        self.reply_timeout = reply_timeout
+        self.answers = dict(answers or {})  # step -> exact words, instead of the tagged TEXTS
         self.emulator = run.emulator
         self.user_id = user_id
         self.index = index
@@ -351,6 +362,7 @@ class SimLeader:
         self.notes: list[str] = []
         self.transcript: list[str] = []  # what was sent and what came back, for failure messages
         self.options: list[str] = []
+        self.session_from = 0  # index of the first message of the current session
 
     # what the leader sees
 
@@ -366,7 +378,7 @@ class SimLeader:
         return None
 
     def text_for(self, step: str) -> str:
-        return f"{TEXTS[step]} (L{self.index} {step})"
+        return self.answers.get(step) or f"{TEXTS[step]} (L{self.index} {step})"
 
     # talking
 
@@ -403,7 +415,7 @@ class SimLeader:
             handled = self.run.watcher.handled.get(update_id)
             fate = self.run.fate(update_id, generation)
             if handled is not None and new and CATALOG.is_final(new[-1]):
-                await asyncio.sleep(0.2)  # a straggling extra message lands too
+                await asyncio.sleep(0.1)  # a straggling extra message lands too
                 return Exchange(update_id, self.messages[before:], complete=True)
             if fate != "live":
                 # Gone with a killed process: the update itself ("lost"), or the rest of
@@ -414,8 +426,10 @@ class SimLeader:
                 return Exchange(update_id, new, complete=False, duplicate=True)
             if handled is not None and new and now - last_change > QUIET:
                 return Exchange(update_id, new, complete=True)
-            if now - last_change > REPLY_TIMEOUT:
-                self.notes.append(f"update {update_id}: nothing for {REPLY_TIMEOUT:.0f} s from a live bot")
+            if now - last_change > self.reply_timeout:
+                self.notes.append(
+                    f"update {update_id}: nothing for {self.reply_timeout:.0f} s from a live bot"
+                )
                 return Exchange(update_id, new, complete=False)
             await asyncio.sleep(0.05)
 
@@ -465,9 +479,15 @@ class SimLeader:
                 return "text", self.text_for(step), self.text_for(step)
         return None
 
-    async def complete_session(self) -> None:
-        """Onboarding and one GROW session, to the recap (or to its end, if the recap died)."""
-        first = await self.exchange("command", "/start")
+    async def complete_session(self, command: str = "/start") -> None:
+        """Onboarding and one GROW session, to the recap (or to its end, if the recap died).
+
+        `command` opens it: /start for a new leader, /new for another session.
+        """
+        self.session_from = len(self.messages)
+        self.done = False
+        self.options = []
+        first = await self.exchange("command", command)
         if not first.complete:
             await self.recover()
         retry: tuple[SentMessage | None, str | None, tuple[str, str, str | None]] | None = None
@@ -485,8 +505,10 @@ class SimLeader:
                 self.notes.append("recap lost")
                 self.done = True
                 return
-            if kind in ("bot.try_again", "bot.something_wrong") and retry is not None and resends < MAX_RESENDS:
-                # Do what the bot asked: send the same answer again in a moment.
+            if kind == "bot.try_again" and retry is not None and resends < MAX_RESENDS:
+                # Do what the bot asked: send the same answer again in a moment. (After
+                # "something went wrong" it asks for /start, which is what choose() not
+                # finding a question leads to.)
                 resends += 1
                 await asyncio.sleep(RESEND_PAUSE)
                 message, kind, choice = retry
@@ -513,9 +535,8 @@ class SimLeader:
         raise AssertionError(f"{self.name}: no recap after {MAX_TURNS} turns; kinds: {self.seen_kinds()}")
 
     def _session_began(self) -> bool:
-        return any(answer.step == "goal" for answer in self.accepted) or any(
-            kind is not None and kind.startswith("grow.") for kind in self.seen_kinds()
-        )
+        kinds = CATALOG.kinds(self.messages[self.session_from :])
+        return any(kind is not None and kind.startswith("grow.") for kind in kinds)
 
     def seen_kinds(self) -> list[str | None]:
         return CATALOG.kinds(self.messages)
@@ -599,7 +620,9 @@ def snapshot(url: str) -> Snapshot:
                 sessions.setdefault(by_id[row.user_id], []).append((row.id, row.kind, row.outcome))
             conversations = {
                 by_id[row.user_id]: (row.flow, row.state)
-                for row in db.execute(select(ConversationRow.user_id, ConversationRow.flow, ConversationRow.state))
+                for row in db.execute(
+                    select(ConversationRow.user_id, ConversationRow.flow, ConversationRow.state)
+                )
             }
             checkins: dict[str, list[tuple[int, str, str]]] = {}
             for row in db.execute(
@@ -665,10 +688,62 @@ def checkin_messages(messages: Sequence[SentMessage]) -> list[SentMessage]:
 async def gather_bounded(coroutines: Sequence[Any], timeout: float, what: str) -> list[Any]:
     """Run concurrently; fail (and cancel the rest) if they take longer than `timeout`."""
     tasks = [asyncio.ensure_future(coroutine) for coroutine in coroutines]
-    done, pending = await asyncio.wait(tasks, timeout=timeout)
+    _, pending = await asyncio.wait(tasks, timeout=timeout)
     for task in pending:
         task.cancel()
     if pending:
         await asyncio.gather(*pending, return_exceptions=True)
         raise AssertionError(f"{what}: {len(pending)} of {len(tasks)} did not finish within {timeout:.0f} s")
     return [task.result() for task in tasks]
+
+
+class DelayedSends:
+    """Which sendMessage calls the emulator processed but answered late (deliver_delayed).
+
+    The bot cannot tell such a send from a lost one: its client gave up waiting, yet the
+    message is in the chat. Tests use this to tell a retry of one of those (an identical
+    message right after it) from a genuine duplicate.
+    """
+
+    def __init__(self, emulator: BotApiEmulator) -> None:
+        self.emulator = emulator
+        self.messages: set[tuple[int, int]] = set()  # (chat id, message id)
+        self._armed = False
+        decide, record = emulator.faults.decide, emulator.server.record
+
+        def deciding(method: str) -> Any:
+            fault = decide(method)
+            self._armed = method == "sendmessage" and isinstance(fault, Delay) and fault.deliver
+            return fault
+
+        def recording(method: str, params: dict[str, Any], status: int) -> None:
+            record(method, params, status)
+            # decide -> handler -> record run without an await in between for sendMessage,
+            # so the armed flag belongs to this call.
+            if self._armed and method == "sendMessage":
+                self._armed = False
+                if status == 200:
+                    chat = emulator.state.resolve_chat(params.get("chat_id"))
+                    self.messages.add((chat.id, chat.last_message_id))
+
+        emulator.faults.decide = deciding  # type: ignore[method-assign]
+        emulator.server.record = recording
+
+    def __contains__(self, message: SentMessage) -> bool:
+        return (message.chat_id, message.message_id) in self.messages
+
+
+TAG = re.compile(r"\(L\d+ (\w+)\)$")
+
+
+def misfiled(answers: Iterable[StoredAnswer]) -> list[StoredAnswer]:
+    """Stored answers given to another question than the one they are stored under.
+
+    Every free-text answer of a SimLeader ends with the step it answered. The option a
+    leader picks is stored as that option's own words, so it carries another step's tag.
+    """
+    return [
+        answer
+        for answer in answers
+        if answer.step != "options_pick" and (tag := TAG.search(answer.text)) and tag.group(1) != answer.step
+    ]

@@ -7,7 +7,6 @@ id), so a bot process started afterwards on the same database finds them as its 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
@@ -82,6 +81,17 @@ def seed_leader(
     return handled.user_id
 
 
+def seed_another_goal(service: CoachService, user: int, *, now: datetime | None = None) -> None:
+    """A second committed GROW session, on a goal of its own."""
+    answers = grow_answers(9)
+    answers[0] = "run better one-to-ones"  # concrete: no follow-up question
+    del answers[1]
+    handled = say(service, user, "/new", now)
+    for message in answers:
+        handled = say(service, user, message, now)
+    assert "9/10" in handled.replies[-1].text, handled.replies[-1].text
+
+
 def new_service(db: Database, settings: CoachSettings = FAST) -> CoachService:
     return CoachService(db, CoachEngine(settings))
 
@@ -131,11 +141,6 @@ def user_row(db: Database, user_id: int) -> UserRow:
         assert user is not None
         session.expunge(user)
     return user
-
-
-def in_session(db: Database) -> Session:
-    """A session for a test that must hold a transaction open itself."""
-    return db._sessions()
 
 
 def now_utc() -> datetime:
@@ -263,11 +268,17 @@ async def wait_until_polling(emulator: BotApiEmulator, bot: BotProcess, timeout:
 
 @asynccontextmanager
 async def running_bot(
-    database_url: str, workdir: Path, **env: str
+    database_url: str, workdir: Path, leaders: Sequence[int] = (), **env: str
 ) -> AsyncIterator[tuple[BotApiEmulator, BotProcess]]:
-    """`grow-coach run` against a fresh emulator, check-ins due 2 s after a session."""
+    """`grow-coach run` against a fresh emulator, check-ins due 2 s after a session.
+
+    `leaders` get their private chat before the bot starts: a check-in already due goes
+    out in its first second, and a chat the emulator does not know is "chat not found".
+    """
     settings = {"GROW_COACH_CHECKINS_FIRST_AFTER": "2s", **env}
     async with BotApiEmulator(token=TOKEN, bot_username="grow_coach_bot") as emulator:
+        for user in leaders:
+            emulator.add_user(user, first_name="Ann")
         bot = BotProcess(bot_env(emulator, database_url, workdir, **settings), workdir / "bot.log")
         await bot.start()
         try:
@@ -288,7 +299,3 @@ async def next_messages(leader: Leader, count: int = 1, timeout: float = 20.0) -
     before = len(leader.messages)
     await leader.emulator.wait_for_bot_messages(leader.user_id, before + count, timeout=timeout)
     return leader.messages[before:]
-
-
-async def settle(seconds: float = 0.2) -> None:
-    await asyncio.sleep(seconds)

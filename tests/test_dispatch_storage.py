@@ -22,7 +22,7 @@ from storage.dispatch import (
     mark_sent,
     release,
 )
-from storage.models import CheckinRow
+from storage.models import CheckinRow, GoalRow, SessionRow
 from tests.test_checkins_support import add_checkin, add_leader, add_session, statuses
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -57,9 +57,9 @@ def row(db: Database, checkin_id: int) -> CheckinRow:
 def test_claim_takes_due_check_ins_oldest_first_and_marks_them(database: Database) -> None:
     with database.session() as session:
         ann = add_leader(session, 1, timezone="Europe/Berlin")
-        later = add_checkin(session, ann, "action_due", NOW - minutes(1))
+        later = add_checkin(session, add_leader(session, 2), "action_due", NOW - minutes(1))
         older = add_checkin(session, ann, "first", NOW - minutes(5))
-        not_yet = add_checkin(session, ann, "next_session", NOW + minutes(1))
+        not_yet = add_checkin(session, add_leader(session, 3), "next_session", NOW + minutes(1))
     with database.session() as session:
         claimed = claim_due(session, NOW, "w1", 10)
     assert [c.checkin_id for c in claimed] == [older, later]
@@ -97,6 +97,23 @@ def test_claim_skips_leaders_who_must_not_get_one_now(database: Database, who: d
     assert claim(database) == []
     stored = row(database, checkin_id)
     assert (stored.status, stored.due_at, stored.attempts) == ("pending", NOW - minutes(1), 0)
+
+
+def test_one_check_in_per_leader_at_a_time(database: Database) -> None:
+    with database.session() as session:
+        ann = add_leader(session, 1)
+        session.add(GoalRow(id="goal-1b", user_id=ann[0], text="another goal"))
+        second = add_session(session, ann, "b")
+        session.get(SessionRow, second).goal_id = "goal-1b"  # type: ignore[union-attr]
+        older = add_checkin(session, ann, "first", NOW - minutes(9))
+        other_goal = add_checkin(session, (ann[0], "goal-1b", second), "first", NOW - minutes(5))
+        bobs = add_checkin(session, add_leader(session, 2), "first", NOW - minutes(1))
+    assert claim(database) == [older, bobs]
+    # The second stays as it was: due, pending, for when the first check-in ends.
+    stored = row(database, other_goal)
+    assert (stored.status, stored.due_at, stored.attempts) == ("pending", NOW - minutes(5), 0)
+    with database.session() as session:
+        assert due_for_user(session, ann[0], NOW) == other_goal
 
 
 def test_a_claim_is_not_taken_again_within_its_lease(database: Database) -> None:

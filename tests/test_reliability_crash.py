@@ -17,6 +17,7 @@ import asyncio
 import os
 import random
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -43,23 +44,37 @@ FIRST_USER_ID = 710_000
 
 
 async def kill_at_progress(run: BotRun, leaders: list[SimLeader], rng: random.Random) -> list[float]:
-    """SIGKILL and restart the bot KILLS times, at seeded points of the leaders' progress.
+    """SIGKILL and restart the bot KILLS times, at seeded moments.
 
-    Progress, not wall-clock time, picks the moments, so every kill lands mid-conversation
-    however fast or slow the machine is; a seeded jitter puts it anywhere within a turn.
+    The first kills come at seeded points of the leaders' progress (not wall-clock time,
+    so they land mid-conversation however fast the machine is); the last comes a seeded
+    2.5-4 s after the first leaders finished, when their check-ins (due 3 s after the
+    recap) are being claimed and sent.
     """
     total = len(leaders) * ANSWERS_PER_LEADER
-    marks = [0.15 + 0.7 * (i + rng.random()) / KILLS for i in range(KILLS)]
+    marks = [0.15 + 0.6 * (i + rng.random()) / (KILLS - 1) for i in range(KILLS - 1)]
     fired: list[float] = []
     deadline = time.monotonic() + 300
-    for mark in marks:
-        while sum(len(leader.accepted) for leader in leaders) < mark * total:
+
+    async def until(condition: Callable[[], bool]) -> bool:
+        while not condition():
             if all(leader.done for leader in leaders) or time.monotonic() > deadline:
-                return fired
+                return False
             await asyncio.sleep(0.02)
-        await asyncio.sleep(rng.uniform(0.0, 0.3))
+        return True
+
+    async def kill() -> None:
         fired.append(sum(len(leader.accepted) for leader in leaders) / total)
         await run.restart(pause=rng.uniform(0.0, 0.5))
+
+    for mark in marks:
+        if not await until(lambda mark=mark: sum(len(leader.accepted) for leader in leaders) >= mark * total):
+            return fired
+        await asyncio.sleep(rng.uniform(0.0, 0.3))
+        await kill()
+    if await until(lambda: sum(leader.done for leader in leaders) >= max(1, len(leaders) // 5)):
+        await asyncio.sleep(rng.uniform(2.5, 4.0))
+        await kill()
     return fired
 
 
@@ -76,7 +91,9 @@ async def wait_for_due_checkins(database_url: str, external_ids: list[str], time
     while time.monotonic() < deadline:
         snap = await asyncio.to_thread(snapshot, database_url)
         waiting = [
-            uid for uid in external_ids if any(status == "pending" for _, _, status in snap.checkins.get(uid, [])[:1])
+            uid
+            for uid in external_ids
+            if any(status == "pending" for _, _, status in snap.checkins.get(uid, [])[:1])
         ]
         if not waiting:
             return
@@ -88,9 +105,7 @@ async def test_sigkill_at_random_moments_loses_no_answer_and_sends_no_checkin_tw
 ) -> None:
     rng = random.Random(SEED)
     async with running_bot(database_url, tmp_path, GROW_COACH_CHECKINS_FIRST_AFTER="3s") as run:
-        leaders = [
-            SimLeader(run, FIRST_USER_ID + i, i, random.Random(rng.random())) for i in range(LEADERS)
-        ]
+        leaders = [SimLeader(run, FIRST_USER_ID + i, i, random.Random(rng.random())) for i in range(LEADERS)]
         killer = asyncio.create_task(kill_at_progress(run, leaders, random.Random(rng.random())))
         await gather_bounded([leader.complete_session() for leader in leaders], 240, "leaders")
         fired = await asyncio.wait_for(killer, 30)
@@ -110,6 +125,7 @@ async def test_sigkill_at_random_moments_loses_no_answer_and_sends_no_checkin_tw
     log = run.log()
 
     assert len(fired) == KILLS, f"only {len(fired)} kills happened: the test did not test crashes"
+    assert any(checkin_messages(leader.messages) for leader in leaders), "no check-in was ever sent"
     assert run.generation == KILLS
     problems = log_problems(log)
     assert not problems, "\n".join(problems[:20])
@@ -141,7 +157,9 @@ async def test_sigkill_at_random_moments_loses_no_answer_and_sends_no_checkin_tw
         if first_status in ("sent", "answered"):
             shown = CATALOG.kinds(recovered[leader.user_id].messages) if leader.user_id in recovered else []
             assert delivered or "checkin.did" in shown, f"{leader.name}: a sent check-in never reached them"
-        assert snap.conversations[uid][0] in ("idle", "checkin"), f"{leader.name} stuck in {snap.conversations[uid]}"
+        assert snap.conversations[uid][0] in ("idle", "checkin"), (
+            f"{leader.name} stuck in {snap.conversations[uid]}"
+        )
     if recap_lost:
         # Everything above held; only the recap is missing, for leaders whose last answer
         # was committed and then the process died before the recap went out. That window
@@ -154,9 +172,7 @@ async def test_a_check_in_is_never_sent_twice_when_the_bot_dies_right_after_send
     database_url: str, tmp_path: Path
 ) -> None:
     """The narrowest window: SIGKILL just after the check-in message went out."""
-    async with running_bot(
-        database_url, tmp_path, GROW_COACH_CHECKINS_FIRST_AFTER="2s"
-    ) as run:
+    async with running_bot(database_url, tmp_path, GROW_COACH_CHECKINS_FIRST_AFTER="2s") as run:
         leader = SimLeader(run, FIRST_USER_ID - 1, 0, random.Random(SEED), press_rate=0.0)
         await asyncio.wait_for(leader.complete_session(), 60)
         await run.emulator.wait_for(lambda: checkin_messages(leader.messages), timeout=20)

@@ -184,11 +184,6 @@ def test_quiet_hours_end_at_8_local_on_the_night_dst_starts() -> None:
     assert first == utc(2026, 3, 30, 6, 0)
 
 
-@pytest.mark.xfail(
-    reason="BUG: plan_checkins adds first_after and session_interval in UTC, so across a DST change "
-    "the first check-in and the next session move by an hour on the leader's clock",
-    strict=True,
-)
 @pytest.mark.parametrize(
     ("zone", "closed"),
     [
