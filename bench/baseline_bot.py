@@ -21,12 +21,15 @@ import html
 import logging
 import os
 import warnings
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ParseMode
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -94,6 +97,8 @@ RECAP = (
 )
 OPTION_KEYS = ("options_first", "options_more", "options_last", "options_bold")
 
+Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, int]]
+
 
 def keyboard(question: Question, answers: dict[str, str]) -> InlineKeyboardMarkup | None:
     labels = [answers[key] for key in OPTION_KEYS if key in answers] + list(EXAMPLES)
@@ -143,7 +148,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await ask(update, context, 0)
 
 
-def answer_text(index: int):  # type: ignore[no-untyped-def]
+def answer_text(index: int) -> Callback:
     async def on_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         assert update.message is not None and update.message.text is not None
         assert context.user_data is not None
@@ -153,7 +158,7 @@ def answer_text(index: int):  # type: ignore[no-untyped-def]
     return on_text
 
 
-def answer_button(index: int):  # type: ignore[no-untyped-def]
+def answer_button(index: int) -> Callback:
     async def on_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         query = update.callback_query
         assert query is not None and context.user_data is not None
@@ -181,7 +186,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return ConversationHandler.END
 
 
-def build() -> Application:  # type: ignore[type-arg]
+def build() -> Application[Any, Any, Any, Any, Any, Any]:
     persistence = PicklePersistence(filepath=os.environ["BASELINE_PERSISTENCE"])
     application = (
         Application.builder()
@@ -192,7 +197,7 @@ def build() -> Application:  # type: ignore[type-arg]
         .build()
     )
     text_answer = filters.TEXT & ~filters.COMMAND
-    states = {
+    states: dict[object, list[BaseHandler[Update, ContextTypes.DEFAULT_TYPE, object]]] = {
         index: [
             CallbackQueryHandler(answer_button(index))
             if question.buttons or question.pick
@@ -203,7 +208,7 @@ def build() -> Application:  # type: ignore[type-arg]
     application.add_handler(
         ConversationHandler(
             entry_points=[CommandHandler("start", start)],
-            states=states,  # type: ignore[arg-type]
+            states=states,
             fallbacks=[CommandHandler("cancel", cancel)],
             name="grow",
             persistent=True,

@@ -59,6 +59,11 @@ class TimingEmulator(BotApiEmulator):
         self.latencies: list[float] = []
         self.methods: Counter[str] = Counter()
 
+    async def __aenter__(self) -> TimingEmulator:
+        # Typed as this class, so `async with TimingEmulator() as e` sees the timing API.
+        await self.start()
+        return self
+
     def reset_measurements(self) -> None:
         """Forget the warm-up, so only the measured phase counts."""
         self._queued_at.clear()

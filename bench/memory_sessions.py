@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,7 +135,7 @@ async def drive(
 
 
 @contextlib.asynccontextmanager
-async def running_bot(database_url: str, workdir: Path):  # type: ignore[no-untyped-def]
+async def running_bot(database_url: str, workdir: Path) -> AsyncIterator[tuple[TimingEmulator, int]]:
     async with TimingEmulator(config=emulator_config()) as emulator:
         bot = our_bot(emulator, database_url, workdir)
         await bot.start()
@@ -205,8 +205,9 @@ def seed(database_url: str, leaders: int, first: int) -> float:
                         outcome = engine.handle(conversation, event, leader)
                         leader.apply(outcome.records, event.now)
                     conversations.save(user.id, conversation)
-            if (batch_start - first) % 2000 == 0:
-                log(f"    seeded {batch_start - first + SEED_BATCH} leaders")
+            done = min(batch_start + SEED_BATCH, first + leaders) - first
+            if done % 2000 == 0 or done == leaders:
+                log(f"    seeded {done} leaders")
     finally:
         db.dispose()
     return time.perf_counter() - started

@@ -62,6 +62,8 @@ FINAL_KINDS = QUESTION_KINDS | {
     *BOT_TEXTS,
 }
 WELCOMES = frozenset({"common.welcome_back", "onboarding.welcome"})
+# Messages the bot never sends twice in a row on purpose, so a repeat is a retried send.
+REPEATABLE = QUESTION_KINDS | {"grow.closed"}
 ANSWERED_MARK = "\n\n✓ "
 
 
@@ -102,6 +104,11 @@ class Catalog:
 
     def is_final(self, message: SentMessage) -> bool:
         return self.kind(message) in FINAL_KINDS
+
+
+def _words(message: SentMessage) -> str:
+    """A message's own text, without the choice a pressed question is edited to show."""
+    return (message.text or "").split(ANSWERED_MARK)[0]
 
 
 def _templates(node: object) -> list[str]:
@@ -370,9 +377,24 @@ class SimLeader:
     def messages(self) -> list[SentMessage]:
         return self.emulator.bot_messages(self.user_id)
 
+    @property
+    def visible(self) -> list[SentMessage]:
+        """The chat as a person reads it: a message repeated right after itself counts once.
+
+        A send retried after a timeout may have been delivered twice; nobody answers the
+        same question twice because it showed up twice.
+        """
+        shown: list[SentMessage] = []
+        for message in self.messages:
+            # Only questions and recaps: a line such as "try again" may rightly come twice.
+            if shown and _words(shown[-1]) == _words(message) and CATALOG.kind(message) in REPEATABLE:
+                continue
+            shown.append(message)
+        return shown
+
     def current(self) -> SentMessage | None:
         """The latest message that asks or ends something: what the leader responds to."""
-        for message in reversed(self.messages):
+        for message in reversed(self.visible):
             if CATALOG.is_final(message):
                 return message
         return None
@@ -383,7 +405,7 @@ class SimLeader:
     # talking
 
     async def exchange(self, action: str, payload: str, message: SentMessage | None = None) -> Exchange:
-        before = len(self.messages)
+        before = len(self.visible)
         generation = self.run.generation
         if action == "press":
             assert message is not None
@@ -409,14 +431,14 @@ class SimLeader:
         last_count, last_change = before, time.monotonic()
         while True:
             now = time.monotonic()
-            new = self.messages[before:]
+            new = self.visible[before:]
             if before + len(new) != last_count:
                 last_count, last_change = before + len(new), now
             handled = self.run.watcher.handled.get(update_id)
             fate = self.run.fate(update_id, generation)
             if handled is not None and new and CATALOG.is_final(new[-1]):
                 await asyncio.sleep(0.1)  # a straggling extra message lands too
-                return Exchange(update_id, self.messages[before:], complete=True)
+                return Exchange(update_id, self.visible[before:], complete=True)
             if fate != "live":
                 # Gone with a killed process: the update itself ("lost"), or the rest of
                 # its reply ("orphaned": handled, then the process died).
@@ -484,7 +506,7 @@ class SimLeader:
 
         `command` opens it: /start for a new leader, /new for another session.
         """
-        self.session_from = len(self.messages)
+        self.session_from = len(self.visible)
         self.done = False
         self.options = []
         first = await self.exchange("command", command)
@@ -535,7 +557,7 @@ class SimLeader:
         raise AssertionError(f"{self.name}: no recap after {MAX_TURNS} turns; kinds: {self.seen_kinds()}")
 
     def _session_began(self) -> bool:
-        kinds = CATALOG.kinds(self.messages[self.session_from :])
+        kinds = CATALOG.kinds(self.visible[self.session_from :])
         return any(kind is not None and kind.startswith("grow.") for kind in kinds)
 
     def seen_kinds(self) -> list[str | None]:

@@ -294,6 +294,16 @@ def leader_of(emulator: BotApiEmulator, user: int) -> Leader:
     return Leader(emulator, user)
 
 
+async def asked_checkins(leader: Leader, count: int, timeout: float = 20.0) -> list[SentMessage]:
+    """Wait until the leader has been asked `count` check-in questions in all; return them.
+
+    Counting what is on screen rather than "the next message" keeps a check-in that came
+    in the same breath as a reply (or before this call) from being missed.
+    """
+    await leader.emulator.wait_for(lambda: len(checkin_questions(leader.messages)) >= count, timeout)
+    return checkin_questions(leader.messages)
+
+
 async def next_messages(leader: Leader, count: int = 1, timeout: float = 20.0) -> list[SentMessage]:
     """Wait for `count` more bot messages than the leader has now; return the new ones."""
     before = len(leader.messages)
