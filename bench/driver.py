@@ -188,11 +188,15 @@ def perform(emulator: BotApiEmulator, user_id: int, action: Action) -> None:
     else:
         message = keyboard_message(emulator, user_id)
         pressable = message.buttons()
-        if action.index is not None:
-            data = pressable[action.index]["callback_data"]
-        else:
-            data = next(b["callback_data"] for b in pressable if b["text"] == action.value)
-        emulator.press_button(user_id, message.message_id, str(data), first_name="Ana")
+        chosen = [
+            button
+            for index, button in enumerate(pressable)
+            if index == action.index or (action.index is None and button["text"] == action.value)
+        ]
+        if not chosen:
+            labels = [button["text"] for button in pressable]
+            raise LookupError(f"leader {user_id}: no button {action.value or action.index!r} in {labels}")
+        emulator.press_button(user_id, message.message_id, str(chosen[0]["callback_data"]), first_name="Ana")
 
 
 def sent_count(emulator: BotApiEmulator, user_id: int) -> int:
@@ -245,11 +249,13 @@ async def converse(
     """One leader answers every step of `script`, each as soon as the bot is done (plus `think`)."""
     expected = sent_count(emulator, user_id)
     for action, replies in script:
-        perform(emulator, user_id, action)
         expected += replies
         try:
+            perform(emulator, user_id, action)
             await emulator.wait_for_bot_messages(user_id, expected, timeout=timeout)
-        except TimeoutError as error:
+        except (TimeoutError, LookupError) as error:
+            # A reply that never came, or a question other than the script's: this
+            # conversation is counted as failed, and the others go on.
             tally.failed += 1
             if len(tally.failures) < 5:
                 tally.failures.append(str(error)[:300])

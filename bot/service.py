@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -25,8 +25,6 @@ from storage.leader import LeaderRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
-
-DEFER_RETRY = timedelta(minutes=10)
 
 
 class _Undeliverable(Exception):
@@ -111,8 +109,8 @@ class CoachService:
                     return Handled([], claimed.user_id, deferred=True)
                 handled = self._run(session, claimed.user_id, Event.timer("checkin", claimed.checkin_id, now))
                 if handled.deferred:
-                    # Mid-flow: it goes out when the flow ends; this is only the backstop.
-                    release(session, claimed.checkin_id, now + DEFER_RETRY)
+                    # Mid-flow: it stays due and goes out when the flow ends.
+                    release(session, claimed.checkin_id, claimed.due_at)
                     return handled
                 if not handled.delivered:
                     raise _Undeliverable

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from transitions import MachineError
 
@@ -441,7 +442,9 @@ class CoachEngine:
                     values={
                         "goal": _short(g.text, 40),
                         "score": g.commitment if g.commitment is not None else "–",
-                        "date": (g.commitment_at or g.created_at).strftime("%d %b"),
+                        "date": (g.commitment_at or g.created_at)
+                        .astimezone(ZoneInfo(turn.conv.profile.timezone or "UTC"))
+                        .strftime("%d %b"),
                     },
                 ),
             }

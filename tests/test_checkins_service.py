@@ -271,11 +271,6 @@ async def test_a_check_in_due_mid_flow_waits_and_comes_when_the_flow_ends(databa
     assert await dispatcher(service, due + timedelta(minutes=30), outbox).run() == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (bot/service.py deliver_checkin): a check-in found mid-flow at delivery is released "
-    "to now + DEFER_RETRY, so due_for_user does not see it when the flow ends; it comes 10 min later",
-)
 async def test_a_check_in_claimed_just_as_a_flow_starts_comes_when_it_ends(database: Database) -> None:
     service = new_service(database)
     user_id = seed_leader(service, 618, now=NOW)

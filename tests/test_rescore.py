@@ -9,8 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from bot.dispatcher import CheckinDispatcher
 from flows.events import Reply
 from storage.db import Database
@@ -214,11 +212,6 @@ def test_adjusting_the_action_shows_the_previous_one(database: Database) -> None
     assert {row.status for row in checkins(database, user_id)} == {"pending"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG (flows/engine.py _rescore): the date beside each goal is the UTC date of the score, "
-    "not the leader's; a Tokyo morning shows yesterday",
-)
 def test_the_date_beside_a_goal_is_the_leaders_own(database: Database) -> None:
     service = new_service(database)
     tokyo_morning = datetime(2026, 11, 25, 23, 30, tzinfo=UTC)  # Thursday 26 Nov, 08:30 in Tokyo
