@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import random
 import re
 import time
@@ -88,12 +89,17 @@ class Catalog:
         patterns += [(kind, re.compile(re.escape(words))) for kind, words in BOT_TEXTS.items()]
         self.patterns = patterns
 
+        # Leaders look at their chats many times a second: classify each text once.
+        self._kind_of = functools.lru_cache(maxsize=65_536)(self._classify)
+
     def kind(self, message: SentMessage | str | None) -> str | None:
         if message is None:
             return None
         raw = message if isinstance(message, str) else message.text or ""
         # A pressed question is edited to show the choice under it.
-        raw = raw.split(ANSWERED_MARK)[0]
+        return self._kind_of(raw.split(ANSWERED_MARK)[0])
+
+    def _classify(self, raw: str) -> str | None:
         for kind, pattern in self.patterns:
             if pattern.fullmatch(raw):
                 return kind
@@ -186,12 +192,10 @@ class BotRun:
         self.watcher = LogWatcher(self.log_path)
         self.generation = 0
         self.kills: list[KillRecord] = []
-        self.started_at = 0.0
         self._follow: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.process.start()
-        self.started_at = time.monotonic()
         if self._follow is None:
             self._follow = asyncio.create_task(self._follow_log())
 
@@ -203,6 +207,7 @@ class BotRun:
         self.watcher.poll()
         self.kills.append(
             KillRecord(
+                # The emulator has no public view of which ids are still queued.
                 queued=frozenset(entry.order for entry in self.emulator.queue._entries),
                 handled=frozenset(self.watcher.handled),
             )
@@ -210,7 +215,12 @@ class BotRun:
         self.generation += 1
 
     def fate(self, update_id: int, sent_generation: int) -> str:
-        """ "live" (the running bot will get to it), "lost", or "orphaned" (handled, then killed)."""
+        """What became of an update sent while `sent_generation` was running.
+
+        "live": the running bot will still get to it; "lost": a killed process confirmed
+        it to Telegram without handling it; "orphaned": handled, then the process died
+        (its reply may be cut short).
+        """
         for kill in self.kills[sent_generation:]:
             if update_id in kill.handled:
                 return "orphaned"

@@ -1,0 +1,368 @@
+"""What the check-in and soak benchmarks share: bulk seeding, a clocked emulator, process probes.
+
+Seeding writes rows straight through the storage models' tables in large executemany
+batches (the schema itself comes from the bot's own migrations), so 10,000 leaders or
+a million check-ins take seconds, not the hours that going through the engine would.
+The rows are the ones a committed GROW session leaves: an onboarded leader, an idle
+conversation, an open goal, a committed session with an action, and its check-ins.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, event, func, insert, select
+from sqlalchemy.orm import Session
+
+from bench.driver import TimingEmulator, log
+from storage.db import Database
+from storage.models import CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow, UserRow
+
+CHANNEL = "telegram"
+GOAL = "stop avoiding difficult conversations with my team"
+ACTION = "talk to Sam about deadlines"
+CHECKIN_KINDS = ("first", "midway", "action_due", "next_session")
+CHUNK = 20_000  # rows per executemany
+
+
+# --- seeding ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Seeded:
+    external_ids: list[int]  # the Telegram user ids of the leaders (= their private chat ids)
+    checkins: int
+    seconds: float
+
+
+def _chunks(rows: Sequence[dict[str, Any]], size: int = CHUNK) -> Iterator[Sequence[dict[str, Any]]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+def _bulk(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
+    for chunk in _chunks(rows):
+        # Core executemany: no ORM objects, no RETURNING, one statement per chunk.
+        session.execute(insert(table.__table__), list(chunk))
+
+
+def _next_user_id(session: Session) -> int:
+    return int(session.scalar(select(func.coalesce(func.max(UserRow.id), 0))) or 0) + 1
+
+
+def _leaders(
+    session: Session, external_ids: Sequence[int], now: datetime, sessions_per_leader: int
+) -> list[tuple[int, str, list[str]]]:
+    """Onboarded, idle leaders with one open goal and committed sessions; (user id, goal, sessions)."""
+    first_id = _next_user_id(session)
+    users, conversations, goals, sessions, scores = [], [], [], [], []
+    made: list[tuple[int, str, list[str]]] = []
+    for offset, external_id in enumerate(external_ids):
+        user_id = first_id + offset
+        goal_id = uuid.uuid4().hex
+        users.append(
+            {
+                "id": user_id,
+                "channel": CHANNEL,
+                "external_id": str(external_id),
+                "name": "Ana",
+                "level": "first_time",
+                "timezone": "UTC",
+                "consented_at": now,
+                "active": True,
+                "paused": False,
+                "last_update_id": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        conversations.append(
+            {
+                "user_id": user_id,
+                "flow": "idle",
+                "state": "idle",
+                "data": {},
+                "question_seq": 22,
+                "updated_at": now,
+            }
+        )
+        goals.append(
+            {
+                "id": goal_id,
+                "user_id": user_id,
+                "text": GOAL,
+                "status": "open",
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        session_ids = []
+        for _ in range(sessions_per_leader):
+            session_id = uuid.uuid4().hex
+            session_ids.append(session_id)
+            sessions.append(
+                {
+                    "id": session_id,
+                    "user_id": user_id,
+                    "goal_id": goal_id,
+                    "kind": "grow",
+                    "started_at": now,
+                    "closed_at": now,
+                    "outcome": "committed",
+                    "action": ACTION,
+                    "action_due": date.today() + timedelta(days=3),
+                    "support": "my manager",
+                    "obstacle": "I will put it off",
+                    "if_then": "if I put it off then I book a room at once",
+                }
+            )
+        scores.append(
+            {
+                "user_id": user_id,
+                "goal_id": goal_id,
+                "session_id": session_ids[0],
+                "kind": "commitment",
+                "value": 9,
+                "created_at": now,
+            }
+        )
+        made.append((user_id, goal_id, session_ids))
+    _bulk(session, UserRow, users)
+    _bulk(session, ConversationRow, conversations)
+    _bulk(session, GoalRow, goals)
+    _bulk(session, SessionRow, sessions)
+    _bulk(session, ScoreRow, scores)
+    return made
+
+
+def _checkin(user_id: int, goal_id: str, session_id: str, kind: str, due_at: datetime) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "goal_id": goal_id,
+        "session_id": session_id,
+        "kind": kind,
+        "due_at": due_at,
+        "status": "pending",
+        "attempts": 0,
+        "sent_at": None,
+        "claimed_at": None,
+        "claimed_by": None,
+        "outcome": None,
+    }
+
+
+def seed_due_leaders(database_url: str, count: int, first_external_id: int, due_at: datetime) -> Seeded:
+    """`count` onboarded idle leaders, each with one "action_due" check-in falling due at `due_at`."""
+    started = time.perf_counter()
+    db = Database(database_url)
+    try:
+        db.upgrade()
+        external_ids = list(range(first_external_id, first_external_id + count))
+        with db.session() as session:
+            leaders = _leaders(session, external_ids, datetime.now(UTC), 1)
+            rows = [
+                _checkin(user_id, goal_id, sessions[0], "action_due", due_at)
+                for user_id, goal_id, sessions in leaders
+            ]
+            _bulk(session, CheckinRow, rows)
+    finally:
+        db.dispose()
+    return Seeded(external_ids, len(rows), time.perf_counter() - started)
+
+
+def seed_future_checkins(
+    database_url: str,
+    total: int,
+    leaders: int,
+    first_external_id: int,
+    *,
+    earliest: timedelta = timedelta(hours=1),
+    latest: timedelta = timedelta(days=90),
+    seed: int = 11,
+) -> Seeded:
+    """`total` pending check-ins due between `earliest` and `latest` from now, over `leaders` leaders.
+
+    A committed session plans at most one check-in of each kind (unique session_id, kind),
+    so every leader gets total / leaders / 4 sessions to hang them on.
+    """
+    started = time.perf_counter()
+    rng = random.Random(seed)
+    per_leader = -(-total // leaders)
+    sessions_per_leader = -(-per_leader // len(CHECKIN_KINDS))
+    db = Database(database_url)
+    now = datetime.now(UTC)
+    span = (latest - earliest).total_seconds()
+    written = 0
+    try:
+        db.upgrade()
+        external_ids = list(range(first_external_id, first_external_id + leaders))
+        with db.session() as session:
+            made = _leaders(session, external_ids, now, sessions_per_leader)
+        log(f"    {leaders} leaders with {leaders * sessions_per_leader} sessions written")
+        batch: list[dict[str, Any]] = []
+        for user_id, goal_id, sessions in made:
+            for session_id in sessions:
+                for kind in CHECKIN_KINDS:
+                    if written >= total:
+                        break
+                    due = now + earliest + timedelta(seconds=rng.random() * span)
+                    batch.append(_checkin(user_id, goal_id, session_id, kind, due))
+                    written += 1
+            if len(batch) >= 100_000:
+                with db.session() as session:
+                    _bulk(session, CheckinRow, batch)
+                log(f"    {written} check-ins written")
+                batch = []
+        if batch:
+            with db.session() as session:
+                _bulk(session, CheckinRow, batch)
+    finally:
+        db.dispose()
+    return Seeded(external_ids, written, time.perf_counter() - started)
+
+
+def checkin_statuses(database_url: str) -> dict[str, int]:
+    db = Database(database_url)
+    try:
+        with db.session() as session:
+            rows = session.execute(select(CheckinRow.status, func.count()).group_by(CheckinRow.status))
+            return {str(status): int(count) for status, count in rows}
+    finally:
+        db.dispose()
+
+
+# --- the claim query, as the bot runs it --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Statement:
+    sql: str
+    parameters: Any
+
+
+def captured(engine: Engine, work: Callable[[Session], object]) -> list[Statement]:
+    """Run `work` in a transaction that is rolled back, noting every SQL statement it sends."""
+    statements: list[Statement] = []
+
+    def note(_conn: Any, _cursor: Any, sql: str, parameters: Any, _context: Any, _many: bool) -> None:
+        statements.append(Statement(sql, parameters))
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        with Session(engine) as session:
+            session.begin()
+            try:
+                work(session)
+            finally:
+                session.rollback()
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return statements
+
+
+def explain(engine: Engine, statement: Statement) -> list[str]:
+    """The database's plan for one captured statement (EXPLAIN QUERY PLAN / EXPLAIN ANALYZE)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            if engine.dialect.name == "sqlite":
+                rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement.sql}", statement.parameters)
+                return [str(row[-1]) for row in rows]
+            rows = connection.exec_driver_sql(
+                f"EXPLAIN (ANALYZE, BUFFERS) {statement.sql}", statement.parameters
+            )
+            return [str(row[0]) for row in rows]
+        finally:
+            transaction.rollback()
+
+
+def timed(engine: Engine, statement: Statement, repeat: int = 5) -> float:
+    """Median wall time of the statement in ms, each run in a rolled-back transaction."""
+    samples = []
+    for _ in range(repeat):
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                started = time.perf_counter()
+                result = connection.exec_driver_sql(statement.sql, statement.parameters)
+                if result.returns_rows:
+                    result.fetchall()
+                samples.append((time.perf_counter() - started) * 1000)
+            finally:
+                transaction.rollback()
+    return sorted(samples)[len(samples) // 2]
+
+
+# --- the emulator, with a clock on every call ---------------------------------------------
+
+
+class ClockedEmulator(TimingEmulator):
+    """TimingEmulator that also notes the first call of each method and every delivered send."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.first_call: dict[str, float] = {}
+        self.sends: list[tuple[float, int]] = []  # (perf_counter, chat id) of each sendMessage that got 200
+        self.statuses: Counter[tuple[str, int]] = Counter()
+
+    async def __aenter__(self) -> ClockedEmulator:
+        await self.start()
+        return self
+
+    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
+        arrived = time.perf_counter()
+        super()._record(method, params, status)
+        key = method.lower()
+        self.first_call.setdefault(key, arrived)
+        self.statuses[(key, status)] += 1
+        if key == "sendmessage" and status == 200:
+            chat = _int(params.get("chat_id"))
+            if chat is not None:
+                self.sends.append((arrived, chat))
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+# --- the bot process ------------------------------------------------------------------------
+
+
+def vm_mb(pid: int) -> dict[str, float]:
+    """VmRSS and VmHWM of a live process, in MB."""
+    figures: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            figures[key] = int(value.split()[0]) / 1024
+    return figures
+
+
+_LEVEL = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) (\S+): (.*)$")
+_FAILED = re.compile(r"handler failed: (\w+)")
+
+
+def log_errors(text: str) -> Counter[str]:
+    """ERROR/CRITICAL lines of a bot log, grouped by logger and exception (or message head)."""
+    kinds: Counter[str] = Counter()
+    for line in text.splitlines():
+        match = _LEVEL.match(line)
+        if match is None:
+            continue
+        level, logger, message = match.groups()
+        failed = _FAILED.search(message)
+        what = f"handler failed: {failed.group(1)}" if failed else message[:60]
+        kinds[f"{level} {logger}: {what}"] += 1
+    return kinds

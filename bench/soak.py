@@ -1,0 +1,455 @@
+"""Soak: leaders coaching for minutes on end while Telegram misbehaves.
+
+    .venv/bin/python -m bench.soak [--leaders 500] [--minutes 10] [--think 25] [--patience 5]
+        [--db sqlite|postgresql] [--fault-rate 0.05] [--slow-rate 0.01] [--retry-rate 0.005]
+
+N simulated leaders talk to the real `grow-coach run` through the Bot API emulator for
+D minutes: /start, onboarding by buttons, a whole GROW session to its recap, then /new
+and the next session, over and over. Each leader reads the bot's question, thinks for
+--think seconds on average (uniform ±50%) and answers: by button where the question has
+one, else in words. Which question is on screen is read from the leader's conversation
+row, as a person reads the text. When no reply comes within --patience seconds, or the
+bot says something went wrong, the leader sends /start, as a person would; /start
+repeats the current question.
+
+The emulator injects faults on the send methods: --fault-rate of them answer 500 or 502,
+--retry-rate answer 429 (retry after 1 s), and --slow-rate are delivered but answered
+only after the bot's read timeout (6 s against its 5 s), so the bot sees a timeout for a
+message the leader did get.
+
+Prints: conversations completed (committed sessions in the database, and recaps the
+leaders saw), answers sent, leader timeouts, ERROR lines in the bot's log by kind, reply
+latency p50/p95/p99 (from a leader's update being queued to the bot's first message or
+edit to that chat), and the bot's RSS at minute 1 (after warm-up) and at the end, with
+the growth against the 10% target and a per-minute trace. Figures only: nothing asserts.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, text
+
+from bench.driver import (
+    GROW_SESSION,
+    TimingEmulator,
+    cpu_seconds,
+    fresh_postgres,
+    log,
+    our_bot,
+    percentile_ms,
+    postgres_server,
+    sqlalchemy_url,
+    stored,
+    wait_until_polling,
+)
+from bench.seed import ClockedEmulator, log_errors, vm_mb
+from bot.telegram.handlers import SOMETHING_WRONG, TRY_AGAIN
+from tests.telegram_emulator import EmulatorConfig
+from tests.telegram_emulator.config import SEND_METHODS
+
+FIRST_LEADER = 5_000_000
+RSS_GROWTH_TARGET = 0.10
+READ_TIMEOUT_S = 5.0  # bot_env's GROW_COACH_TELEGRAM_READ_TIMEOUT
+WARM_UP_S = 60.0
+
+# What a leader answers at each question: ("say", words), ("press", value) or ("command", name).
+Answer = tuple[str, str]
+ANSWERS: dict[tuple[str, str], Answer] = {
+    ("onboarding", "start"): ("command", "/start"),
+    ("onboarding", "declined"): ("command", "/start"),
+    ("onboarding", "consent"): ("press", "yes"),
+    ("onboarding", "name"): ("say", "Ana"),
+    ("onboarding", "level"): ("press", "first_time"),
+    ("onboarding", "timezone"): ("press", "UTC"),
+    ("grow", "goal"): ("say", GROW_SESSION[0].value),
+    ("grow", "goal_concrete"): ("say", GROW_SESSION[0].value),
+    ("grow", "goal_measure"): ("say", GROW_SESSION[1].value),
+    ("grow", "reality_now"): ("say", GROW_SESSION[2].value),
+    ("grow", "reality_tried"): ("say", GROW_SESSION[3].value),
+    ("grow", "reality_cost"): ("say", GROW_SESSION[4].value),
+    ("grow", "reality_baseline"): ("press", "4"),
+    ("grow", "options_bold"): ("say", GROW_SESSION[9].value),
+    ("grow", "options_pick"): ("press", "0"),
+    ("grow", "will_action"): ("say", GROW_SESSION[11].value),
+    ("grow", "will_when"): ("say", GROW_SESSION[12].value),
+    ("grow", "will_support"): ("say", GROW_SESSION[13].value),
+    ("grow", "will_obstacle"): ("say", GROW_SESSION[14].value),
+    ("grow", "will_if_then"): ("say", GROW_SESSION[15].value),
+    ("grow", "will_commitment"): ("press", "9"),
+    ("grow", "will_raise"): ("say", "a smaller first step"),
+    ("grow", "will_low_next"): ("press", "keep"),
+    ("idle", "idle"): ("command", "/new"),
+}
+OPTIONS = tuple(action.value for action in GROW_SESSION[6:9])  # options_first, options_more…
+
+
+@dataclass
+class Tally:
+    answers: int = 0  # messages and presses the leaders sent
+    timeouts: int = 0  # no reply within --patience: the leader sent /start
+    told_to_restart: int = 0  # the bot said something went wrong: the leader sent /start
+    no_keyboard: int = 0  # a button question whose keyboard never arrived: /start
+    recaps: int = 0  # sessions the leaders saw through to the recap
+    unknown: Counter[str] = field(default_factory=Counter)
+
+
+class ConversationReader:
+    """Which question a leader is on, from the conversations table (a plain reader: never locks)."""
+
+    SQL = text(
+        "SELECT c.flow, c.state, c.question_seq FROM conversations c JOIN users u ON u.id = c.user_id "
+        "WHERE u.channel = 'telegram' AND u.external_id = :external_id"
+    )
+
+    def __init__(self, database_url: str) -> None:
+        self.engine: Engine = create_engine(sqlalchemy_url(database_url))
+
+    def position(self, external_id: int) -> tuple[str, str, int] | None:
+        with self.engine.connect() as connection:
+            row = connection.execute(self.SQL, {"external_id": str(external_id)}).first()
+        return (str(row[0]), str(row[1]), int(row[2])) if row is not None else None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def _press(emulator: TimingEmulator, user_id: int, question: int, value: str) -> bool:
+    """Press `value` on the keyboard of question `question` (or its first button); False if none is shown."""
+    chat = emulator.state.chats.get(user_id)
+    if chat is None:
+        return False
+    prefix = f"a:{question}:"
+    for message in reversed(chat.bot_messages.values()):
+        data = [str(d) for d in message.callback_data() if str(d).startswith(prefix)]
+        if data:
+            wanted = f"{prefix}{value}"
+            chosen = wanted if wanted in data else data[0]
+            emulator.press_button(user_id, message.message_id, chosen, first_name="Ana")
+            return True
+    return False
+
+
+async def leader(
+    emulator: TimingEmulator,
+    reader: ConversationReader,
+    user_id: int,
+    tally: Tally,
+    *,
+    think: float,
+    patience: float,
+    rng: random.Random,
+) -> None:
+    """One leader, until cancelled: act, wait for the reply, read it, think, answer."""
+    await asyncio.sleep(rng.uniform(0, think))  # arrivals spread over one thinking time
+    answer: Answer = ("command", "/start")
+    question = 0
+    previous_flow = ""
+    options = 0
+    while True:
+        chat = emulator.state.chats.get(user_id)
+        before = len(chat.bot_messages) if chat is not None else 0
+        kind, value = answer
+        if kind == "press" and not _press(emulator, user_id, question, value):
+            # The question's keyboard never arrived (its send failed): ask for it again.
+            tally.no_keyboard += 1
+            kind, value = "command", "/start"
+        if kind == "command":
+            emulator.send_command(user_id, value, first_name="Ana")
+        elif kind == "say":
+            emulator.send_text(user_id, value, first_name="Ana")
+        tally.answers += 1
+        try:
+            await emulator.wait_for_bot_messages(user_id, before + 1, timeout=patience)
+        except TimeoutError:
+            tally.timeouts += 1
+            answer = ("command", "/start")
+            continue
+        await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
+        last = emulator.last_bot_message(user_id)
+        if last is not None and last.text in (SOMETHING_WRONG, TRY_AGAIN):
+            tally.told_to_restart += 1
+            answer = ("command", "/start")
+            continue
+        position = await asyncio.to_thread(reader.position, user_id)
+        if position is None:
+            answer = ("command", "/start")
+            continue
+        flow, state, question = position
+        if flow == "idle" and previous_flow == "grow":
+            tally.recaps += 1
+        previous_flow = flow
+        if state in ("options_first", "options_more"):
+            answer = ("say", OPTIONS[options % len(OPTIONS)])
+            options += 1
+        elif (flow, state) in ANSWERS:
+            answer = ANSWERS[(flow, state)]
+        else:
+            tally.unknown[f"{flow}/{state}"] += 1
+            answer = ("command", "/cancel" if flow != "idle" else "/start")
+
+
+@dataclass
+class Figures:
+    leaders: int
+    minutes: float
+    think: float
+    patience: float
+    db: str
+    tally: Tally
+    latencies: list[float]
+    calls: Counter[str]
+    statuses: Counter[tuple[str, int]]
+    rss_trace: list[tuple[float, float]]  # (seconds since start, VmRSS MB)
+    rss_minute_one: float
+    rss_end: float
+    hwm_end: float
+    bot_cpu: float
+    stored: dict[str, int]
+    errors: Counter[str]
+    seconds: float
+
+    def show(self) -> None:
+        t = self.tally
+        print(
+            f"soak: {self.leaders} leaders for {self.minutes:g} min ({self.db}), think {self.think:g} s "
+            f"±50%, patience {self.patience:g} s",
+            flush=True,
+        )
+        limited = self.calls.get("sendmessage", 0) + self.calls.get("editmessagetext", 0)
+        committed, users = self.stored.get("committed_sessions", 0), self.stored.get("users", 0)
+        print(
+            f"  conversations completed: {committed} committed sessions in the database "
+            f"({t.recaps} recaps seen by leaders), {users} leaders stored"
+        )
+        print(
+            f"  {t.answers} answers sent ({t.answers / self.seconds:.1f}/s); the bot made "
+            f"{limited / self.seconds:.1f} sends+edits/s against its 30/s limiter"
+        )
+        faults = {f"{m} {s}": n for (m, s), n in sorted(self.statuses.items()) if s != 200}
+        print(f"  injected/other API errors: {faults}")
+        print(
+            f"  leader timeouts (no reply in {self.patience:g} s, sent /start): {t.timeouts}; "
+            f"told 'something went wrong' (sent /start): {t.told_to_restart}; "
+            f"keyboard missing (sent /start): {t.no_keyboard}"
+        )
+        if t.unknown:
+            print(f"  questions the leaders had no answer for: {dict(t.unknown.most_common(5))}")
+        errors = sum(self.errors.values())
+        print(f"  bot log ERROR lines: {errors}")
+        for kind, count in self.errors.most_common(8):
+            print(f"      {count:6d}  {kind}")
+        print(
+            f"  reply latency: p50 {percentile_ms(self.latencies, 50):.0f} ms, "
+            f"p95 {percentile_ms(self.latencies, 95):.0f} ms, p99 {percentile_ms(self.latencies, 99):.0f} ms "
+            f"({len(self.latencies)} replies)"
+        )
+        growth = (self.rss_end - self.rss_minute_one) / self.rss_minute_one if self.rss_minute_one else 0.0
+        verdict = "met" if growth <= RSS_GROWTH_TARGET else "MISSED"
+        print(
+            f"  bot RSS: {self.rss_minute_one:.1f} MB at minute 1, {self.rss_end:.1f} MB at the end "
+            f"({growth:+.1%}; target ≤ +{RSS_GROWTH_TARGET:.0%} {verdict}); peak {self.hwm_end:.1f} MB; "
+            f"bot CPU {self.bot_cpu:.0%} of a core"
+        )
+        trace = ", ".join(f"{at / 60:.0f}m {mb:.0f}" for at, mb in self.rss_trace)
+        print(f"  RSS trace (MB): {trace}")
+
+
+@contextlib.contextmanager
+def database(kind: str, workdir: Path) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / 'grow-coach.db'}"
+        return
+    with postgres_server() as base, fresh_postgres(base) as url:
+        yield url
+
+
+async def soak(
+    database_url: str,
+    workdir: Path,
+    *,
+    leaders: int,
+    minutes: float,
+    think: float,
+    patience: float,
+    fault_rate: float,
+    retry_rate: float,
+    slow_rate: float,
+    seed: int,
+) -> Figures:
+    # 500 and 502 alike, plus a 429 now and then: one weighted draw per faulted call.
+    statuses = (500, 502) * 10
+    retries = round(retry_rate / fault_rate * len(statuses)) if fault_rate else 0
+    config = EmulatorConfig(
+        record_calls=False,
+        fault_rate=fault_rate + retry_rate,
+        fault_statuses=statuses + (429,) * retries,
+        fault_methods=SEND_METHODS,
+        slow_rate=slow_rate,
+        slow_seconds=READ_TIMEOUT_S + 1,
+        deliver_delayed=True,
+        seed=seed,
+    )
+    reader = ConversationReader(database_url)
+    async with ClockedEmulator(config=config) as emulator:
+        bot = our_bot(emulator, database_url, workdir)
+        started = time.perf_counter()
+        await bot.start()
+        try:
+            await wait_until_polling(emulator, bot)
+            assert bot.process is not None
+            pid = bot.process.pid
+            tally = Tally()
+            rng = random.Random(seed)
+            tasks = [
+                asyncio.create_task(
+                    leader(
+                        emulator,
+                        reader,
+                        FIRST_LEADER + n,
+                        tally,
+                        think=think,
+                        patience=patience,
+                        rng=random.Random(rng.random()),
+                    )
+                )
+                for n in range(leaders)
+            ]
+            began = time.perf_counter()
+            duration = minutes * 60
+            trace: list[tuple[float, float]] = []
+            minute_one = float("nan")
+            cpu_before = cpu_seconds(pid)
+            next_sample = 0.0
+            while (elapsed := time.perf_counter() - began) < duration:
+                if bot.process.returncode is not None:
+                    log("    the bot exited")
+                    break
+                if elapsed >= next_sample:
+                    rss = vm_mb(pid)["VmRSS"]
+                    trace.append((elapsed, rss))
+                    if next_sample == WARM_UP_S:
+                        minute_one = rss
+                    log(
+                        f"    {elapsed:4.0f} s: {tally.answers} answers, {tally.recaps} recaps, "
+                        f"{tally.timeouts} timeouts, RSS {rss:.1f} MB"
+                    )
+                    next_sample += WARM_UP_S
+                await asyncio.sleep(min(1.0, max(0.0, duration - elapsed)))
+            seconds = time.perf_counter() - began
+            memory = vm_mb(pid) if bot.process.returncode is None else {}
+            bot_cpu = (cpu_seconds(pid) - cpu_before) / seconds if bot.process.returncode is None else 0.0
+            trace.append((seconds, memory.get("VmRSS", float("nan"))))
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+        finally:
+            await bot.stop()
+            reader.close()
+        log(f"    bot ran {time.perf_counter() - started:.0f} s")
+        if minute_one != minute_one:  # shorter than the warm-up: the first sample stands in
+            minute_one = trace[0][1]
+        return Figures(
+            leaders=leaders,
+            minutes=minutes,
+            think=think,
+            patience=patience,
+            db=database_url.split(":", 1)[0],
+            tally=tally,
+            latencies=list(emulator.latencies),
+            calls=Counter({m: n for m, n in emulator.methods.items()}),
+            statuses=emulator.statuses,
+            rss_trace=trace,
+            rss_minute_one=minute_one,
+            rss_end=memory.get("VmRSS", float("nan")),
+            hwm_end=memory.get("VmHWM", float("nan")),
+            bot_cpu=bot_cpu,
+            stored=await asyncio.to_thread(stored, database_url),
+            errors=log_errors(bot.log()),
+            seconds=seconds,
+        )
+
+
+async def run(
+    *,
+    leaders: int = 500,
+    minutes: float = 10.0,
+    think: float = 25.0,
+    patience: float = 5.0,
+    db: str = "sqlite",
+    fault_rate: float = 0.05,
+    retry_rate: float = 0.005,
+    slow_rate: float = 0.01,
+    seed: int = 3,
+) -> Figures:
+    log(
+        f"soak: {leaders} leaders, {minutes:g} min, think {think:g} s, {db}, {os.cpu_count()} CPUs; "
+        f"faults {fault_rate:.1%} 500/502, {retry_rate:.1%} 429, {slow_rate:.1%} slow"
+    )
+    with tempfile.TemporaryDirectory(prefix="grow-bench-soak-") as tmp:
+        workdir = Path(tmp)
+        with database(db, workdir) as url:
+            figures = await soak(
+                url,
+                workdir,
+                leaders=leaders,
+                minutes=minutes,
+                think=think,
+                patience=patience,
+                fault_rate=fault_rate,
+                retry_rate=retry_rate,
+                slow_rate=slow_rate,
+                seed=seed,
+            )
+    figures.db = db
+    figures.show()
+    return figures
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.soak", description=__doc__.split("\n")[0])
+    parser.add_argument("--leaders", type=int, default=500, help="simulated leaders (default 500)")
+    parser.add_argument("--minutes", type=float, default=10.0, help="how long (default 10)")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=25.0,
+        help="mean seconds a leader takes to answer, ±50%% (default 25: about 20 answers/s from 500 "
+        "leaders, within the bot's 30 messages/s)",
+    )
+    parser.add_argument("--patience", type=float, default=5.0, help="seconds before /start (default 5)")
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument(
+        "--fault-rate", type=float, default=0.05, help="500/502 share of sends (default 0.05)"
+    )
+    parser.add_argument("--retry-rate", type=float, default=0.005, help="429 share of sends (default 0.005)")
+    parser.add_argument("--slow-rate", type=float, default=0.01, help="late-answered sends (default 0.01)")
+    parser.add_argument("--seed", type=int, default=3)
+    args = parser.parse_args(argv)
+    asyncio.run(
+        run(
+            leaders=args.leaders,
+            minutes=args.minutes,
+            think=args.think,
+            patience=args.patience,
+            db=args.db,
+            fault_rate=args.fault_rate,
+            retry_rate=args.retry_rate,
+            slow_rate=args.slow_rate,
+            seed=args.seed,
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
