@@ -59,6 +59,35 @@ def _next_user_id(session: Session) -> int:
     return int(session.scalar(select(func.coalesce(func.max(UserRow.id), 0))) or 0) + 1
 
 
+def _user(user_id: int, external_id: int, now: datetime) -> dict[str, Any]:
+    """An onboarded leader: consented, with a level and a time zone."""
+    return {
+        "id": user_id,
+        "channel": CHANNEL,
+        "external_id": str(external_id),
+        "name": "Ana",
+        "level": "first_time",
+        "timezone": "UTC",
+        "consented_at": now,
+        "active": True,
+        "paused": False,
+        "last_update_id": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _idle(user_id: int, now: datetime) -> dict[str, Any]:
+    return {
+        "user_id": user_id,
+        "flow": "idle",
+        "state": "idle",
+        "data": {},
+        "question_seq": 22,
+        "updated_at": now,
+    }
+
+
 def _leaders(
     session: Session, external_ids: Sequence[int], now: datetime, sessions_per_leader: int
 ) -> list[tuple[int, str, list[str]]]:
@@ -69,32 +98,8 @@ def _leaders(
     for offset, external_id in enumerate(external_ids):
         user_id = first_id + offset
         goal_id = uuid.uuid4().hex
-        users.append(
-            {
-                "id": user_id,
-                "channel": CHANNEL,
-                "external_id": str(external_id),
-                "name": "Ana",
-                "level": "first_time",
-                "timezone": "UTC",
-                "consented_at": now,
-                "active": True,
-                "paused": False,
-                "last_update_id": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
-        conversations.append(
-            {
-                "user_id": user_id,
-                "flow": "idle",
-                "state": "idle",
-                "data": {},
-                "question_seq": 22,
-                "updated_at": now,
-            }
-        )
+        users.append(_user(user_id, external_id, now))
+        conversations.append(_idle(user_id, now))
         goals.append(
             {
                 "id": goal_id,
@@ -142,6 +147,26 @@ def _leaders(
     _bulk(session, SessionRow, sessions)
     _bulk(session, ScoreRow, scores)
     return made
+
+
+def seed_onboarded(database_url: str, external_ids: Sequence[int]) -> float:
+    """Leaders who finished onboarding and sit idle, with no goal yet: ready for /new."""
+    started = time.perf_counter()
+    db = Database(database_url)
+    try:
+        db.upgrade()
+        now = datetime.now(UTC)
+        with db.session() as session:
+            first_id = _next_user_id(session)
+            _bulk(
+                session,
+                UserRow,
+                [_user(first_id + n, external_id, now) for n, external_id in enumerate(external_ids)],
+            )
+            _bulk(session, ConversationRow, [_idle(first_id + n, now) for n in range(len(external_ids))])
+    finally:
+        db.dispose()
+    return time.perf_counter() - started
 
 
 def _checkin(user_id: int, goal_id: str, session_id: str, kind: str, due_at: datetime) -> dict[str, Any]:

@@ -215,6 +215,8 @@ class CoachEngine:
             turn.handover = None
             if flow_name == "idle":
                 conv.reset("idle", "idle")
+                if data:
+                    conv.data = data
                 return
             if data is not None or flow_name != conv.flow:
                 conv.reset(flow_name, state)
@@ -346,6 +348,8 @@ class CoachEngine:
             return
         turn.say("common", "welcome_back")
         if conv.flow == "idle":
+            if conv.data.get("last_recap"):
+                turn.say_text(str(conv.data["last_recap"]))
             self._idle_menu(turn)
         else:
             self._reask(turn)

@@ -187,9 +187,11 @@ class GrowModel(FlowModel):
             for kind, due_at in plan:
                 turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, due_at))
             next_checkin = format_local(plan[0][1], turn.conv.profile.timezone)
-        field = "recap" if committed else "recap_low"
-        turn.say("grow", "closed", field, next_checkin=next_checkin)
-        turn.hand_over("idle", "idle")
+        recap = turn.text("grow", "closed", "recap" if committed else "recap_low", next_checkin=next_checkin)
+        turn.say_text(recap)
+        # Kept with the idle position: if the process dies before the recap is sent,
+        # /start shows it again.
+        turn.hand_over("idle", "idle", {"last_recap": recap})
 
     # wording
 

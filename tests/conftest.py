@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, make_url, text
+from sqlalchemy.pool import NullPool
 
 from storage.db import Database
 
@@ -34,7 +35,8 @@ def _postgres_schema(base: str) -> Iterator[str]:
     """A fresh schema per test, first on the search_path, so every table the test
     creates (Alembic's version table too) lands in it and goes with it."""
     schema = f"test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    # NullPool: a connection kept from before a server restart would fail the teardown.
+    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
     try:
         with admin.connect() as connection:
             connection.execute(text(f'CREATE SCHEMA "{schema}"'))

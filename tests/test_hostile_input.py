@@ -686,15 +686,6 @@ def test_malformed_updates_never_stop_the_bot_or_reach_the_log(malformed_run: Ma
     assert not critical, critical
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: updates PTB can parse but whose fields have the wrong shape crash a handler "
-        "(ERROR + traceback, 'something went wrong'): a message without chat fails in PTB's "
-        "ChatType filter, a non-string text in the safety screen, a bot_command entity over "
-        "whitespace in on_command, non-string callback data in parse_callback"
-    ),
-)
 def test_malformed_updates_crash_no_handler(malformed_run: MalformedRun) -> None:
     problems = log_problems(malformed_run.log)
     assert not problems, "\n".join(problems[:20])

@@ -159,15 +159,6 @@ def _original(message: SentMessage) -> str:
     return (message.text or "").split("\n\n✓ ")[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "BUG: a 5xx or a read timeout on sendMessage is not retried (send_reply in "
-        "bot/telegram/handlers.py): the handler aborts after the answer was committed, the "
-        "next question or the recap never arrives, and the leader gets 'something went wrong' "
-        "and has to send /start to see the question again"
-    ),
-)
 def test_every_message_arrives_exactly_once_and_in_order(faulty: FaultRun) -> None:
     assert faulty.error is None, faulty.error
     for leader in faulty.leaders:

@@ -62,6 +62,7 @@ class CoachBot(ExtBot[Any]):
         try:
             # A copy: parsing must leave the data PTB parses again untouched.
             Update.de_json(copy.deepcopy(raw), self)
+            _check_shapes(raw)
             return raw  # type: ignore[no-any-return]
         except Exception as error:
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
@@ -69,6 +70,26 @@ class CoachBot(ExtBot[Any]):
             if isinstance(update_id, int) and not isinstance(update_id, bool):
                 return {"update_id": update_id}
             return None
+
+
+MESSAGE_KINDS = ("message", "edited_message", "channel_post", "edited_channel_post")
+
+
+def _check_shapes(raw: Any) -> None:
+    """PTB parses some wrongly shaped fields without complaint; handlers would then crash."""
+    for kind in MESSAGE_KINDS:
+        message = raw.get(kind)
+        if message is None:
+            continue
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if not isinstance(chat, dict) or not isinstance(chat.get("id"), int):
+            raise ValueError(f"{kind} without a chat")
+        for field in ("text", "caption"):
+            if field in message and not isinstance(message[field], str):
+                raise ValueError(f"{kind}.{field} is not text")
+    query = raw.get("callback_query")
+    if query is not None and (not isinstance(query, dict) or not isinstance(query.get("data", ""), str)):
+        raise ValueError("callback_query.data is not text")
 
 
 class _WithholdPayloads(logging.Filter):

@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from telegram import Bot, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.service import CoachService, Handled, StoreUnavailable
@@ -54,7 +54,8 @@ class TelegramHandlers:
     async def on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         assert message is not None and message.text is not None
-        name = message.text.split()[0].lstrip("/").split("@")[0]
+        words = message.text.split()
+        name = words[0].lstrip("/").split("@")[0] if words else ""
         await self._handle(update, context, Event.command(name, text=message.text))
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -197,7 +198,7 @@ async def send_reply(
     for index, piece in enumerate(pieces):
         markup = keyboard(reply) if index == len(pieces) - 1 else None
         try:
-            await bot.send_message(chat_id, as_html(piece), parse_mode=ParseMode.HTML, reply_markup=markup)
+            await _send_with_retries(bot, chat_id, as_html(piece), markup, update_id)
         except Forbidden:
             if not leader:
                 log.info("update=%s chat=%s refuses messages", update_id, chat_id)
@@ -206,6 +207,37 @@ async def send_reply(
             await asyncio.to_thread(service.set_active, CHANNEL, str(chat_id), False)
             return False
     return True
+
+
+SEND_RETRY_DELAYS = (0.5, 1.0, 2.0)
+
+
+async def _send_with_retries(
+    bot: Bot, chat_id: int, html_text: str, markup: InlineKeyboardMarkup | None, update_id: int | None
+) -> None:
+    """A 5xx or a timeout must not cost the leader their next question: try again.
+
+    The answer is already committed, so the only risk of retrying is a message the API
+    delivered even though its response never reached us: then it shows twice, which is
+    better than a leader left waiting for a question that never comes.
+    """
+    for delay in (*SEND_RETRY_DELAYS, None):
+        try:
+            await bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            return
+        except BadRequest:
+            raise  # a subclass of NetworkError in PTB, but retrying cannot fix it
+        except NetworkError as error:
+            if delay is None:
+                raise
+            log.warning(
+                "update=%s chat=%s send failed (%s): retrying in %.1fs",
+                update_id,
+                chat_id,
+                type(error).__name__,
+                delay,
+            )
+            await asyncio.sleep(delay)
 
 
 def _label_of(message: Message, data: str) -> str | None:
