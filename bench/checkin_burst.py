@@ -37,7 +37,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.driver import REPO, cpu_seconds, fresh_postgres, log, postgres_server, wait_until_polling
-from bench.seed import ClockedEmulator, checkin_statuses, log_errors, seed_due_leaders, vm_mb
+from bench.seed import ClockedEmulator, checkin_statuses, log_errors, revision, seed_due_leaders, vm_mb
 from tests.bot_harness import BotProcess, bot_env
 from tests.telegram_emulator import EmulatorConfig
 
@@ -119,7 +119,7 @@ class Figures:
         times = sorted(at for at, _ in self.sends)
         print(
             f"check-in burst: {self.count} leaders due at once, limit {self.limit:.0f} msg/s overall "
-            f"(per chat 1/s), bot limiter {self.limiter}",
+            f"(per chat 1/s), bot limiter {self.limiter}; bot at {revision()}",
             flush=True,
         )
         print(

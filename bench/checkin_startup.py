@@ -42,6 +42,7 @@ from bench.seed import (
     Statement,
     captured,
     explain,
+    revision,
     seed_due_leaders,
     seed_future_checkins,
     timed,
@@ -98,7 +99,8 @@ class Figures:
         size = f", database file {self.db_size_mb:.0f} MB" if self.db_size_mb is not None else ""
         print(
             f"check-in start-up: {self.checkins} pending check-ins (due in 1 h … 90 d) over "
-            f"{self.leaders} leaders, {self.db}; seeding took {self.seed_seconds:.0f} s{size}",
+            f"{self.leaders} leaders, {self.db}; seeding took {self.seed_seconds:.0f} s{size}; "
+            f"bot at {revision()}",
             flush=True,
         )
         for plan in self.plans:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import subprocess
 import time
 import uuid
 from collections import Counter
@@ -23,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session
 
-from bench.driver import TimingEmulator, log
+from bench.driver import REPO, TimingEmulator, log
 from storage.db import Database
 from storage.models import CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow, UserRow
 
@@ -391,3 +392,21 @@ def log_errors(text: str) -> Counter[str]:
         what = f"handler failed: {failed.group(1)}" if failed else message[:60]
         kinds[f"{level} {logger}: {what}"] += 1
     return kinds
+
+
+def revision() -> str:
+    """The commit the bot code was at, marked + when product code has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "bot", "flows", "storage"],
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+" if dirty else "")

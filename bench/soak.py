@@ -54,7 +54,7 @@ from bench.driver import (
     stored,
     wait_until_polling,
 )
-from bench.seed import ClockedEmulator, log_errors, seed_onboarded, vm_mb
+from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded, vm_mb
 from bot.telegram.handlers import SOMETHING_WRONG, TRY_AGAIN
 from tests.telegram_emulator import EmulatorConfig
 from tests.telegram_emulator.config import SEND_METHODS
@@ -219,6 +219,7 @@ class Figures:
     bot_cpu: float
     stored: dict[str, int]
     errors: Counter[str]
+    send_retries: int
     seconds: float
     onboard: bool = False
 
@@ -227,7 +228,8 @@ class Figures:
         print(
             f"soak: {self.leaders} leaders for {self.minutes:g} min ({self.db}), think {self.think:g} s "
             f"±50%, patience {self.patience:g} s, "
-            f"{'onboarding through Telegram' if self.onboard else 'seeded as onboarded'}",
+            f"{'onboarding through Telegram' if self.onboard else 'seeded as onboarded'}; "
+            f"bot at {revision()}",
             flush=True,
         )
         # What the bot's limiter lets through: every call naming a chat (sends and edits alike).
@@ -257,7 +259,7 @@ class Figures:
         if t.unknown:
             print(f"  questions the leaders had no answer for: {dict(t.unknown.most_common(5))}")
         errors = sum(self.errors.values())
-        print(f"  bot log ERROR lines: {errors}")
+        print(f"  bot log ERROR lines: {errors}; sends the bot retried (WARNING lines): {self.send_retries}")
         for kind, count in self.errors.most_common(8):
             print(f"      {count:6d}  {kind}")
         print(
@@ -298,6 +300,7 @@ async def soak(
     slow_rate: float,
     seed: int,
     onboard: bool,
+    keep_log: Path | None = None,
 ) -> Figures:
     # 500 and 502 alike, plus a 429 now and then: one weighted draw per faulted call.
     statuses = (500, 502) * 10
@@ -373,6 +376,8 @@ async def soak(
         finally:
             await bot.stop()
             reader.close()
+            if keep_log is not None:
+                keep_log.write_text(bot.log())
         log(f"    bot ran {time.perf_counter() - started:.0f} s")
         if minute_one != minute_one:  # shorter than the warm-up: the first sample stands in
             minute_one = trace[0][1]
@@ -393,6 +398,7 @@ async def soak(
             bot_cpu=bot_cpu,
             stored=await asyncio.to_thread(stored, database_url),
             errors=log_errors(bot.log()),
+            send_retries=bot.log().count("retrying in"),
             seconds=seconds,
         )
 
@@ -409,6 +415,7 @@ async def run(
     slow_rate: float = 0.01,
     seed: int = 3,
     onboard: bool = False,
+    keep_log: Path | None = None,
 ) -> Figures:
     log(
         f"soak: {leaders} leaders, {minutes:g} min, think {think:g} s, {db}, {os.cpu_count()} CPUs; "
@@ -429,6 +436,7 @@ async def run(
                 slow_rate=slow_rate,
                 seed=seed,
                 onboard=onboard,
+                keep_log=keep_log,
             )
     figures.db = db
     figures.onboard = onboard
@@ -460,6 +468,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--retry-rate", type=float, default=0.005, help="429 share of sends (default 0.005)")
     parser.add_argument("--slow-rate", type=float, default=0.01, help="late-answered sends (default 0.01)")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--keep-log", type=Path, metavar="FILE", help="copy the bot's log here")
     args = parser.parse_args(argv)
     asyncio.run(
         run(
@@ -473,6 +482,7 @@ def main(argv: list[str] | None = None) -> None:
             slow_rate=args.slow_rate,
             seed=args.seed,
             onboard=args.onboard,
+            keep_log=args.keep_log,
         )
     )
 
