@@ -339,6 +339,10 @@ class ClockedEmulator(TimingEmulator):
         self.first_call: dict[str, float] = {}
         self.sends: list[tuple[float, int]] = []  # (perf_counter, chat id) of each sendMessage that got 200
         self.statuses: Counter[tuple[str, int]] = Counter()
+        # Sends identical to the chat's previous one (text and keyboard): a retried send that
+        # had got through the first time shows twice.
+        self.repeats = 0
+        self._last_sent: dict[int, tuple[object, object]] = {}
 
     async def __aenter__(self) -> ClockedEmulator:
         await self.start()
@@ -354,6 +358,9 @@ class ClockedEmulator(TimingEmulator):
             chat = _int(params.get("chat_id"))
             if chat is not None:
                 self.sends.append((arrived, chat))
+                sent = (params.get("text"), params.get("reply_markup"))
+                self.repeats += self._last_sent.get(chat) == sent
+                self._last_sent[chat] = sent
 
 
 def _int(value: object) -> int | None:

@@ -220,6 +220,7 @@ class Figures:
     stored: dict[str, int]
     errors: Counter[str]
     send_retries: int
+    repeated: int
     seconds: float
     onboard: bool = False
 
@@ -259,7 +260,10 @@ class Figures:
         if t.unknown:
             print(f"  questions the leaders had no answer for: {dict(t.unknown.most_common(5))}")
         errors = sum(self.errors.values())
-        print(f"  bot log ERROR lines: {errors}; sends the bot retried (WARNING lines): {self.send_retries}")
+        print(
+            f"  bot log ERROR lines: {errors}; sends the bot retried (WARNING lines): {self.send_retries}, "
+            f"leaders shown the same message twice in a row: {self.repeated}"
+        )
         for kind, count in self.errors.most_common(8):
             print(f"      {count:6d}  {kind}")
         print(
@@ -399,6 +403,7 @@ async def soak(
             stored=await asyncio.to_thread(stored, database_url),
             errors=log_errors(bot.log()),
             send_retries=bot.log().count("retrying in"),
+            repeated=emulator.repeats,
             seconds=seconds,
         )
 

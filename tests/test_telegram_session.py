@@ -591,9 +591,9 @@ async def test_a_failing_handler_is_logged_and_the_leader_told_once(coach: Coach
     emulator, store = coach.emulator, coach.store
     leader = coach.leader(1031)
     await onboard(leader)
-    # Telegram fails the reply with a 500, which no retry covers: the handler raises
-    # after the answer was committed.
-    emulator.fail_next("sendMessage", status=500)
+    # Telegram fails the reply with a 500 on the first try and on all three retries:
+    # the handler raises after the answer was committed.
+    emulator.fail_next("sendMessage", status=500, times=4)
     replies = await leader.send(GOAL, expect=1)
     update_id = leader.last_update_id
     assert texts(replies) == [SOMETHING_WRONG]
