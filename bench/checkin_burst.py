@@ -37,7 +37,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.driver import REPO, cpu_seconds, fresh_postgres, log, postgres_server, wait_until_polling
-from bench.seed import ClockedEmulator, checkin_statuses, log_errors, revision, seed_due_leaders, vm_mb
+from bench.seed import (
+    ClockedEmulator,
+    analyze,
+    checkin_statuses,
+    log_errors,
+    revision,
+    seed_due_leaders,
+    vm_mb,
+)
 from tests.bot_harness import BotProcess, bot_env
 from tests.telegram_emulator import EmulatorConfig
 
@@ -241,6 +249,7 @@ async def burst(
     seeded = await asyncio.to_thread(
         seed_due_leaders, database_url, count, FIRST_LEADER, datetime.now(UTC) - timedelta(seconds=5)
     )
+    await asyncio.to_thread(analyze, database_url)  # PostgreSQL: statistics for the loaded tables
     config = EmulatorConfig(record_calls=False, global_rate=rate, per_chat_rate=per_chat_rate)
     async with ClockedEmulator(config=config) as emulator:
         for external_id in seeded.external_ids:

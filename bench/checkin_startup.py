@@ -10,8 +10,9 @@ of each kind per session), plus a handful of leaders with a check-in due now. Th
 - runs one dispatcher round's claim query (`storage.dispatch.claim_due`) and the expiry
   that precedes it (`expire_stale`), exactly as the bot sends them (captured from the
   real functions in a transaction that is rolled back), under EXPLAIN QUERY PLAN
-  (SQLite) or EXPLAIN ANALYZE (PostgreSQL), and says whether they use the
-  (status, due_at) index, with their time;
+  (SQLite) or EXPLAIN ANALYZE (PostgreSQL, after an ANALYZE, as autovacuum would soon
+  run after such a load), and says whether they use the (status, due_at) index, with
+  their time;
 - starts the real `grow-coach run` against the Bot API emulator and measures, from the
   moment the process is started: ready (its first getUpdates call) and the first
   dispatcher round (the first due check-in reaching the emulator);
@@ -40,6 +41,7 @@ from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, wait
 from bench.seed import (
     ClockedEmulator,
     Statement,
+    analyze,
     captured,
     explain,
     revision,
@@ -106,7 +108,7 @@ class Figures:
         for plan in self.plans:
             index = f"uses {INDEX}" if plan.uses_index else f"does NOT use {INDEX}"
             scan = " — full table scan of checkins" if plan.full_scan else ""
-            print(f"  {plan.name}: {index}{scan}; {plan.milliseconds:.1f} ms (median of 5)")
+            print(f"  {plan.name}: {index}{scan}; {plan.milliseconds:.2f} ms (median of 5)")
             for line in plan.lines:
                 print(f"      {line}")
         if self.exited:
@@ -219,6 +221,7 @@ async def run(
             due = await asyncio.to_thread(
                 seed_due_leaders, url, DUE_NOW, DUE_NOW_LEADER, datetime.now(UTC) - timedelta(seconds=5)
             )
+            await asyncio.to_thread(analyze, url)
             size = (workdir / "grow-coach.db").stat().st_size / 2**20 if db == "sqlite" else None
             log("  explaining one dispatcher round")
             figures = Figures(db, seeded.checkins, leaders, seeded.seconds + due.seconds, size, plans(url))

@@ -15,6 +15,9 @@ from bench.driver import REPO
 BENCHES: tuple[str, ...] = (
     "bench.telegram_load",
     "bench.memory_sessions",
+    "bench.checkin_burst",
+    "bench.checkin_startup",
+    "bench.soak",
 )
 
 

@@ -256,6 +256,18 @@ def seed_future_checkins(
     return Seeded(external_ids, written, time.perf_counter() - started)
 
 
+def analyze(database_url: str) -> None:
+    """PostgreSQL: fresh planner statistics, as autovacuum would soon have after a bulk load."""
+    db = Database(database_url)
+    try:
+        if db.dialect == "postgresql":
+            with db.engine.connect() as connection:
+                connection.exec_driver_sql("ANALYZE")
+                connection.commit()
+    finally:
+        db.dispose()
+
+
 def checkin_statuses(database_url: str) -> dict[str, int]:
     db = Database(database_url)
     try:

@@ -306,13 +306,14 @@ async def soak(
     onboard: bool,
     keep_log: Path | None = None,
 ) -> Figures:
-    # 500 and 502 alike, plus a 429 now and then: one weighted draw per faulted call.
-    statuses = (500, 502) * 10
-    retries = round(retry_rate / fault_rate * len(statuses)) if fault_rate else 0
+    # One weighted draw per faulted call: 500 and 502 alike, and 429 in its own share.
+    per_mille = round(fault_rate * 1000)
+    statuses = (500,) * (per_mille // 2) + (502,) * (per_mille - per_mille // 2)
+    statuses += (429,) * round(retry_rate * 1000)
     config = EmulatorConfig(
         record_calls=False,
-        fault_rate=fault_rate + retry_rate,
-        fault_statuses=statuses + (429,) * retries,
+        fault_rate=fault_rate + retry_rate if statuses else 0.0,
+        fault_statuses=statuses or (500,),
         fault_methods=SEND_METHODS,
         slow_rate=slow_rate,
         slow_seconds=READ_TIMEOUT_S + 1,
