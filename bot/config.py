@@ -327,6 +327,7 @@ class CheckinsConfig(_Section):
     quiet_hours: QuietHours | None = _setting(_QUIET_HOURS, "21:00-08:00")  # noqa: RUF009
     dispatch_every: datetime.timedelta = _setting(_DURATION, "5s")  # noqa: RUF009
     batch_size: int = _setting(_integer(1), 100)
+    send_rate: int = _setting(_integer(1, 30), 30)
 
 
 DEFAULT_RESOURCES = [

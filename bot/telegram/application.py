@@ -77,12 +77,11 @@ def build_application(config: Config, service: CoachService) -> Application:  # 
                 "read_timeout": timeouts["read_timeout"] + telegram.poll_timeout.total_seconds(),
             },
         ),
-        # One message every 1/30 s rather than 30 at once each second: the default bucket
-        # bursts past Telegram's ~30/s and earns 429s (1,142 of them for 10,000 check-ins
-        # in bench/checkin_burst.py); paced, the same burst gets none at 98% of the limit.
-        rate_limiter=AIORateLimiter(
-            overall_max_rate=1, overall_time_period=1 / 30, max_retries=telegram.max_retries
-        ),
+        # Replies answer a leader's own message and are not capped at the ~30/s Telegram
+        # allows for broadcasts (that cap would queue 200 leaders' replies for seconds);
+        # proactive check-ins are paced by the dispatcher instead. Group limits and 429
+        # handling (waited out, max_retries times) stay on.
+        rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=telegram.max_retries),
     )
     keep_leaders_words_out_of_logs()
     application = (

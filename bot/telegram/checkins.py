@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
+from aiolimiter import AsyncLimiter
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -28,10 +29,16 @@ def effective_grace(config: Config) -> timedelta:
 
 
 def install_dispatcher(application: Application, config: Config, service: CoachService) -> CheckinDispatcher:  # type: ignore[type-arg]
+    # Check-ins are messages nobody asked for: Telegram allows about 30 a second of those
+    # for the whole bot. One every 1/rate seconds, rather than 30 at once each second,
+    # keeps a burst of 10,000 free of 429s (bench/checkin_burst.py).
+    pace = AsyncLimiter(1, 1 / config.checkins.send_rate)
+
     async def send(claimed: Claimed, replies: list[Reply]) -> bool:
         chat_id = int(claimed.external_id)
         for reply in replies:
             try:
+                await pace.acquire()
                 if not await send_reply(application.bot, chat_id, reply, service):
                     return False
             except TelegramError as error:
