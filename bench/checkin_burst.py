@@ -1,7 +1,7 @@
 """A burst of due check-ins: 10,000 leaders whose check-in falls due at the same moment.
 
     .venv/bin/python -m bench.checkin_burst [--count 10000] [--db sqlite|postgresql]
-        [--rate 30] [--per-chat-rate 1] [--overall-max-rate R --overall-time-period P]
+        [--rate 30] [--per-chat-rate 1] [--send-rate N]
 
 Seeds --count onboarded, idle leaders straight into the database, each with an open goal,
 a committed session with an action and one check-in due now. Then the real
@@ -15,9 +15,8 @@ Prints: the delivered rate over the steady part (10th to 90th percentile of deli
 as a share of the limit, the busiest one-second window, 429 answers (target 0),
 duplicates (chats with more than one check-in message; target 0), lost (chats with
 none; target 0), the check-ins' statuses in the database (all sent), the bot's CPU and
-RSS. With --overall-max-rate/--overall-time-period the bot runs with
-AIORateLimiter(overall_max_rate=R, overall_time_period=P) through a small start-up shim,
-the product code untouched, to find a setting that never draws a 429.
+RSS. --send-rate sets the bot's `[checkins] send_rate` (the pace of check-in sends,
+default 30 a second), to see how the pace meets the emulator's limit.
 Figures only: nothing here asserts.
 """
 
@@ -27,7 +26,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -36,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.driver import REPO, cpu_seconds, fresh_postgres, log, postgres_server, wait_until_polling
+from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, wait_until_polling
 from bench.seed import (
     ClockedEmulator,
     analyze,
@@ -50,56 +48,13 @@ from tests.bot_harness import BotProcess, bot_env
 from tests.telegram_emulator import EmulatorConfig
 
 FIRST_LEADER = 3_000_000
-# Starts `grow-coach run` with AIORateLimiter's overall limit taken from the environment,
-# so a setting can be tried without touching bot/telegram/application.py.
-LIMITER_SHIM = """
-import os, sys
-import telegram.ext
-
-_Real = telegram.ext.AIORateLimiter
-
-
-class _Tuned(_Real):
-    __slots__ = ()
-
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("overall_max_rate", float(os.environ["BENCH_OVERALL_MAX_RATE"]))
-        kwargs.setdefault("overall_time_period", float(os.environ["BENCH_OVERALL_TIME_PERIOD"]))
-        super().__init__(*args, **kwargs)
-
-
-telegram.ext.AIORateLimiter = _Tuned
-from bot.cli import main
-
-sys.exit(main(sys.argv[1:]))
-"""
-
-
-class ShimmedBot(BotProcess):
-    """`grow-coach run` through LIMITER_SHIM: the same entry point, another limiter setting."""
-
-    async def start(self) -> ShimmedBot:
-        log_file = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            LIMITER_SHIM,
-            "run",
-            env=self.env,
-            cwd=REPO,
-            stdout=log_file,
-            stderr=log_file,
-            stdin=asyncio.subprocess.DEVNULL,
-        )
-        log_file.close()
-        return self
 
 
 @dataclass
 class Figures:
     count: int
     limit: float
-    limiter: str
+    send_rate: str
     seed_seconds: float
     ready_seconds: float
     sends: list[tuple[float, int]]
@@ -127,7 +82,7 @@ class Figures:
         times = sorted(at for at, _ in self.sends)
         print(
             f"check-in burst: {self.count} leaders due at once, limit {self.limit:.0f} msg/s overall "
-            f"(per chat 1/s), bot limiter {self.limiter}; bot at {revision()}",
+            f"(per chat 1/s), check-in pace {self.send_rate}; bot at {revision()}",
             flush=True,
         )
         print(
@@ -241,7 +196,7 @@ async def burst(
     count: int,
     rate: float,
     per_chat_rate: float,
-    limiter: tuple[float, float] | None,
+    send_rate: int | None,
     bound: float,
 ) -> Figures:
     log(f"  seeding {count} leaders with a check-in due now")
@@ -262,11 +217,9 @@ async def burst(
             GROW_COACH_CHECKINS_QUIET_HOURS="",
             GROW_COACH_CHECKINS_GRACE="1d",
         )
-        if limiter is not None:
-            env.update(BENCH_OVERALL_MAX_RATE=str(limiter[0]), BENCH_OVERALL_TIME_PERIOD=str(limiter[1]))
-            bot: BotProcess = ShimmedBot(env, workdir / "bot.log")
-        else:
-            bot = BotProcess(env, workdir / "bot.log")
+        if send_rate is not None:
+            env["GROW_COACH_CHECKINS_SEND_RATE"] = str(send_rate)
+        bot = BotProcess(env, workdir / "bot.log")
         started = time.perf_counter()
         await bot.start()
         timed_out = False
@@ -312,11 +265,9 @@ async def burst(
         figures = Figures(
             count=count,
             limit=rate,
-            limiter=(
-                f"AIORateLimiter(overall_max_rate={limiter[0]:g}, overall_time_period={limiter[1]:g})"
-                if limiter
-                else "AIORateLimiter() defaults (30 per 1 s)"
-            ),
+            send_rate=f"[checkins] send_rate={send_rate}/s"
+            if send_rate
+            else "[checkins] send_rate default (30/s)",
             seed_seconds=seeded.seconds,
             ready_seconds=ready,
             sends=list(emulator.sends),
@@ -340,7 +291,7 @@ async def run(
     db: str = "sqlite",
     rate: float = 30.0,
     per_chat_rate: float = 1.0,
-    limiter: tuple[float, float] | None = None,
+    send_rate: int | None = None,
     bound: float | None = None,
 ) -> Figures:
     limit = bound if bound is not None else count / rate * 1.5 + 60
@@ -348,7 +299,7 @@ async def run(
     with tempfile.TemporaryDirectory(prefix="grow-bench-burst-") as tmp:
         workdir = Path(tmp)
         with database(db, workdir) as url:
-            figures = await burst(url, workdir, count, rate, per_chat_rate, limiter, limit)
+            figures = await burst(url, workdir, count, rate, per_chat_rate, send_rate, limit)
     figures.show()
     return figures
 
@@ -365,24 +316,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--per-chat-rate", type=float, default=1.0, help="emulator's per-chat limit (default 1)"
     )
-    parser.add_argument("--overall-max-rate", type=float, help="try AIORateLimiter(overall_max_rate=...)")
-    parser.add_argument(
-        "--overall-time-period", type=float, help="try AIORateLimiter(overall_time_period=...)"
-    )
+    parser.add_argument("--send-rate", type=int, help="the bot's [checkins] send_rate, 1-30 a second")
     parser.add_argument(
         "--bound", type=float, help="stop after this many seconds (default count/rate*1.5+60)"
     )
     args = parser.parse_args(argv)
-    limiter = None
-    if args.overall_max_rate is not None or args.overall_time_period is not None:
-        limiter = (args.overall_max_rate or 30.0, args.overall_time_period or 1.0)
     asyncio.run(
         run(
             count=args.count,
             db=args.db,
             rate=args.rate,
             per_chat_rate=args.per_chat_rate,
-            limiter=limiter,
+            send_rate=args.send_rate,
             bound=args.bound,
         )
     )

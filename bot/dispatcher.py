@@ -52,7 +52,7 @@ class CheckinDispatcher:
         delivered = 0
         while True:
             try:
-                batch = await asyncio.to_thread(self._claim, self.clock())
+                batch = await self.service.run(self._claim, self.clock())
             except StoreUnavailable:
                 log.warning("database unavailable: check-ins wait for the next round")
                 return delivered
@@ -77,7 +77,7 @@ class CheckinDispatcher:
 
     async def _deliver(self, claimed: Claimed) -> int:
         try:
-            handled: Handled = await asyncio.to_thread(
+            handled: Handled = await self.service.run(
                 self.service.deliver_checkin, claimed, self.worker, self.clock()
             )
         except StoreUnavailable:

@@ -6,9 +6,14 @@ answer that is already stored; a crash in between loses nothing the leader typed
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -25,6 +30,7 @@ from storage.leader import LeaderRepository
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class _Undeliverable(Exception):
@@ -61,6 +67,16 @@ class CoachService:
         self.db = db
         self.engine = engine
         self.access = access or AccessPolicy()
+        # SQLite takes one writer at a time: several threads would only queue on its
+        # lock (busy-waiting, minutes of latency under load). One worker thread queues
+        # them in order instead; PostgreSQL gets a pool sized to its connections.
+        workers = 1 if db.dialect == "sqlite" else 8
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="coach-db")
+
+    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run blocking database work off the event loop, on the service's own threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 
     def handle(
         self, channel: str, external_id: str, event: Event, *, update_id: int | None = None

@@ -148,7 +148,7 @@ class TelegramHandlers:
         try:
             # SQLAlchemy is synchronous: a worker thread keeps the event loop serving
             # other leaders while this one's answer is committed.
-            handled = await asyncio.to_thread(
+            handled = await self.service.run(
                 self.service.handle, CHANNEL, str(user.id), event, update_id=update.update_id
             )
         except StoreUnavailable:
@@ -204,7 +204,7 @@ async def send_reply(
                 log.info("update=%s chat=%s refuses messages", update_id, chat_id)
                 return False
             log.info("update=%s chat=%s blocked the bot: marked inactive", update_id, chat_id)
-            await asyncio.to_thread(service.set_active, CHANNEL, str(chat_id), False)
+            await service.run(service.set_active, CHANNEL, str(chat_id), False)
             return False
     return True
 
