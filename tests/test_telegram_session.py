@@ -639,7 +639,9 @@ async def test_a_blocked_leader_is_marked_inactive_until_they_write_again(coach:
     )
     replies = await leader.send("9", expect=1)
     assert "Commitment: 9/10" in (replies[0].text or "")
-    assert ("first", "pending") in store.checkins(1040)
+    # "first" (2 s after the session), or "action_due" when tomorrow's 17:00 is less than a
+    # day away: which one depends on the time of day the test runs.
+    assert {("first", "pending"), ("action_due", "pending")} & set(store.checkins(1040))
     emulator.block(1040)
     before = len(leader.messages)
     # The first check-in falls due 2 s after the session; sending it meets the block.
