@@ -68,6 +68,7 @@ class Figures:
     log_errors: Counter[str]
     bot_started: float
     timed_out: bool
+    revision: str
     notes: list[str] = field(default_factory=list)
 
     def per_chat(self) -> Counter[int]:
@@ -82,7 +83,7 @@ class Figures:
         times = sorted(at for at, _ in self.sends)
         print(
             f"check-in burst: {self.count} leaders due at once, limit {self.limit:.0f} msg/s overall "
-            f"(per chat 1/s), check-in pace {self.send_rate}; bot at {revision()}",
+            f"(per chat 1/s), check-in pace {self.send_rate}; bot at {self.revision}",
             flush=True,
         )
         print(
@@ -220,6 +221,7 @@ async def burst(
         if send_rate is not None:
             env["GROW_COACH_CHECKINS_SEND_RATE"] = str(send_rate)
         bot = BotProcess(env, workdir / "bot.log")
+        code = revision()  # the code the bot process loads now
         started = time.perf_counter()
         await bot.start()
         timed_out = False
@@ -281,6 +283,7 @@ async def burst(
             log_errors=log_errors(text),
             bot_started=started,
             timed_out=timed_out,
+            revision=code,
         )
         return figures
 

@@ -96,13 +96,14 @@ class Figures:
     cpu_per_round_ms: float = float("nan")
     rounds: int = 0
     exited: str = ""
+    revision: str = "unknown"
 
     def show(self) -> None:
         size = f", database file {self.db_size_mb:.0f} MB" if self.db_size_mb is not None else ""
         print(
             f"check-in start-up: {self.checkins} pending check-ins (due in 1 h … 90 d) over "
             f"{self.leaders} leaders, {self.db}; seeding took {self.seed_seconds:.0f} s{size}; "
-            f"bot at {revision()}",
+            f"bot at {self.revision}",
             flush=True,
         )
         for plan in self.plans:
@@ -226,6 +227,7 @@ async def run(
             log("  explaining one dispatcher round")
             figures = Figures(db, seeded.checkins, leaders, seeded.seconds + due.seconds, size, plans(url))
             log("  starting the bot")
+            figures.revision = revision()  # the code the bot process loads now
             try:
                 measured = await start_up(url, workdir, due.external_ids, rounds)
             except RuntimeError as error:

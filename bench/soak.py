@@ -225,6 +225,7 @@ class Figures:
     send_retries: int
     repeated: int
     seconds: float
+    revision: str
     onboard: bool = False
 
     def show(self) -> None:
@@ -233,7 +234,7 @@ class Figures:
             f"soak: {self.leaders} leaders for {self.minutes:g} min ({self.db}), think {self.think:g} s "
             f"±50%, patience {self.patience:g} s, "
             f"{'onboarding through Telegram' if self.onboard else 'seeded as onboarded'}; "
-            f"bot at {revision()}",
+            f"bot at {self.revision}",
             flush=True,
         )
         # Every call that puts something on a leader's screen: sends and edits alike.
@@ -331,6 +332,7 @@ async def soak(
     reader = ConversationReader(database_url)
     async with ClockedEmulator(config=config) as emulator:
         bot = our_bot(emulator, database_url, workdir)
+        code = revision()  # the code the bot process loads now
         started = time.perf_counter()
         await bot.start()
         try:
@@ -417,6 +419,7 @@ async def soak(
             send_retries=bot.log().count("retrying in"),
             repeated=emulator.repeats,
             seconds=seconds,
+            revision=code,
         )
 
 

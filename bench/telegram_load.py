@@ -41,6 +41,7 @@ from bench.driver import (
     emulator_config,
     fresh_postgres,
     log,
+    machine_busy_seconds,
     our_bot,
     paced,
     peak_rss_mb,
@@ -77,6 +78,7 @@ class Figures:
     peak_rss_mb: float
     bot_cpu: float  # share of one core the bot process used during the run
     harness_cpu: float  # the same for this process (emulator and leaders), to spot a harness limit
+    other_cpu: float  # everything else on the machine (PostgreSQL too): a busy neighbour skews figures
     stored: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -144,11 +146,13 @@ async def run_shape(
 
             log(f"  {LABELS[bot]}, {shape}: {leaders} leaders × {len(script)} answers")
             cpu_before, harness_before = cpu_seconds(pid), time.process_time()
+            machine_before = machine_busy_seconds()
             started = time.perf_counter()
             await asyncio.gather(*(leader(FIRST_LEADER + n) for n in range(leaders)))
             seconds = time.perf_counter() - started
             bot_cpu = (cpu_seconds(pid) - cpu_before) / seconds
             harness_cpu = (time.process_time() - harness_before) / seconds
+            other_cpu = (machine_busy_seconds() - machine_before) / seconds - bot_cpu - harness_cpu
             rss = peak_rss_mb(pid)
         finally:
             await process.stop()
@@ -165,6 +169,7 @@ async def run_shape(
             peak_rss_mb=rss,
             bot_cpu=bot_cpu,
             harness_cpu=harness_cpu,
+            other_cpu=max(other_cpu, 0.0),
             failures=tally.failures,
         )
         if database_url is not None:
@@ -188,7 +193,8 @@ def print_figures(figures: Figures) -> None:
     )
     print(
         f"{'':<24} {'':<10} {f.answered} answers in {f.seconds:.1f} s; bot CPU {f.bot_cpu:.0%} of a core "
-        f"({f.bot_cpu_ms_per_answer:.1f} ms per answer), harness {f.harness_cpu:.0%}; "
+        f"({f.bot_cpu_ms_per_answer:.1f} ms per answer), harness {f.harness_cpu:.0%}, "
+        f"rest of the machine {f.other_cpu:.0%}; "
         f"calls per answer: {per_answer}"
     )
     if f.stored:
