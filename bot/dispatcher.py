@@ -45,7 +45,6 @@ class CheckinDispatcher:
         self.grace = grace
         self.worker = worker or worker_name()
         self.clock = clock
-        self.sent = 0
 
     async def run(self) -> int:
         """Deliver everything due now; returns how many check-ins reached a leader."""
@@ -89,5 +88,4 @@ class CheckinDispatcher:
             return 0
         ok = await self.send(claimed, handled.replies)
         log.info("checkin=%s user=%s sent=%s", claimed.checkin_id, claimed.user_id, ok)
-        self.sent += int(ok)
         return int(ok)

@@ -34,13 +34,6 @@ class Content:
     def flows(self) -> Mapping[str, Any]:
         return self._tree
 
-    def has(self, flow: str, key: str, field: str = "ask") -> bool:
-        try:
-            self._options(flow, key, field, None)
-        except MissingText:
-            return False
-        return True
-
     def text(
         self,
         flow: str,

@@ -75,6 +75,9 @@ class CoachEngine:
             conv.reset("idle", "idle") if conv.profile.onboarded else conv.reset("onboarding", "start")
         if event.kind == "timer":
             return self._timer(turn)
+        # Every free-text message is screened once, here, whatever the flow expects.
+        if event.kind == "text" and self._screened_out(turn, event.text):
+            return Outcome(turn.replies, turn.records)
         if event.kind == "command":
             self._command(turn, event.value)
         elif event.kind == "unsupported":
@@ -86,20 +89,12 @@ class CoachEngine:
             else:
                 self._command(turn, event.value.removeprefix("cmd:"))
         elif not conv.profile.onboarded and conv.flow == "onboarding" and conv.state == "start":
-            if event.kind == "text" and self._screened_out(turn, event.text):
-                return Outcome(turn.replies, turn.records)
             self._begin_onboarding(turn)
-        elif conv.flow == "idle" or conv.flow not in FLOWS:
+        elif conv.flow == "idle":
             self._idle(turn)
         else:
             self._answer(turn)
         return Outcome(turn.replies, turn.records, expired=turn.expired)
-
-    def question_for(self, conv: Conversation) -> Reply | None:
-        """The current question again, for a front end that lost its last message."""
-        turn = Turn(conv, Event("text"), EmptyLookup(), self.content, self.settings)
-        self._reask(turn)
-        return turn.replies[-1] if turn.replies else None
 
     # answers
 
@@ -124,8 +119,6 @@ class CoachEngine:
             text = clean_text(event.text)
             if isinstance(text, Invalid):
                 self._refuse(turn, text)
-                return
-            if self._screened_out(turn, text):
                 return
             value = self._typed_value(turn, model, ask, text)
             if isinstance(value, Invalid):
@@ -297,12 +290,7 @@ class CoachEngine:
     # idle
 
     def _idle(self, turn: Turn) -> None:
-        event = turn.event
-        if event.kind == "text":
-            text = clean_text(event.text)
-            if not isinstance(text, Invalid) and self._screened_out(turn, text):
-                return
-        if event.kind == "choice":
+        if turn.event.kind == "choice":
             self._expired(turn)
             return
         turn.say("common", "idle")
@@ -520,18 +508,13 @@ class CoachEngine:
         view = turn.lookup.checkin(event.checkin_id) if event.checkin_id is not None else None
         if view is None:
             return Outcome([], [])
-        action = view.action
-        if not action:
-            # Check-ins planned by /rescore belong to a session without an action of its own.
-            goal = turn.lookup.goal(view.goal_id)
-            action = goal.action if goal is not None else None
         data = {
             "session_id": new_id(),
             "seed": new_seed(),
             "checkin_id": view.checkin_id,
             "goal_id": view.goal_id,
             "kind": view.kind,
-            "vars": {"goal": view.goal_text, "action": action or ""},
+            "vars": {"goal": view.goal_text, "action": view.action or ""},
         }
         turn.hand_over("checkin", "offer" if view.kind == "next_session" else "did", data)
         self._continue(turn)

@@ -7,7 +7,7 @@ transaction before any reply leaves the process.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 
@@ -144,11 +144,3 @@ Record = (
     | DataErased
     | GoalClosed
 )
-
-
-@dataclass
-class RecordLog:
-    items: list[Record] = field(default_factory=list)
-
-    def add(self, record: Record) -> None:
-        self.items.append(record)

@@ -106,7 +106,6 @@ class RescoreModel(FlowModel):
                     "previous_action": self.data["vars"].get("action", ""),
                     "earlier": grow.summarise(self.turn.content, answers),
                 },
-                "earlier": answers,
                 **flags,
             },
         )

@@ -43,10 +43,6 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
     async def shutdown(self) -> None:
         pass
 
-    @property
-    def in_flight(self) -> int:
-        return len(self._locks)
-
 
 def _sender(update: object) -> int | None:
     if not isinstance(update, Update):
