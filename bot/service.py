@@ -27,6 +27,7 @@ from storage.db import Database
 from storage.dispatch import Claimed, cancel_one, cancel_pending, due_for_user, mark_sent, release
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader import LeaderRepository
+from storage.models import UserRow
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
@@ -84,7 +85,7 @@ class CoachService:
         try:
             with self.db.session() as session:
                 users = UserRepository(session)
-                known = users.find(channel, external_id)
+                known = users.find(channel, external_id, lock=True)
                 user = known or users.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
                     event = self._admit_with_invite(session, user.id, event)
@@ -95,7 +96,8 @@ class CoachService:
                 if not user.active:
                     # Writing again after blocking the bot means they want it back.
                     users.set_active(user.id, True)
-                return self._run(session, user.id, event)
+                # Only a row found with the lock is passed on; a new one is locked in `load`.
+                return self._run(session, user.id, event, locked_user=known)
         except _Refused as refusal:
             # The transaction rolled back: nothing about this person was kept.
             return Handled([Reply(refusal.message)], 0, refused=True)
@@ -142,9 +144,11 @@ class CoachService:
             raise StoreUnavailable from error
         return Handled([], claimed.user_id)
 
-    def _run(self, session: Session, user_id: int, event: Event) -> Handled:
+    def _run(
+        self, session: Session, user_id: int, event: Event, locked_user: UserRow | None = None
+    ) -> Handled:
         conversations = ConversationRepository(session)
-        conversation = conversations.load(user_id)
+        conversation = conversations.load(user_id, locked_user)
         was_busy = conversation.flow != "idle"
         leader = LeaderRepository(session, user_id)
         outcome = self.engine.handle(conversation, event, leader)

@@ -17,14 +17,15 @@ class ConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def load(self, user_id: int) -> Conversation:
+    def load(self, user_id: int, locked_user: UserRow | None = None) -> Conversation:
         """The user's position, locking the user until this transaction ends.
 
         Locking the users row (not the conversation row, which a new user lacks)
         makes two processes handling the same user take turns on PostgreSQL; on
-        SQLite every transaction already holds the write lock (see storage.db).
+        SQLite every transaction already holds the write lock (see storage.db). A
+        caller that already holds that lock passes the row and saves a query.
         """
-        user = self.session.scalar(
+        user = locked_user or self.session.scalar(
             select(UserRow)
             .where(UserRow.id == user_id)
             .with_for_update()
@@ -47,7 +48,9 @@ class ConversationRepository:
     def save(self, user_id: int, conversation: Conversation) -> None:
         """Store the position; the profile is not written here (ProfileUpdated is)."""
         now = utcnow()
-        data = copy.deepcopy(conversation.data)
+        # `load` handed the engine a copy, so this dict is already distinct from the one
+        # SQLAlchemy last stored and assigning it is seen as a change.
+        data = conversation.data
         row = self.session.get(ConversationRow, user_id)
         if row is None:
             self.session.add(

@@ -39,8 +39,17 @@ class UserRepository:
         assert row is not None
         return row
 
-    def find(self, channel: str, external_id: str) -> UserRow | None:
-        return self._find(channel, external_id)
+    def find(self, channel: str, external_id: str, *, lock: bool = False) -> UserRow | None:
+        """With `lock`, the row stays locked until the transaction ends (see conversations.load)."""
+        if not lock:
+            return self._find(channel, external_id)
+        return self.session.scalar(
+            select(UserRow)
+            .where(UserRow.channel == channel, UserRow.external_id == external_id)
+            .with_for_update()
+            # Whatever this session read before waiting for the lock may be stale.
+            .execution_options(populate_existing=True)
+        )
 
     def get(self, user_id: int) -> UserRow | None:
         return self.session.get(UserRow, user_id)
