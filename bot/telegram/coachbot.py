@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import copy
 import logging
 from typing import Any
 
@@ -60,8 +59,9 @@ class CoachBot(ExtBot[Any]):
     def _readable(self, raw: Any) -> JSONDict | None:
         """The update if PTB can parse it; else an empty one that only moves the offset on."""
         try:
-            # A copy: parsing must leave the data PTB parses again untouched.
-            Update.de_json(copy.deepcopy(raw), self)
+            # PTB's de_json copies what it parses (TelegramObject._parse_data), so the
+            # raw update it parses again afterwards is untouched.
+            Update.de_json(raw, self)
             _check_shapes(raw)
             return raw  # type: ignore[no-any-return]
         except Exception as error:

@@ -97,9 +97,7 @@ class TelegramHandlers:
         if chat is None:
             return
         log.info("update=%s user=%s edited message ignored", update.update_id, _user_id(update))
-        # Not through the service, so who sent it may be no leader at all: a bounce here
-        # must not create one (see send_reply).
-        await send_reply(context.bot, chat.id, Reply(EDITED), self.service, update.update_id, leader=False)
+        await self._tell(context.bot, chat.id, EDITED, update.update_id)
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -109,9 +107,7 @@ class TelegramHandlers:
             self._told_groups.pop(next(iter(self._told_groups)))
         self._told_groups[chat.id] = None
         log.info("update=%s group=%s told coaching is private", update.update_id, chat.id)
-        await send_reply(
-            context.bot, chat.id, Reply(GROUPS_ARE_PRIVATE), self.service, update.update_id, leader=False
-        )
+        await self._tell(context.bot, chat.id, GROUPS_ARE_PRIVATE, update.update_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -125,13 +121,7 @@ class TelegramHandlers:
         )
         chat = update.effective_chat if isinstance(update, Update) else None
         if isinstance(update, Update) and chat is not None and chat.type == chat.PRIVATE:
-            # Whether this person is a stored leader is unknown here: never create one.
-            try:
-                await send_reply(
-                    context.bot, chat.id, Reply(SOMETHING_WRONG), self.service, update.update_id, leader=False
-                )
-            except TelegramError as failure:  # Telegram is down for us: the log line is all
-                log.warning("update=%s could not tell the user: %s", update_id, type(failure).__name__)
+            await self._tell(context.bot, chat.id, SOMETHING_WRONG, update_id)
 
     # plumbing
 
@@ -153,7 +143,7 @@ class TelegramHandlers:
             )
         except StoreUnavailable:
             log.warning("update=%s user=%s database unavailable", update.update_id, user.id)
-            await self._send_text_to(update, chat.id, TRY_AGAIN)
+            await self._tell(update.get_bot(), chat.id, TRY_AGAIN, update.update_id)
             return None
         log.info(
             "update=%s user=%s event=%s%s",
@@ -173,11 +163,17 @@ class TelegramHandlers:
             ):
                 return
 
-    async def _send_text_to(self, update: Update, chat_id: int, text: str) -> None:
+    async def _tell(self, bot: Bot, chat_id: int, text: str, update_id: int | None) -> None:
+        """One line outside the coaching conversation (a notice, an apology).
+
+        Whoever gets it may be no stored leader (a group, an edit, a failed update), so a
+        403 must not create or change a leader; and if Telegram itself is failing, the
+        log line is all there is to do.
+        """
         try:
-            await update.get_bot().send_message(chat_id, as_html(text), parse_mode=ParseMode.HTML)
+            await send_reply(bot, chat_id, Reply(text), self.service, update_id, leader=False)
         except TelegramError as error:
-            log.warning("update=%s chat=%s send failed: %s", update.update_id, chat_id, type(error).__name__)
+            log.warning("update=%s chat=%s could not be told: %s", update_id, chat_id, type(error).__name__)
 
 
 async def send_reply(
