@@ -16,12 +16,12 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.config import Config
 from bot.service import CoachService
 from bot.telegram.coachbot import CoachBot, keep_leaders_words_out_of_logs
 from bot.telegram.handlers import TelegramHandlers
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.ordering import PerUserUpdateProcessor
 
 MENU = (
@@ -73,10 +73,8 @@ def build_application(config: Config, service: CoachService) -> Application:  # 
         telegram.token,
         base_url=telegram.base_url,
         base_file_url=telegram.base_file_url,
-        # httpcore checks every pooled socket when a request starts or ends: 64 of them
-        # cost a quarter of the bot's CPU under load, 16 keep up with the load bench.
-        request=HTTPXRequest(connection_pool_size=16, **timeouts),
-        get_updates_request=HTTPXRequest(
+        request=AiohttpRequest(CONCURRENT_UPDATES, **timeouts),
+        get_updates_request=AiohttpRequest(
             connection_pool_size=2,
             **{
                 **timeouts,
