@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.records import (
@@ -94,16 +94,7 @@ class RecordWriter:
                 if coaching and self._goal(record.goal_id):
                     coaching.goal_id = record.goal_id
             case AnswerGiven():
-                if self._coaching(record.session_id):
-                    self.session.add(
-                        AnswerRow(
-                            session_id=record.session_id,
-                            user_id=self.user_id,
-                            step=record.step,
-                            text=record.text,
-                            created_at=now,
-                        )
-                    )
+                self._answer_given(record, now)
             case ScoreGiven():
                 if self._goal(record.goal_id) and self._coaching(record.session_id):
                     self.session.add(
@@ -255,6 +246,28 @@ class RecordWriter:
         user.paused = False
         # active and last_update_id stay: they describe the chat, not the leader.
         user.updated_at = now
+
+    def _answer_given(self, record: AnswerGiven, now: datetime) -> None:
+        """The commonest record, so one statement: the answer is inserted only if the
+        session is this leader's (an ORM lookup and then an insert cost twice as much)."""
+        answers, sessions = AnswerRow.__table__, SessionRow.__table__
+        values = {
+            "session_id": record.session_id,
+            "user_id": self.user_id,
+            "step": record.step,
+            "text": record.text,
+            "created_at": now,
+        }
+        columns = (bindparam(name, value, type_=answers.c[name].type) for name, value in values.items())
+        owned = select(*columns).where(
+            exists().where(sessions.c.id == record.session_id, sessions.c.user_id == self.user_id)
+        )
+        # RETURNING rather than rowcount, which psycopg leaves at -1 for INSERT … SELECT.
+        inserted = self.session.execute(
+            insert(answers).from_select(list(values), owned).returning(answers.c.id)
+        )
+        if inserted.first() is None:
+            self._owned(None, "session", record.session_id)
 
     def _user(self) -> UserRow:
         user = self.session.get(UserRow, self.user_id)

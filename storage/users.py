@@ -66,11 +66,14 @@ class UserRepository:
         see it as new. It belongs to the event's transaction: if handling fails and
         rolls back, the update counts as unseen and Telegram's redelivery is handled.
         """
+        # On the table, not the mapped class: the ORM would also evaluate the condition
+        # against the rows in the session, which cost a tenth of the bot's CPU per answer.
+        users = UserRow.__table__
         result = self.session.execute(
-            update(UserRow)
+            update(users)
             .where(
-                UserRow.id == user_id,
-                or_(UserRow.last_update_id.is_(None), UserRow.last_update_id < update_id),
+                users.c.id == user_id,
+                or_(users.c.last_update_id.is_(None), users.c.last_update_id < update_id),
             )
             .values(last_update_id=update_id)
         )

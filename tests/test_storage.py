@@ -347,6 +347,25 @@ def test_grow_session_round_trip(database: Database) -> None:
         assert leader.checkin(first.checkin_id) == first
 
 
+def test_answers_land_only_in_the_leaders_own_session(
+    database: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    owner, intruder = new_user(database, "1001"), new_user(database, "1002")
+    apply(database, owner, grow_session(), now=at(0))
+    with caplog.at_level("WARNING", logger="grow_coach.storage"):
+        apply(database, intruder, [AnswerGiven(session_id="s1", step="goal", text="planted words")])
+        apply(database, intruder, [AnswerGiven(session_id="nope", step="goal", text="lost words")])
+    assert count(database, AnswerRow, intruder) == 0
+    assert count(database, AnswerRow, owner) == 3
+    warnings = [r.getMessage() for r in caplog.records]
+    assert len(warnings) == 2 and all("AnswerGiven ignored" in w for w in warnings)
+    assert not any("words" in w for w in warnings)
+    with database.session() as session:
+        stored = session.scalars(select(AnswerRow).where(AnswerRow.step == "reality")).one()
+        assert (stored.user_id, stored.text, stored.created_at) == (owner, "I do it all myself", at(0))
+        assert_utc(stored.created_at)
+
+
 def test_goal_view_shows_the_latest_facts(database: Database) -> None:
     user_id = new_user(database)
     apply(database, user_id, grow_session(), now=at(0))
