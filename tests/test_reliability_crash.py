@@ -45,9 +45,9 @@ async def kill_at_progress(run: BotRun, leaders: list[SimLeader], rng: random.Ra
     """SIGKILL and restart the bot KILLS times, at seeded moments.
 
     The first kills come at seeded points of the leaders' progress (not wall-clock time,
-    so they land mid-conversation however fast the machine is); the last comes a seeded
-    2.5-4 s after the first leaders finished, when their check-ins (due 3 s after the
-    recap) are being claimed and sent.
+    so they land mid-conversation however fast the machine is); the last comes once the
+    first leaders finished and the first of their check-ins (due 3 s after the recap) has
+    been sent, while the others are being claimed and sent.
     """
     total = len(leaders) * ANSWERS_PER_LEADER
     marks = [0.15 + 0.6 * (i + rng.random()) / (KILLS - 1) for i in range(KILLS - 1)]
@@ -71,7 +71,15 @@ async def kill_at_progress(run: BotRun, leaders: list[SimLeader], rng: random.Ra
         await asyncio.sleep(rng.uniform(0.0, 0.3))
         await kill()
     if await until(lambda: sum(leader.done for leader in leaders) >= max(1, len(leaders) // 5)):
-        await asyncio.sleep(rng.uniform(2.5, 4.0))
+        # A fixed delay here raced the dispatcher: on a fast run it could kill before any
+        # check-in left, and those claimed wait out a 2-minute lease. So: the first
+        # check-in is seen, then the kill lands while the rest are still going out.
+        first_sent = time.monotonic() + 30
+        while not any(checkin_messages(leader.messages) for leader in leaders):
+            if time.monotonic() > first_sent:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(rng.uniform(0.0, 0.3))
         await kill()
     return fired
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import AsyncIterator
 
@@ -11,6 +12,7 @@ import pytest_asyncio
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.telegram.coachbot import PAYLOAD_LOGGERS, keep_leaders_words_out_of_logs
 from bot.telegram.http import AiohttpRequest
 from tests.telegram_emulator import BotApiEmulator
 
@@ -114,3 +116,24 @@ async def test_unused_or_closed_transport_refuses_to_send() -> None:
     await request.shutdown()
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request("http://127.0.0.1:1/", "POST")
+
+
+@pytest.mark.asyncio
+async def test_an_html_error_page_is_one_warning_without_the_page(
+    emu: BotApiEmulator, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The filters and levels it installs are undone after this test.
+    for name in ("telegram", *PAYLOAD_LOGGERS):
+        logger = logging.getLogger(name)
+        monkeypatch.setattr(logger, "filters", list(logger.filters))
+        monkeypatch.setattr(logger, "level", logger.level)
+    keep_leaders_words_out_of_logs()
+    emu.fail_next("sendMessage", 502)
+    async with transport_bot(emu.base_url) as bot:
+        with caplog.at_level("DEBUG", logger="telegram"), pytest.raises(NetworkError):
+            await bot.send_message(UID, "lost to the gateway")
+        await bot.send_message(UID, "next try")
+    [record] = [r for r in caplog.records if "JSON" in r.getMessage()]
+    assert record.levelname == "WARNING" and record.exc_info is None
+    assert "Bad Gateway" not in record.getMessage() and "<html>" not in caplog.text
+    assert [m.text for m in emu.bot_messages(UID)] == ["next try"]
