@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, wait_until_polling
+from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, vm_mb, wait_until_polling
 from bench.seed import (
     ClockedEmulator,
     analyze,
@@ -42,7 +42,6 @@ from bench.seed import (
     log_errors,
     revision,
     seed_due_leaders,
-    vm_mb,
 )
 from tests.bot_harness import BotProcess, bot_env
 from tests.telegram_emulator import EmulatorConfig

@@ -37,7 +37,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, wait_until_polling
+from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, vm_mb, wait_until_polling
 from bench.seed import (
     ClockedEmulator,
     Statement,
@@ -48,7 +48,6 @@ from bench.seed import (
     seed_due_leaders,
     seed_future_checkins,
     timed,
-    vm_mb,
 )
 from storage.db import Database
 from storage.dispatch import claim_due, expire_stale

@@ -44,6 +44,7 @@ from bench.driver import (
     our_bot,
     peak_rss_mb,
     postgres_server,
+    vm_mb,
     wait_until_polling,
 )
 from bot.app import coach_settings
@@ -63,10 +64,7 @@ SEED_BATCH = 500  # leaders per transaction while seeding
 
 
 def current_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+    return vm_mb(pid).get("VmRSS", float("nan"))
 
 
 @dataclass

@@ -18,7 +18,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, func, insert, select
@@ -383,16 +382,6 @@ def _int(value: object) -> int | None:
 
 
 # --- the bot process ------------------------------------------------------------------------
-
-
-def vm_mb(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of a live process, in MB."""
-    figures: dict[str, float] = {}
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        key, _, value = line.partition(":")
-        if key in ("VmRSS", "VmHWM"):
-            figures[key] = int(value.split()[0]) / 1024
-    return figures
 
 
 _LEVEL = re.compile(r"^\S+ \S+ (ERROR|CRITICAL) (\S+): (.*)$")

@@ -53,9 +53,10 @@ from bench.driver import (
     postgres_server,
     sqlalchemy_url,
     stored,
+    vm_mb,
     wait_until_polling,
 )
-from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded, vm_mb
+from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded
 from bot.telegram.handlers import SOMETHING_WRONG, TRY_AGAIN
 from tests.telegram_emulator import EmulatorConfig
 from tests.telegram_emulator.config import SEND_METHODS

@@ -292,6 +292,7 @@ class _Section:
 @dataclasses.dataclass(frozen=True, repr=False)
 class DatabaseConfig(_Section):
     url: str = _setting(_Kind(_parse_database_url), "", redact=_hide_password)
+    processes: int = _setting(_integer(0, 16), 1)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

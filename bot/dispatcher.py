@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.service import CoachService, Handled, StoreUnavailable
 from flows.events import Reply
-from storage.dispatch import Claimed, claim_due, expire_stale
+from storage.dispatch import Claimed
 
 log = logging.getLogger("grow_coach.checkins")
 
@@ -51,7 +51,9 @@ class CheckinDispatcher:
         delivered = 0
         while True:
             try:
-                batch = await self.service.run(self._claim, self.clock())
+                batch = await self.service.run(
+                    self.service.claim_checkins, self.clock(), self.worker, self.batch_size, self.grace
+                )
             except StoreUnavailable:
                 log.warning("database unavailable: check-ins wait for the next round")
                 return delivered
@@ -61,18 +63,6 @@ class CheckinDispatcher:
             delivered += sum(results)
             if len(batch) < self.batch_size:
                 return delivered
-
-    def _claim(self, now: datetime) -> list[Claimed]:
-        from sqlalchemy.exc import OperationalError
-
-        try:
-            with self.service.db.session() as session:
-                expired = expire_stale(session, now, self.grace)
-                if expired:
-                    log.info("expired %d stale check-ins", expired)
-                return claim_due(session, now, self.worker, self.batch_size)
-        except OperationalError as error:
-            raise StoreUnavailable from error
 
     async def _deliver(self, claimed: Claimed) -> int:
         try:

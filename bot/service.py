@@ -11,9 +11,9 @@ import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -24,7 +24,16 @@ from flows.events import Event, Reply
 from flows.schedule import in_quiet_hours, out_of_quiet_hours
 from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.dispatch import Claimed, cancel_one, cancel_pending, due_for_user, mark_sent, release
+from storage.dispatch import (
+    Claimed,
+    cancel_one,
+    cancel_pending,
+    claim_due,
+    due_for_user,
+    expire_stale,
+    mark_sent,
+    release,
+)
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader import LeaderRepository
 from storage.models import UserRow
@@ -46,6 +55,10 @@ class _Refused(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class Offload(Protocol):
+    async def call(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
 
 
 class StoreUnavailable(RuntimeError):
@@ -74,14 +87,22 @@ class CoachService:
         # GIL made the event loop wait up to the 5 ms switch interval after each socket
         # call, and paced reply latency p99 went from 34 ms to 400 ms. SQLite's work
         # therefore runs on the event loop itself.
+        self._process: Offload | None = None
         self._executor = (
             None
             if db.dialect == "sqlite"
             else ThreadPoolExecutor(max_workers=8, thread_name_prefix="coach-db")
         )
 
+    def use_process(self, process: Offload) -> None:
+        """From now on `run` hands this service's own methods to `process` (by name)."""
+        self._process = process
+
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Database work from async code: on the service's threads, or inline for SQLite."""
+        """Database work from async code: in the service process if there is one, else on
+        the service's threads, or inline for SQLite."""
+        if self._process is not None and getattr(function, "__self__", None) is self:
+            return await self._process.call(function.__name__, *args, **kwargs)  # type: ignore[no-any-return]
         if self._executor is None:
             return function(*args, **kwargs)
         loop = asyncio.get_running_loop()
@@ -123,6 +144,17 @@ class CoachService:
         if not redeem_invite(session, code, user_id, event.now):
             raise _Refused(BAD_INVITE)
         return Event.command("start", now=event.now)
+
+    def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
+        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire."""
+        try:
+            with self.db.session() as session:
+                expired = expire_stale(session, now, grace)
+                if expired:
+                    log.info("expired %d stale check-ins", expired)
+                return claim_due(session, now, worker, limit)
+        except OperationalError as error:
+            raise StoreUnavailable from error
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         """Put a claimed check-in into the leader's conversation, marking it sent in the same commit."""

@@ -10,6 +10,7 @@ from telegram import Update
 
 from bot.app import build_service
 from bot.config import Config
+from bot.service_process import ServiceProcess
 from bot.telegram.application import build_application
 from storage.db import Database
 
@@ -18,6 +19,11 @@ log = logging.getLogger("grow_coach")
 
 def run_telegram(config: Config, db: Database) -> int:
     service = build_service(config, db)
+    # SQLite takes one writer at a time: a second process would only wait for the lock.
+    workers = min(config.database.processes, 1) if db.dialect == "sqlite" else config.database.processes
+    process = ServiceProcess(config, workers) if workers else None
+    if process is not None:
+        service.use_process(process)
     application = build_application(config, service)
     telegram = config.telegram
     from bot.telegram.checkins import install_dispatcher
@@ -42,6 +48,8 @@ def run_telegram(config: Config, db: Database) -> int:
             timeout=int(telegram.poll_timeout.total_seconds()),
             poll_interval=0.0,
         )
+    if process is not None:
+        process.close()
     db.dispose()
     return 0
 

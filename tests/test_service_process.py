@@ -1,0 +1,139 @@
+"""The service process (bot/service_process.py): database work in a child, as `grow-coach run`
+does it, with the child's death and the parent's death handled."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy import select
+
+from bot.app import build_service, open_database
+from bot.config import load_config
+from bot.service import CoachService, StoreUnavailable
+from bot.service_process import ServiceProcess
+from flows.events import Event
+from storage.db import Database
+from storage.models import ConversationRow, UserRow
+from tests.bot_harness import TOKEN, BotProcess, Leader, bot_env
+from tests.telegram_emulator import BotApiEmulator
+
+pytestmark = pytest.mark.asyncio
+
+
+def children_of(pid: int) -> list[int]:
+    """Service processes started by `pid` (not multiprocessing's resource tracker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:
+            continue
+        # State Z: exited, waiting for its parent to collect it.
+        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest_asyncio.fixture
+async def offloaded(tmp_path: Path) -> AsyncIterator[tuple[CoachService, ServiceProcess, str]]:
+    url = f"sqlite:///{tmp_path / 'coach.db'}"
+    config = load_config(environ={"GROW_COACH_DATABASE_URL": url, "GROW_COACH_CHECKINS_QUIET_HOURS": ""})
+    db = open_database(url)
+    service = build_service(config, db)
+    process = await asyncio.to_thread(ServiceProcess, config, 1)
+    service.use_process(process)
+    try:
+        yield service, process, url
+    finally:
+        await asyncio.to_thread(process.close)
+        db.dispose()
+
+
+def stored_state(url: str, external_id: str) -> tuple[str, str] | None:
+    db = Database(url)
+    try:
+        with db.session() as session:
+            user = session.scalar(select(UserRow).where(UserRow.external_id == external_id))
+            if user is None:
+                return None
+            row = session.get(ConversationRow, user.id)
+            return (row.flow, row.state) if row is not None else None
+    finally:
+        db.dispose()
+
+
+async def test_the_child_commits_before_the_replies_come_back(
+    offloaded: tuple[CoachService, ServiceProcess, str],
+) -> None:
+    service, _, url = offloaded
+    [child] = children_of(os.getpid())
+    handled = await service.run(service.handle, "telegram", "501", Event.command("start"), update_id=1)
+    assert handled.replies and handled.replies[-1].question is not None
+    # Read by another connection the moment the call returns: already committed.
+    assert stored_state(url, "501") == ("onboarding", "consent")
+    # The same update again is a duplicate, decided in the child from the stored id.
+    again = await service.run(service.handle, "telegram", "501", Event.command("start"), update_id=1)
+    assert again.duplicate and again.replies == []
+    assert children_of(os.getpid()) == [child]
+
+
+async def test_a_killed_child_costs_one_try_again_and_loses_nothing(
+    offloaded: tuple[CoachService, ServiceProcess, str],
+) -> None:
+    service, _, url = offloaded
+    await service.run(service.handle, "telegram", "502", Event.command("start"), update_id=1)
+    [child] = children_of(os.getpid())
+    os.kill(child, signal.SIGKILL)
+    while alive(child):
+        await asyncio.sleep(0.01)
+    with pytest.raises(StoreUnavailable):
+        await service.run(service.handle, "telegram", "502", Event.message("yes"), update_id=2)
+    # A new child took over, and what the first one committed is all there.
+    assert stored_state(url, "502") == ("onboarding", "consent")
+    handled = await service.run(service.handle, "telegram", "502", Event.message("yes"), update_id=2)
+    assert handled.replies and not handled.duplicate
+    assert stored_state(url, "502") == ("onboarding", "name")
+    [replacement] = children_of(os.getpid())
+    assert replacement != child
+
+
+async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) -> None:
+    async with BotApiEmulator(token=TOKEN) as emulator:
+        url = f"sqlite:///{tmp_path / 'coach.db'}"
+        bot = BotProcess(bot_env(emulator, url, tmp_path), tmp_path / "bot.log")
+        await bot.start()
+        try:
+            leader = Leader(emulator, 503)
+            await leader.send("/start", expect=2)
+            assert bot.process is not None
+            [child] = children_of(bot.process.pid)
+        finally:
+            await bot.kill()
+        deadline = time.monotonic() + 5
+        while alive(child) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert not alive(child), "the service process outlived the killed bot"
+        # A new bot on the same database picks the leader up where they were.
+        await bot.start()
+        try:
+            replies = await leader.send("/start", expect=2)
+            assert replies[-1].reply_markup is not None
+        finally:
+            await bot.stop()
+        assert stored_state(url, "503") == ("onboarding", "consent")
