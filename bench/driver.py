@@ -354,7 +354,9 @@ class BaselineProcess(BotProcess):
         return self
 
 
-def our_bot(emulator: BotApiEmulator, database_url: str, workdir: Path) -> BotProcess:
+def our_bot(
+    emulator: BotApiEmulator, database_url: str, workdir: Path, processes: str = "auto"
+) -> BotProcess:
     """The real `grow-coach run`, configured as a deployment would be, against the emulator."""
     env = bot_env(
         emulator,
@@ -362,6 +364,7 @@ def our_bot(emulator: BotApiEmulator, database_url: str, workdir: Path) -> BotPr
         workdir,
         # The test harness polls for due check-ins every second; production's default is 5s.
         GROW_COACH_CHECKINS_DISPATCH_EVERY="5s",
+        GROW_COACH_DATABASE_PROCESSES=processes,
     )
     return BotProcess(env, workdir / "bot.log")
 

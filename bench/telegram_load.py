@@ -114,13 +114,14 @@ async def run_shape(
     workdir: Path,
     scripts: dict[BotKind, Script],
     seed: int = 7,
+    processes: str = "auto",
 ) -> Figures:
     async with TimingEmulator(config=emulator_config()) as emulator:
         if bot == "baseline":
             process = baseline_bot(emulator, workdir)
         else:
             assert database_url is not None
-            process = our_bot(emulator, database_url, workdir)
+            process = our_bot(emulator, database_url, workdir, processes)
         await process.start()
         try:
             await wait_until_polling(emulator, process)
@@ -249,6 +250,11 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--shape", choices=SHAPES, action="append", help="only this shape (repeatable)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the PTB baseline bot")
+    parser.add_argument(
+        "--processes",
+        default="auto",
+        help="our bot's [database] processes: auto (default), or how many service processes",
+    )
     args = parser.parse_args(argv)
     asyncio.run(
         run(
@@ -257,6 +263,7 @@ def main(argv: list[str] | None = None) -> None:
             databases=_databases(args.db),
             shapes=tuple(args.shape or SHAPES),
             baseline=not args.no_baseline,
+            processes=args.processes,
         )
     )
 
@@ -276,8 +283,12 @@ async def run(
     databases: tuple[BotKind, ...] = ("sqlite",),
     shapes: tuple[Shape, ...] = SHAPES,
     baseline: bool = True,
+    processes: str = "auto",
 ) -> list[Figures]:
-    print(f"Telegram load: {leaders} leaders, complete GROW sessions, {os.cpu_count()} CPUs")
+    print(
+        f"Telegram load: {leaders} leaders, complete GROW sessions, {os.cpu_count()} CPUs, "
+        f"[database] processes = {processes}"
+    )
     bots: tuple[BotKind, ...] = (*databases, "baseline") if baseline else databases
     scripts: dict[BotKind, Script] = {}
     results: list[Figures] = []
@@ -293,7 +304,9 @@ async def run(
                     elif bot == "postgresql":
                         assert pg_base is not None
                         url = per_run.enter_context(fresh_postgres(pg_base))
-                    figures = await run_shape(bot, shape, leaders, rate, url, workdir, scripts)
+                    figures = await run_shape(
+                        bot, shape, leaders, rate, url, workdir, scripts, processes=processes
+                    )
                 print_figures(figures)
                 results.append(figures)
     print_comparison(results)

@@ -120,6 +120,25 @@ def _integer(minimum: int, maximum: int | None = None) -> _Kind:
     return _Kind(parse, _integer_from_env)
 
 
+def _parse_processes(value: object) -> int | None:
+    """None is "auto": the runner picks by database."""
+    if value == "auto":
+        return None
+    try:
+        return _integer(0, 16).parse(value)  # type: ignore[no-any-return]
+    except (TypeError, ValueError):
+        raise ValueError(f'expected "auto" or an integer from 0 to 16, got {_show(value)}') from None
+
+
+def _processes_from_env(text: str) -> object:
+    if text.strip() == "auto":
+        return "auto"
+    try:
+        return _integer_from_env(text)
+    except ValueError:
+        raise ValueError(f'expected "auto" or an integer from 0 to 16, got {_show(text)}') from None
+
+
 def _choice(*options: str, fold_case: bool = False) -> _Kind:
     listed = ", ".join(_show(option) for option in options)
 
@@ -292,7 +311,7 @@ class _Section:
 @dataclasses.dataclass(frozen=True, repr=False)
 class DatabaseConfig(_Section):
     url: str = _setting(_Kind(_parse_database_url), "", redact=_hide_password)
-    processes: int = _setting(_integer(0, 16), 1)
+    processes: int | None = _setting(_Kind(_parse_processes, _processes_from_env), "auto")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

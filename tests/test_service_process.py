@@ -15,16 +15,15 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.app import build_service, open_database
-from bot.config import load_config
+from bot.config import ConfigError, load_config
 from bot.service import CoachService, StoreUnavailable
 from bot.service_process import ServiceProcess
+from bot.telegram.runner import service_processes
 from flows.events import Event
 from storage.db import Database
 from storage.models import ConversationRow, UserRow
 from tests.bot_harness import TOKEN, BotProcess, Leader, bot_env
 from tests.telegram_emulator import BotApiEmulator
-
-pytestmark = pytest.mark.asyncio
 
 
 def children_of(pid: int) -> list[int]:
@@ -78,6 +77,7 @@ def stored_state(url: str, external_id: str) -> tuple[str, str] | None:
         db.dispose()
 
 
+@pytest.mark.asyncio
 async def test_the_child_commits_before_the_replies_come_back(
     offloaded: tuple[CoachService, ServiceProcess, str],
 ) -> None:
@@ -93,6 +93,7 @@ async def test_the_child_commits_before_the_replies_come_back(
     assert children_of(os.getpid()) == [child]
 
 
+@pytest.mark.asyncio
 async def test_a_killed_child_costs_one_try_again_and_loses_nothing(
     offloaded: tuple[CoachService, ServiceProcess, str],
 ) -> None:
@@ -113,10 +114,12 @@ async def test_a_killed_child_costs_one_try_again_and_loses_nothing(
     assert replacement != child
 
 
+@pytest.mark.asyncio
 async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) -> None:
     async with BotApiEmulator(token=TOKEN) as emulator:
         url = f"sqlite:///{tmp_path / 'coach.db'}"
-        bot = BotProcess(bot_env(emulator, url, tmp_path), tmp_path / "bot.log")
+        env = bot_env(emulator, url, tmp_path, GROW_COACH_DATABASE_PROCESSES="1")
+        bot = BotProcess(env, tmp_path / "bot.log")
         await bot.start()
         try:
             leader = Leader(emulator, 503)
@@ -137,3 +140,36 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
         finally:
             await bot.stop()
         assert stored_state(url, "503") == ("onboarding", "consent")
+
+
+@pytest.mark.parametrize(
+    ("configured", "dialect", "expected"),
+    [
+        (None, "sqlite", 0),
+        (None, "postgresql", 2),
+        (1, "sqlite", 1),
+        (4, "sqlite", 1),  # one writer at a time: more would wait on the lock
+        (4, "postgresql", 4),
+        (0, "postgresql", 0),
+    ],
+)
+def test_how_many_service_processes(configured: int | None, dialect: str, expected: int) -> None:
+    assert service_processes(configured, dialect) == expected
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, None),
+        ({"GROW_COACH_DATABASE_PROCESSES": "auto"}, None),
+        ({"GROW_COACH_DATABASE_PROCESSES": "3"}, 3),
+    ],
+)
+def test_processes_setting(environ: dict[str, str], expected: int | None) -> None:
+    assert load_config(environ=environ).database.processes == expected
+
+
+@pytest.mark.parametrize("value", ["-1", "17", "many"])
+def test_processes_setting_rejects_nonsense(value: str) -> None:
+    with pytest.raises(ConfigError, match=r"PROCESSES: expected \"auto\" or an integer from 0 to 16"):
+        load_config(environ={"GROW_COACH_DATABASE_PROCESSES": value})

@@ -19,8 +19,7 @@ log = logging.getLogger("grow_coach")
 
 def run_telegram(config: Config, db: Database) -> int:
     service = build_service(config, db)
-    # SQLite takes one writer at a time: a second process would only wait for the lock.
-    workers = min(config.database.processes, 1) if db.dialect == "sqlite" else config.database.processes
+    workers = service_processes(config.database.processes, db.dialect)
     process = ServiceProcess(config, workers) if workers else None
     if process is not None:
         service.use_process(process)
@@ -58,6 +57,19 @@ def run_telegram(config: Config, db: Database) -> int:
 # allocates thousands of short-lived objects (PTB's parsed updates, ORM rows, HTTP
 # frames), and collections were a tenth of the bot's CPU under load.
 GC_YOUNG_THRESHOLD = 20_000
+
+
+def service_processes(configured: int | None, dialect: str) -> int:
+    """How many service processes do the database work (0: this process does it).
+
+    "auto" is none on SQLite: its work is light, it takes one writer at a time, and a
+    second interpreter would add its memory to a small bot's. PostgreSQL gets two, which
+    also keeps its threads' GIL hand-offs out of the event loop's process. SQLite never
+    gets more than one: a second would only wait for the write lock.
+    """
+    if configured is None:
+        return 0 if dialect == "sqlite" else 2
+    return min(configured, 1) if dialect == "sqlite" else configured
 
 
 def _spare_long_lived_objects_from_gc() -> None:
