@@ -133,9 +133,11 @@ async def drive(
 
 
 @contextlib.asynccontextmanager
-async def running_bot(database_url: str, workdir: Path) -> AsyncIterator[tuple[TimingEmulator, int]]:
+async def running_bot(
+    database_url: str, workdir: Path, processes: str = "auto"
+) -> AsyncIterator[tuple[TimingEmulator, int]]:
     async with TimingEmulator(config=emulator_config()) as emulator:
-        bot = our_bot(emulator, database_url, workdir)
+        bot = our_bot(emulator, database_url, workdir, processes)
         await bot.start()
         try:
             await wait_until_polling(emulator, bot)
@@ -146,10 +148,15 @@ async def running_bot(database_url: str, workdir: Path) -> AsyncIterator[tuple[T
 
 
 async def full_path(
-    database_url: str, workdir: Path, leaders: int, concurrency: int, budget: float | None
+    database_url: str,
+    workdir: Path,
+    leaders: int,
+    concurrency: int,
+    budget: float | None,
+    processes: str = "auto",
 ) -> Outcome:
     log(f"  full: {leaders} leaders through onboarding and two GROW answers, {concurrency} at a time")
-    async with running_bot(database_url, workdir) as (emulator, pid):
+    async with running_bot(database_url, workdir, processes) as (emulator, pid):
         script = await calibrate(emulator, FIRST_LEADER - 1, MID_SESSION)
         idle = current_rss_mb(pid)
         ids = iter(range(FIRST_LEADER, FIRST_LEADER + leaders))
@@ -220,11 +227,11 @@ def _event(kind: str, value: str, question: int) -> Event:
 
 
 async def seeded_path(
-    database_url: str, workdir: Path, leaders: int, active: int, concurrency: int
+    database_url: str, workdir: Path, leaders: int, active: int, concurrency: int, processes: str = "auto"
 ) -> Outcome:
     log(f"  seeded: {leaders} mid-session conversations through storage, then {active} answer")
     seconds_seeding = await asyncio.to_thread(seed, database_url, leaders, FIRST_LEADER)
-    async with running_bot(database_url, workdir) as (emulator, pid):
+    async with running_bot(database_url, workdir, processes) as (emulator, pid):
         # The first seeded leader is the calibration one; the next `active` are measured.
         script = await calibrate(emulator, FIRST_LEADER, NEXT_ANSWERS)
         idle = current_rss_mb(pid)
@@ -256,14 +263,23 @@ async def run(
     active: int = 1_000,
     mode: str = "both",
     db: str = "sqlite",
+    processes: str = "auto",
 ) -> list[Outcome]:
-    print(f"Memory: {leaders} leaders in the middle of a GROW session ({db})", flush=True)
+    print(
+        f"Memory: {leaders} leaders in the middle of a GROW session "
+        f"({db}, [database] processes = {processes})",
+        flush=True,
+    )
     outcomes: list[Outcome] = []
     steps: list[tuple[str, Callable[[str, Path], Awaitable[Outcome]]]] = []
     if mode in ("both", "full"):
-        steps.append(("full", lambda url, wd: full_path(url, wd, leaders, concurrency, full_budget)))
+        steps.append(
+            ("full", lambda url, wd: full_path(url, wd, leaders, concurrency, full_budget, processes))
+        )
     if mode in ("both", "seeded"):
-        steps.append(("seeded", lambda url, wd: seeded_path(url, wd, leaders, active, concurrency)))
+        steps.append(
+            ("seeded", lambda url, wd: seeded_path(url, wd, leaders, active, concurrency, processes))
+        )
     for name, step in steps:
         with tempfile.TemporaryDirectory(prefix="grow-bench-mem-") as tmp:
             workdir = Path(tmp)
@@ -291,6 +307,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--mode", choices=("both", "full", "seeded"), default="both")
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--processes", default="auto", help="the bot's [database] processes (default auto)")
     args = parser.parse_args(argv)
     asyncio.run(
         run(
@@ -300,6 +317,7 @@ def main(argv: list[str] | None = None) -> None:
             active=args.active,
             mode=args.mode,
             db=args.db,
+            processes=args.processes,
         )
     )
 

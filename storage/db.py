@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.orm import Session, sessionmaker
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -39,6 +40,10 @@ class Database:
                 connection.execute(
                     text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
                 )
+            # Imported here: a process that only reads and writes (the bot's service
+            # process) is spared Alembic's ~12 MB.
+            from alembic import command
+
             command.upgrade(alembic_config(connection), "head")
 
     @contextmanager
@@ -53,6 +58,8 @@ class Database:
 
 def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic settings built in code, so an installed package needs no alembic.ini."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.attributes["connection"] = connection
