@@ -24,26 +24,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, vm_mb, wait_until_polling
+from bench.driver import cpu_seconds, database, log, vm_mb, wait_until_polling
 from bench.seed import (
     ClockedEmulator,
     analyze,
+    checkin_bot,
     checkin_statuses,
     log_errors,
     revision,
     seed_due_leaders,
 )
-from tests.bot_harness import BotProcess, bot_env
 from tests.telegram_emulator import EmulatorConfig
 
 FIRST_LEADER = 3_000_000
@@ -181,15 +179,6 @@ def _slowest_window(times: list[float], width: float = 10.0) -> float:
     return min(rates) if rates else float("nan")
 
 
-@contextlib.contextmanager
-def database(kind: str, workdir: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'grow-coach.db'}"
-        return
-    with postgres_server() as base, fresh_postgres(base) as url:
-        yield url
-
-
 async def burst(
     database_url: str,
     workdir: Path,
@@ -209,17 +198,8 @@ async def burst(
     async with ClockedEmulator(config=config) as emulator:
         for external_id in seeded.external_ids:
             emulator.add_user(external_id, first_name="Ana")
-        env = bot_env(
-            emulator,
-            database_url,
-            workdir,
-            GROW_COACH_CHECKINS_DISPATCH_EVERY="1s",
-            GROW_COACH_CHECKINS_QUIET_HOURS="",
-            GROW_COACH_CHECKINS_GRACE="1d",
-        )
-        if send_rate is not None:
-            env["GROW_COACH_CHECKINS_SEND_RATE"] = str(send_rate)
-        bot = BotProcess(env, workdir / "bot.log")
+        pace = {} if send_rate is None else {"GROW_COACH_CHECKINS_SEND_RATE": str(send_rate)}
+        bot = checkin_bot(emulator, database_url, workdir, **pace)
         code = revision()  # the code the bot process loads now
         started = time.perf_counter()
         await bot.start()

@@ -26,23 +26,22 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bench.driver import cpu_seconds, fresh_postgres, log, postgres_server, vm_mb, wait_until_polling
+from bench.driver import cpu_seconds, database, log, vm_mb, wait_until_polling
 from bench.seed import (
     ClockedEmulator,
     Statement,
     analyze,
     captured,
+    checkin_bot,
     explain,
     revision,
     seed_due_leaders,
@@ -51,7 +50,6 @@ from bench.seed import (
 )
 from storage.db import Database
 from storage.dispatch import claim_due, expire_stale
-from tests.bot_harness import BotProcess, bot_env
 from tests.telegram_emulator import EmulatorConfig
 
 FIRST_LEADER = 4_000_000
@@ -134,15 +132,6 @@ class Figures:
         )
 
 
-@contextlib.contextmanager
-def database(kind: str, workdir: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'grow-coach.db'}"
-        return
-    with postgres_server() as base, fresh_postgres(base) as url:
-        yield url
-
-
 def plans(database_url: str, grace: timedelta = timedelta(days=1)) -> list[Plan]:
     """The statements of one dispatcher round, as the bot sends them, with their plans."""
     db = Database(database_url)
@@ -170,15 +159,7 @@ async def start_up(database_url: str, workdir: Path, due: list[int], rounds: int
     async with ClockedEmulator(config=EmulatorConfig(record_calls=False)) as emulator:
         for external_id in due:
             emulator.add_user(external_id, first_name="Ana")
-        env = bot_env(
-            emulator,
-            database_url,
-            workdir,
-            GROW_COACH_CHECKINS_DISPATCH_EVERY="1s",
-            GROW_COACH_CHECKINS_QUIET_HOURS="",
-            GROW_COACH_CHECKINS_GRACE="1d",
-        )
-        bot = BotProcess(env, workdir / "bot.log")
+        bot = checkin_bot(emulator, database_url, workdir)
         started = time.perf_counter()
         await bot.start()
         try:

@@ -409,6 +409,16 @@ def sqlalchemy_url(url: str) -> str:
 
 
 @contextmanager
+def database(kind: str, workdir: Path, name: str = "grow-coach") -> Iterator[str]:
+    """A fresh database for one run: a SQLite file in `workdir`, or a new PostgreSQL one."""
+    if kind == "sqlite":
+        yield f"sqlite:///{workdir / f'{name}.db'}"
+        return
+    with postgres_server() as base, fresh_postgres(base) as url:
+        yield url
+
+
+@contextmanager
 def postgres_server() -> Iterator[str]:
     """GROW_COACH_TEST_DATABASE_URL if set, else a throwaway cluster from scripts/pg-test-server."""
     existing = os.environ.get(PG_URL_VARIABLE)

@@ -38,12 +38,11 @@ from bench.driver import (
     TimingEmulator,
     calibrate,
     converse,
+    database,
     emulator_config,
-    fresh_postgres,
     log,
     our_bot,
     peak_rss_mb,
-    postgres_server,
     vm_mb,
     wait_until_polling,
 )
@@ -244,15 +243,6 @@ async def seeded_path(
     if tally.failed:
         note += f"; {tally.failed} leaders timed out: {tally.failures[:1]}"
     return Outcome("seeded", leaders, tally.completed, tally.answered, seconds, idle, peak, note)
-
-
-@contextlib.contextmanager
-def database(kind: str, workdir: Path, name: str) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / f'{name}.db'}"
-        return
-    with postgres_server() as base, fresh_postgres(base) as url:
-        yield url
 
 
 async def run(

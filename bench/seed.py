@@ -18,6 +18,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, func, insert, select
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session
 from bench.driver import REPO, TimingEmulator, log
 from storage.db import Database
 from storage.models import CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow, UserRow
+from tests.bot_harness import BotProcess, bot_env
 
 CHANNEL = "telegram"
 GOAL = "stop avoiding difficult conversations with my team"
@@ -418,3 +420,18 @@ def revision() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return head + ("+" if dirty else "")
+
+
+def checkin_bot(emulator: TimingEmulator, database_url: str, workdir: Path, **overrides: str) -> BotProcess:
+    """The real bot, set to deliver check-ins as soon as they are due: the dispatcher every
+    second, no quiet hours, a day's grace."""
+    env = bot_env(
+        emulator,
+        database_url,
+        workdir,
+        GROW_COACH_CHECKINS_DISPATCH_EVERY="1s",
+        GROW_COACH_CHECKINS_QUIET_HOURS="",
+        GROW_COACH_CHECKINS_GRACE="1d",
+        **overrides,
+    )
+    return BotProcess(env, workdir / "bot.log")

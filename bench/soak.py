@@ -30,13 +30,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import os
 import random
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,11 +44,10 @@ from bench.driver import (
     GROW_SESSION,
     TimingEmulator,
     cpu_seconds,
-    fresh_postgres,
+    database,
     log,
     our_bot,
     percentile_ms,
-    postgres_server,
     sqlalchemy_url,
     stored,
     vm_mb,
@@ -286,15 +283,6 @@ class Figures:
         )
         trace = ", ".join(f"{at / 60:.1f} min {mb:.1f}" for at, mb in self.rss_trace)
         print(f"  RSS trace (MB): {trace}")
-
-
-@contextlib.contextmanager
-def database(kind: str, workdir: Path) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{workdir / 'grow-coach.db'}"
-        return
-    with postgres_server() as base, fresh_postgres(base) as url:
-        yield url
 
 
 async def soak(

@@ -99,9 +99,12 @@ class CoachService:
         self._process = process
 
     async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """Database work from async code: in the service process if there is one, else on
-        the service's threads, or inline for SQLite."""
-        if self._process is not None and getattr(function, "__self__", None) is self:
+        """One of this service's methods, called from async code: in the service process if
+        there is one, else on the service's threads, or inline for SQLite."""
+        if getattr(function, "__self__", None) is not self:
+            # Anything else would touch the database from outside the service process.
+            raise TypeError(f"run() takes this service's own methods, not {function!r}")
+        if self._process is not None:
             return await self._process.call(function.__name__, *args, **kwargs)  # type: ignore[no-any-return]
         if self._executor is None:
             return function(*args, **kwargs)

@@ -43,10 +43,14 @@ class ServiceProcess:
     def __init__(self, config: Config, workers: int = 1) -> None:
         self._config = config
         self._workers = workers
-        self._pool = self._start()
+        self._pool = self._new_pool()
+        # Start every child now, not on the first leaders' messages: all submitted at
+        # once, since the pool starts a process only when none is idle.
+        for ready in [self._pool.submit(_ready) for _ in range(workers)]:
+            ready.result()
 
-    def _start(self) -> ProcessPoolExecutor:
-        pool = ProcessPoolExecutor(
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
             self._workers,
             # A fresh interpreter: forking a process that runs an event loop and holds
             # database connections would copy both.
@@ -54,10 +58,6 @@ class ServiceProcess:
             initializer=_start_child,
             initargs=(self._config, os.getpid()),
         )
-        # Start the children now, not on the first leader's message.
-        for _ in range(self._workers):
-            pool.submit(_ready).result()
-        return pool
 
     async def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
@@ -65,10 +65,12 @@ class ServiceProcess:
         try:
             return await loop.run_in_executor(pool, partial(_call, name, *args, **kwargs))
         except BrokenProcessPool:
-            log.warning("service process died: starting a new one")
+            # Every call in flight fails alike; the first to get here replaces the pool
+            # (without awaiting, so no other can see the broken one as current).
             if pool is self._pool:
+                log.warning("service process died: starting a new one")
                 pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = await loop.run_in_executor(None, self._start)
+                self._pool = self._new_pool()
             raise StoreUnavailable from None
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from flows.conversation import Conversation
 from storage.models import ConversationRow, UserRow
-from storage.users import profile_of
+from storage.users import UserRepository, profile_of
 from storage.utc import utcnow
 
 # Plain table statements rather than the ORM's unit of work: this row is read and
@@ -28,13 +28,7 @@ class ConversationRepository:
         SQLite every transaction already holds the write lock (see storage.db). A
         caller that already holds that lock passes the row and saves a query.
         """
-        user = locked_user or self.session.scalar(
-            select(UserRow)
-            .where(UserRow.id == user_id)
-            .with_for_update()
-            # Whatever this session read before waiting for the lock may be stale.
-            .execution_options(populate_existing=True)
-        )
+        user = locked_user or UserRepository(self.session).locked(UserRow.id == user_id)
         if user is None:
             raise LookupError(f"no user {user_id}")
         row = self.session.execute(

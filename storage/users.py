@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from flows.conversation import Profile
 from storage.export import export_user
@@ -43,9 +44,13 @@ class UserRepository:
         """With `lock`, the row stays locked until the transaction ends (see conversations.load)."""
         if not lock:
             return self._find(channel, external_id)
+        return self.locked(UserRow.channel == channel, UserRow.external_id == external_id)
+
+    def locked(self, *where: ColumnElement[bool]) -> UserRow | None:
+        """The matching user, locked for this transaction and read afresh."""
         return self.session.scalar(
             select(UserRow)
-            .where(UserRow.channel == channel, UserRow.external_id == external_id)
+            .where(*where)
             .with_for_update()
             # Whatever this session read before waiting for the lock may be stale.
             .execution_options(populate_existing=True)

@@ -115,6 +115,28 @@ async def test_a_killed_child_costs_one_try_again_and_loses_nothing(
 
 
 @pytest.mark.asyncio
+async def test_every_child_is_started_before_the_first_message(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'coach.db'}"
+    open_database(url).dispose()
+    process = await asyncio.to_thread(
+        ServiceProcess, load_config(environ={"GROW_COACH_DATABASE_URL": url}), 2
+    )
+    try:
+        assert len(children_of(os.getpid())) == 2
+    finally:
+        await asyncio.to_thread(process.close)
+
+
+@pytest.mark.asyncio
+async def test_only_the_services_own_methods_cross_to_the_child(
+    offloaded: tuple[CoachService, ServiceProcess, str],
+) -> None:
+    service, _, url = offloaded
+    with pytest.raises(TypeError, match="own methods"):
+        await service.run(stored_state, url, "504")
+
+
+@pytest.mark.asyncio
 async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) -> None:
     async with BotApiEmulator(token=TOKEN) as emulator:
         url = f"sqlite:///{tmp_path / 'coach.db'}"

@@ -97,15 +97,15 @@ class _WithholdPayloads(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = str(record.msg)
-        if "Received data was" in message or "invalid JSON data" in message:
-            head = message.split("Received data was")[0].split("Can not load invalid JSON")[0]
-            record.msg, record.args = f"{head.strip()} {WITHHELD}".strip(), None
         if "invalid JSON data" in message:
             # A proxy's HTML error page in place of the API's JSON (a 502, say): PTB raises
             # it as a network error, which the bot retries. A warning, not a traceback.
-            record.msg = "Bot API answered with something other than JSON (an HTTP error page?)"
+            record.msg, record.args = "Bot API answered with something other than JSON", None
             record.levelno, record.levelname = logging.WARNING, "WARNING"
             record.exc_info, record.exc_text = None, None
+        elif "Received data was" in message:
+            head = message.split("Received data was")[0].strip()
+            record.msg, record.args = f"{head} {WITHHELD}".strip(), None
         return True
 
 

@@ -136,8 +136,7 @@ class TelegramHandlers:
         if user is None or chat is None:
             return None
         try:
-            # SQLAlchemy is synchronous: a worker thread keeps the event loop serving
-            # other leaders while this one's answer is committed.
+            # Committed before this returns; where it runs is the service's choice.
             handled = await self.service.run(
                 self.service.handle, CHANNEL, str(user.id), event, update_id=update.update_id
             )
