@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from bot.telegram.handlers import EDITED, EXPIRED, GROUPS_ARE_PRIVATE, SOMETHING_WRONG
+from bot.telegram.handlers import EDITED, EXPIRED, GROUPS_ARE_PRIVATE, SEND_RETRY_DELAYS, SOMETHING_WRONG
 from tests.bot_harness import (
     TOKEN,
     BotProcess,
@@ -591,9 +591,9 @@ async def test_a_failing_handler_is_logged_and_the_leader_told_once(coach: Coach
     emulator, store = coach.emulator, coach.store
     leader = coach.leader(1031)
     await onboard(leader)
-    # Telegram fails the reply with a 500 on the first try and on all three retries:
-    # the handler raises after the answer was committed.
-    emulator.fail_next("sendMessage", status=500, times=4)
+    # Telegram fails the reply with a 500 on the first try and on every retry: the
+    # handler raises after the answer was committed.
+    emulator.fail_next("sendMessage", status=500, times=len(SEND_RETRY_DELAYS) + 1)
     replies = await leader.send(GOAL, expect=1)
     update_id = leader.last_update_id
     assert texts(replies) == [SOMETHING_WRONG]
