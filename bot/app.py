@@ -27,7 +27,7 @@ def open_database(url: str) -> Database:
     try:
         db = Database(url)
         db.upgrade()
-    except (ArgumentError, OperationalError) as error:
+    except (ArgumentError, OperationalError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise ConfigError(f"database.url: cannot open the database: {reason}") from None
     return db

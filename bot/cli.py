@@ -46,9 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.logging.format,
         secrets=(config.telegram.token, config.telegram.secret_token),
     )
-    from bot.app import open_database
-
     try:
+        if command == "run" and config.telegram.token:
+            # It opens (and migrates) the database wherever the coach runs: in this
+            # process, or only in its service processes.
+            from bot.telegram.runner import run_telegram
+
+            return run_telegram(config)
+        from bot.app import open_database
+
         db = open_database(url)
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
@@ -58,10 +64,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "admin":
         return _invite(config, db, args.count, args.bot_username)
-    if command == "run" and config.telegram.token:
-        from bot.telegram.runner import run_telegram
-
-        return run_telegram(config, db)
     if command == "run":
         print(
             "No Telegram token configured ([telegram] token or GROW_COACH_TELEGRAM_TOKEN): "

@@ -17,9 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
-
+from bot.database_url import parse_database_url
 from bot.durations import (
     DURATION_HINT,
     QUIET_HOURS_HINT,
@@ -202,9 +200,9 @@ def _parse_database_url(value: object) -> str:
     if not text:
         return text
     try:
-        url = make_url(text)
-    except (ArgumentError, ValueError):
-        # SQLAlchemy's messages may quote the URL, password and all.
+        url = parse_database_url(text)
+    except ValueError:
+        # The parser's message may quote part of the URL, which may hold a password.
         raise ValueError(
             f"not a valid database URL: cannot parse it; expected e.g. {_DATABASE_URL_EXAMPLES}"
         ) from None
@@ -213,7 +211,7 @@ def _parse_database_url(value: object) -> str:
         if driver:
             return text
         # Without a driver SQLAlchemy would pick psycopg2, which is not installed.
-        return url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+        return url.with_drivername("postgresql+psycopg")
     if backend == "sqlite" and driver in ("", "pysqlite"):
         return text
     raise ValueError(
@@ -291,8 +289,8 @@ def _mask(value: str) -> str:
 
 def _hide_password(url: str) -> str:
     try:
-        return repr(make_url(url).render_as_string(hide_password=True)) if url else "''"
-    except (ArgumentError, ValueError):
+        return repr(parse_database_url(url).masked()) if url else "''"
+    except ValueError:
         return "'***'"
 
 

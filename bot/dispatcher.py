@@ -15,9 +15,9 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.service import CoachService, Handled, StoreUnavailable
+from bot.coach import Coach, Handled, StoreUnavailable
 from flows.events import Reply
-from storage.dispatch import Claimed
+from storage.claims import Claimed
 
 log = logging.getLogger("grow_coach.checkins")
 
@@ -31,7 +31,7 @@ def worker_name() -> str:
 class CheckinDispatcher:
     def __init__(
         self,
-        service: CoachService,
+        coach: Coach,
         send: Sender,
         *,
         batch_size: int = 100,
@@ -39,7 +39,7 @@ class CheckinDispatcher:
         worker: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.service = service
+        self.coach = coach
         self.send = send
         self.batch_size = batch_size
         self.grace = grace
@@ -51,8 +51,8 @@ class CheckinDispatcher:
         delivered = 0
         while True:
             try:
-                batch = await self.service.run(
-                    self.service.claim_checkins, self.clock(), self.worker, self.batch_size, self.grace
+                batch = await self.coach.claim_checkins(
+                    self.clock(), self.worker, self.batch_size, self.grace
                 )
             except StoreUnavailable:
                 log.warning("database unavailable: check-ins wait for the next round")
@@ -66,9 +66,7 @@ class CheckinDispatcher:
 
     async def _deliver(self, claimed: Claimed) -> int:
         try:
-            handled: Handled = await self.service.run(
-                self.service.deliver_checkin, claimed, self.worker, self.clock()
-            )
+            handled: Handled = await self.coach.deliver_checkin(claimed, self.worker, self.clock())
         except StoreUnavailable:
             return 0
         except Exception:

@@ -6,26 +6,21 @@ answer that is already stored; a crash in between loses nothing the leader typed
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
-from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from bot.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED, AccessPolicy
+from bot.coach import Handled, StoreUnavailable
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.schedule import in_quiet_hours, out_of_quiet_hours
+from storage.claims import Claimed
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.dispatch import (
-    Claimed,
     cancel_one,
     cancel_pending,
     claim_due,
@@ -40,7 +35,6 @@ from storage.models import UserRow
 from storage.users import UserRepository
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class _Undeliverable(Exception):
@@ -57,59 +51,13 @@ class _Refused(Exception):
         self.message = message
 
 
-class Offload(Protocol):
-    async def call(self, name: str, *args: Any, **kwargs: Any) -> Any: ...
-
-
-class StoreUnavailable(RuntimeError):
-    """The database could not be reached; nothing was written."""
-
-
-@dataclass(frozen=True)
-class Handled:
-    replies: list[Reply]
-    user_id: int
-    duplicate: bool = False
-    deferred: bool = False
-    delivered: bool = False
-    expired: bool = False
-    refused: bool = False
-
-
 class CoachService:
+    """The synchronous core; front ends reach it through a `bot.coach.Coach`."""
+
     def __init__(self, db: Database, engine: CoachEngine, access: AccessPolicy | None = None) -> None:
         self.db = db
         self.engine = engine
         self.access = access or AccessPolicy()
-        # PostgreSQL work waits on the network, so it runs on threads, one per pooled
-        # connection. SQLite's is all CPU (about 1.5 ms an event) and takes one writer
-        # at a time, so threads could only queue it; worse, a worker thread holding the
-        # GIL made the event loop wait up to the 5 ms switch interval after each socket
-        # call, and paced reply latency p99 went from 34 ms to 400 ms. SQLite's work
-        # therefore runs on the event loop itself.
-        self._process: Offload | None = None
-        self._executor = (
-            None
-            if db.dialect == "sqlite"
-            else ThreadPoolExecutor(max_workers=8, thread_name_prefix="coach-db")
-        )
-
-    def use_process(self, process: Offload) -> None:
-        """From now on `run` hands this service's own methods to `process` (by name)."""
-        self._process = process
-
-    async def run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        """One of this service's methods, called from async code: in the service process if
-        there is one, else on the service's threads, or inline for SQLite."""
-        if getattr(function, "__self__", None) is not self:
-            # Anything else would touch the database from outside the service process.
-            raise TypeError(f"run() takes this service's own methods, not {function!r}")
-        if self._process is not None:
-            return await self._process.call(function.__name__, *args, **kwargs)  # type: ignore[no-any-return]
-        if self._executor is None:
-            return function(*args, **kwargs)
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 
     def handle(
         self, channel: str, external_id: str, event: Event, *, update_id: int | None = None

@@ -1,110 +1,210 @@
-"""The coaching service in a child process, so Telegram I/O and database work use two cores.
+"""The coaching service in child processes, so Telegram I/O and database work use two cores.
 
-The parent keeps PTB: it parses updates, orders them per leader and sends replies. The
-child owns the database: for each event it loads the leader, runs the engine, commits
-and hands back the replies, so "committed before the bot replies" holds as before. On
-one core the bot spent about 1.3 ms of each answer's 3 ms on that database work; moved
-to a second core, it no longer waits behind the sends (bench/README.md has the figures).
+The bot keeps PTB: it parses updates, orders them per leader and sends replies. A child
+(`bot.service_child`) owns the database: for each event it loads the leader, runs the
+engine, commits and hands back the replies, so "committed before the bot replies" holds
+as before. On one core the bot spent about 1.3 ms of each answer's 3 ms on that
+database work; on a second core it no longer waits behind the sends.
 
-A child that dies (killed, out of memory) is replaced on the next call; the event it
-was handling rolled back with it, and its leader is asked to try again. A parent that
-dies takes the child with it (Linux's parent-death signal), so a crashed bot never
-leaves a process holding the database.
+The bot never imports SQLAlchemy, the engine or the content in this mode: the child
+migrates the database and holds all of that, and the two talk over a socket pair,
+calls pipelined, answers matched by id. A child that dies (killed, out of memory) is
+replaced at once; the events it held rolled back with it, and their leaders are asked
+to try again. A bot that dies takes its children with it (Linux's parent-death signal).
 """
 
 from __future__ import annotations
 
 import asyncio
-import ctypes
-import gc
+import itertools
 import logging
-import multiprocessing
 import os
-import signal
+import pickle
+import socket
+import subprocess
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
-from functools import partial
+from datetime import datetime, timedelta
 from typing import Any
 
-from bot.config import Config
-from bot.service import CoachService, StoreUnavailable
+from bot.coach import Handled, StoreUnavailable
+from bot.config import Config, ConfigError
+from bot.service_wire import HEADER, frame
+from flows.events import Event
+from storage.claims import Claimed
 
 log = logging.getLogger("grow_coach")
 
-PR_SET_PDEATHSIG = 1
+STOP_GRACE = 5.0  # seconds a child gets to finish its call and close the database
 
-_service: CoachService | None = None
+
+class _Child:
+    """One service process and the calls waiting on it."""
+
+    def __init__(self, config: Config, *, migrate: bool) -> None:
+        ours, theirs = socket.socketpair()
+        with theirs:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bot.service_child", str(theirs.fileno()), str(os.getpid())],
+                pass_fds=(theirs.fileno(),),
+            )
+        self._socket = ours
+        self._socket.sendall(frame((config, migrate)))
+        self._ready = False
+        self._connecting: asyncio.Future[None] | None = None
+        self._writer: asyncio.StreamWriter | None = None
+        self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._ids = itertools.count()
+        self.dead = False
+
+    @property
+    def load(self) -> int:
+        return len(self._waiting)
+
+    def wait_ready(self) -> None:
+        """Blocks until the child has built its service; start-up errors are the config's."""
+        stream = self._socket.makefile("rb", buffering=0)
+        header = _read_exactly(stream, HEADER.size)
+        status, message = pickle.loads(_read_exactly(stream, HEADER.unpack(header)[0]))
+        stream.close()
+        self._check(status, message)
+
+    def _check(self, status: str, message: str | None) -> None:
+        if status != "ready":
+            self.dead = True
+            raise ConfigError(message or "the service process did not start")
+        self._ready = True
+
+    async def call(self, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self._writer is None:
+            if self._connecting is None:
+                self._connecting = asyncio.ensure_future(self._connect())
+            await asyncio.shield(self._connecting)
+        if self.dead or self._writer is None:
+            raise StoreUnavailable
+        call_id = next(self._ids)
+        request = frame((call_id, name, args, kwargs))
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._waiting[call_id] = answer
+        self._writer.write(request)
+        ok, value = await answer
+        if not ok:
+            raise value
+        return value
+
+    async def _connect(self) -> None:
+        self._socket.setblocking(False)
+        reader, writer = await asyncio.open_connection(sock=self._socket)
+        try:
+            if not self._ready:
+                self._check(*await _read_frame(reader))
+        except (ConfigError, EOFError, asyncio.IncompleteReadError):
+            log.error("a new service process did not start")
+            self.dead = True
+            writer.close()
+            return
+        self._writer = writer
+        asyncio.get_running_loop().create_task(self._read_answers(reader))
+
+    async def _read_answers(self, reader: asyncio.StreamReader) -> None:
+        try:
+            while True:
+                call_id, ok, value = await _read_frame(reader)
+                answer = self._waiting.pop(call_id)
+                if not answer.done():
+                    answer.set_result((ok, value))
+        except (EOFError, asyncio.IncompleteReadError, ConnectionError):
+            pass  # the child exited or was killed
+        except Exception as error:
+            log.error("service process answer unreadable (%s): replacing it", type(error).__name__)
+        finally:
+            self.dead = True
+            # Every call in flight fails alike: what the child had not committed is gone.
+            for answer in self._waiting.values():
+                if not answer.done():
+                    answer.set_exception(StoreUnavailable())
+            self._waiting.clear()
+
+    def discard(self) -> None:
+        """Kill and reap a child that stopped answering (it is usually gone already)."""
+        self.process.kill()
+        self.process.wait()
+        if self._writer is not None:
+            self._writer.close()
+        self._socket.close()
+
+    async def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        else:
+            self._socket.close()
+        try:
+            await asyncio.to_thread(self.process.wait, STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)
 
 
 class ServiceProcess:
-    """Calls `CoachService` methods by name in `workers` child processes."""
+    """A `bot.coach.Coach` whose work runs in `workers` child processes."""
 
     def __init__(self, config: Config, workers: int = 1) -> None:
         self._config = config
-        self._workers = workers
-        self._pool = self._new_pool()
-        # Start every child now, not on the first leaders' messages: all submitted at
-        # once, since the pool starts a process only when none is idle.
-        for ready in [self._pool.submit(_ready) for _ in range(workers)]:
-            ready.result()
-
-    def _new_pool(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            self._workers,
-            # A fresh interpreter: forking a process that runs an event loop and holds
-            # database connections would copy both.
-            mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_child,
-            initargs=(self._config, os.getpid()),
-        )
-
-    async def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
-        loop = asyncio.get_running_loop()
-        pool = self._pool
+        # The first child migrates the database; the others start once it is done.
+        first = _Child(config, migrate=True)
         try:
-            return await loop.run_in_executor(pool, partial(_call, name, *args, **kwargs))
-        except BrokenProcessPool:
-            # Every call in flight fails alike; the first to get here replaces the pool
-            # (without awaiting, so no other can see the broken one as current).
-            if pool is self._pool:
+            first.wait_ready()
+            self._children = [first] + [_Child(config, migrate=False) for _ in range(workers - 1)]
+            for child in self._children[1:]:
+                child.wait_ready()
+        except BaseException:
+            first.process.kill()
+            raise
+
+    def pids(self) -> list[int]:
+        return [child.process.pid for child in self._children]
+
+    async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        for index, child in enumerate(self._children):
+            if child.dead:
                 log.warning("service process died: starting a new one")
-                pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = self._new_pool()
-            raise StoreUnavailable from None
+                child.discard()
+                self._children[index] = _Child(self._config, migrate=False)
+        child = min(self._children, key=lambda c: c.load)
+        return await child.call(name, args, kwargs)
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    async def handle(
+        self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
+    ) -> Handled:
+        handled: Handled = await self._call("handle", channel, external_id, event, update_id=update_id)
+        return handled
 
+    async def set_active(self, channel: str, external_id: str, active: bool) -> None:
+        await self._call("set_active", channel, external_id, active)
 
-def _start_child(config: Config, parent: int) -> None:
-    global _service
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-        if os.getppid() != parent:
-            os._exit(1)  # the parent died before the signal was armed
-    # Ctrl+C reaches the whole process group; the parent decides when the child stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    from bot.app import build_service
-    from bot.logs import setup_logging
-    from storage.db import Database
+    async def claim_checkins(
+        self, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]:
+        claimed: list[Claimed] = await self._call("claim_checkins", now, worker, limit, grace)
+        return claimed
 
-    setup_logging(
-        config.logging.level,
-        config.logging.format,
-        secrets=(config.telegram.token, config.telegram.secret_token),
-    )
-    # The parent migrated the database before starting this process.
-    _service = build_service(config, Database(config.database_url()))
-    gc.collect()
-    gc.freeze()
+    async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
+        handled: Handled = await self._call("deliver_checkin", claimed, worker, now)
+        return handled
+
+    async def close(self) -> None:
+        await asyncio.gather(*(child.close() for child in self._children))
 
 
-def _ready() -> bool:
-    return _service is not None
+def _read_exactly(stream: Any, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            raise ConfigError("the service process stopped while starting")
+        data += chunk
+    return data
 
 
-def _call(name: str, *args: Any, **kwargs: Any) -> Any:
-    assert _service is not None, "the service process did not start"
-    return getattr(_service, name)(*args, **kwargs)
+async def _read_frame(reader: asyncio.StreamReader) -> Any:
+    header = await reader.readexactly(HEADER.size)
+    return pickle.loads(await reader.readexactly(HEADER.unpack(header)[0]))

@@ -10,7 +10,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.service import CoachService, StoreUnavailable
+from bot.coach import StoreUnavailable
+from bot.service import CoachService
 from flows.events import Event, Reply
 
 CHANNEL = "terminal"

@@ -9,28 +9,18 @@ holding claims leaves them `claimed`; once the lease runs out another process ta
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
+from storage.claims import Claimed
 from storage.models import CheckinRow, ConversationRow, UserRow
 
 CLAIM_LEASE = timedelta(minutes=2)
 # A check-in in one of these was (or is being) put to the leader: an older one of the
 # same goal that is still waiting has been overtaken by it.
 REACHED_STATUSES = ("pending", "claimed", "sent", "answered")
-
-
-@dataclass(frozen=True)
-class Claimed:
-    checkin_id: int
-    user_id: int
-    external_id: str
-    channel: str
-    timezone: str | None
-    due_at: datetime  # when it fell due: a delivery put off for a busy leader keeps it
 
 
 def _waiting(row: type[CheckinRow], now: datetime) -> ColumnElement[bool]:

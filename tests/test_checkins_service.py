@@ -17,13 +17,15 @@ from telegram.ext import Application
 
 from bot.config import Config
 from bot.dispatcher import CheckinDispatcher
+from bot.local_coach import LocalCoach
 from bot.service import CoachService
 from bot.telegram.checkins import install_dispatcher
 from flows.events import Event, Reply
 from flows.settings import CoachSettings
+from storage.claims import Claimed
 from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.dispatch import Claimed, claim_due
+from storage.dispatch import claim_due
 from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow
 from tests.coach_driver import phrasings
 from tests.test_checkins_support import (
@@ -67,7 +69,7 @@ class Outbox:
 
 
 def dispatcher(service: CoachService, at: datetime, outbox: Outbox, **kwargs: object) -> CheckinDispatcher:
-    return CheckinDispatcher(service, outbox, worker="w1", clock=lambda: at, **kwargs)  # type: ignore[arg-type]
+    return CheckinDispatcher(LocalCoach(service), outbox, worker="w1", clock=lambda: at, **kwargs)  # type: ignore[arg-type]
 
 
 def texts(handled_replies: list[Reply]) -> list[str]:
@@ -425,7 +427,7 @@ def test_the_job_queue_holds_one_job_however_many_check_ins_there_are(database: 
         for kind in ("first", "midway", "action_due", "next_session"):
             add_checkin(session, leader, kind, NOW + timedelta(days=3))
     application = Application.builder().token("123:TEST").build()
-    install_dispatcher(application, Config(), new_service(database))
+    install_dispatcher(application, Config(), LocalCoach(new_service(database)))
     assert application.job_queue is not None
     (job,) = application.job_queue.jobs()
     assert job.name == "checkin-dispatcher"
@@ -437,7 +439,7 @@ async def test_a_grace_of_zero_still_sends_what_is_due_now(database: Database) -
     config = dataclasses.replace(config, checkins=dataclasses.replace(config.checkins, grace=timedelta(0)))
     application = Application.builder().token("123:TEST").build()
     service = new_service(database)
-    installed = install_dispatcher(application, config, service)
+    installed = install_dispatcher(application, config, LocalCoach(service))
     with database.session() as session:
         add_checkin(session, add_leader(session, 801), "first", NOW - timedelta(seconds=4))
         add_checkin(session, add_leader(session, 802), "first", NOW - timedelta(hours=2))

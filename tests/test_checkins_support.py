@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.service import CoachService, Handled
+from bot.coach import Handled
+from bot.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.settings import CoachSettings

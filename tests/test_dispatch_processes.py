@@ -21,12 +21,13 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.dispatcher import CheckinDispatcher
+from bot.local_coach import LocalCoach
 from bot.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Reply
 from flows.settings import CoachSettings
+from storage.claims import Claimed
 from storage.db import Database
-from storage.dispatch import Claimed
 from storage.models import CheckinRow, ConversationRow
 from tests.test_checkins_support import add_checkin, add_leader, now_utc
 
@@ -100,7 +101,7 @@ async def work(url: str, log: Path, go: Path, name: str) -> None:
         await asyncio.sleep(0.001)  # a network round trip, so the two overlap
         return True
 
-    dispatcher = CheckinDispatcher(service, send, batch_size=BATCH, worker=name)
+    dispatcher = CheckinDispatcher(LocalCoach(service), send, batch_size=BATCH, worker=name)
     with db.session() as session:
         session.execute(select(1))  # connected
     (go.parent / f"ready-{name}").touch()

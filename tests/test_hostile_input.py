@@ -36,7 +36,8 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.service import CoachService, Handled
+from bot.coach import Handled
+from bot.service import CoachService
 from bot.telegram.formatting import CALLBACK_LIMIT, MESSAGE_LIMIT, as_html, keyboard, split_text
 from flows.engine import FLOWS, CoachEngine
 from flows.events import Event, Reply

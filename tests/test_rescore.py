@@ -10,9 +10,10 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.dispatcher import CheckinDispatcher
+from bot.local_coach import LocalCoach
 from flows.events import Reply
+from storage.claims import Claimed
 from storage.db import Database
-from storage.dispatch import Claimed
 from storage.leader_views import goal as goal_view
 from storage.models import AnswerRow, CheckinRow, ScoreRow, SessionRow
 from tests.coach_driver import phrasings
@@ -115,7 +116,7 @@ async def test_at_8_or_more_it_confirms_and_plans_check_ins_that_name_the_action
         sent.extend(reply.text for reply in replies)
         return True
 
-    dispatcher = CheckinDispatcher(service, send, clock=lambda: LATER + timedelta(seconds=3))
+    dispatcher = CheckinDispatcher(LocalCoach(service), send, clock=lambda: LATER + timedelta(seconds=3))
     assert await dispatcher.run() == 1
     assert sent in ([text] for text in guided("checkin", "did"))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,9 +15,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.app import build_service, open_database
+from bot.app import open_database
 from bot.config import ConfigError, load_config
-from bot.service import CoachService, StoreUnavailable
+from bot.service import StoreUnavailable
 from bot.service_process import ServiceProcess
 from bot.telegram.runner import service_processes
 from flows.events import Event
@@ -27,7 +28,7 @@ from tests.telegram_emulator import BotApiEmulator
 
 
 def children_of(pid: int) -> list[int]:
-    """Service processes started by `pid` (not multiprocessing's resource tracker)."""
+    """Service processes started by `pid`."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -36,9 +37,14 @@ def children_of(pid: int) -> list[int]:
         except OSError:
             continue
         # State Z: exited, waiting for its parent to collect it.
-        if int(fields[1]) == pid and fields[0] != "Z" and b"spawn_main" in command:
+        if int(fields[1]) == pid and fields[0] != "Z" and b"bot.service_child" in command:
             found.append(int(stat.parent.name))
     return found
+
+
+def loaded_files(pid: int) -> str:
+    """The files mapped into `pid`, SQLAlchemy's compiled modules among them once imported."""
+    return Path(f"/proc/{pid}/maps").read_text()
 
 
 def alive(pid: int) -> bool:
@@ -50,18 +56,15 @@ def alive(pid: int) -> bool:
 
 
 @pytest_asyncio.fixture
-async def offloaded(tmp_path: Path) -> AsyncIterator[tuple[CoachService, ServiceProcess, str]]:
+async def offloaded(tmp_path: Path) -> AsyncIterator[tuple[ServiceProcess, str]]:
     url = f"sqlite:///{tmp_path / 'coach.db'}"
     config = load_config(environ={"GROW_COACH_DATABASE_URL": url, "GROW_COACH_CHECKINS_QUIET_HOURS": ""})
-    db = open_database(url)
-    service = build_service(config, db)
+    # The child creates and migrates the database: nothing here opened it.
     process = await asyncio.to_thread(ServiceProcess, config, 1)
-    service.use_process(process)
     try:
-        yield service, process, url
+        yield process, url
     finally:
-        await asyncio.to_thread(process.close)
-        db.dispose()
+        await process.close()
 
 
 def stored_state(url: str, external_id: str) -> tuple[str, str] | None:
@@ -79,35 +82,41 @@ def stored_state(url: str, external_id: str) -> tuple[str, str] | None:
 
 @pytest.mark.asyncio
 async def test_the_child_commits_before_the_replies_come_back(
-    offloaded: tuple[CoachService, ServiceProcess, str],
+    offloaded: tuple[ServiceProcess, str],
 ) -> None:
-    service, _, url = offloaded
+    coach, url = offloaded
     [child] = children_of(os.getpid())
-    handled = await service.run(service.handle, "telegram", "501", Event.command("start"), update_id=1)
+    handled = await coach.handle("telegram", "501", Event.command("start"), update_id=1)
     assert handled.replies and handled.replies[-1].question is not None
     # Read by another connection the moment the call returns: already committed.
     assert stored_state(url, "501") == ("onboarding", "consent")
     # The same update again is a duplicate, decided in the child from the stored id.
-    again = await service.run(service.handle, "telegram", "501", Event.command("start"), update_id=1)
+    again = await coach.handle("telegram", "501", Event.command("start"), update_id=1)
     assert again.duplicate and again.replies == []
     assert children_of(os.getpid()) == [child]
 
 
 @pytest.mark.asyncio
 async def test_a_killed_child_costs_one_try_again_and_loses_nothing(
-    offloaded: tuple[CoachService, ServiceProcess, str],
+    offloaded: tuple[ServiceProcess, str],
 ) -> None:
-    service, _, url = offloaded
-    await service.run(service.handle, "telegram", "502", Event.command("start"), update_id=1)
+    coach, url = offloaded
+    await coach.handle("telegram", "502", Event.command("start"), update_id=1)
     [child] = children_of(os.getpid())
+    # Hold SQLite's write lock so the child is surely mid-call (waiting for it, well
+    # inside its 5 s busy timeout) when it is killed.
+    blocker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    in_flight = asyncio.create_task(coach.handle("telegram", "502", Event.message("yes"), update_id=2))
+    await asyncio.sleep(0.3)
     os.kill(child, signal.SIGKILL)
-    while alive(child):
-        await asyncio.sleep(0.01)
     with pytest.raises(StoreUnavailable):
-        await service.run(service.handle, "telegram", "502", Event.message("yes"), update_id=2)
-    # A new child took over, and what the first one committed is all there.
+        await in_flight
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    # What the child had committed is all there; the killed call left nothing.
     assert stored_state(url, "502") == ("onboarding", "consent")
-    handled = await service.run(service.handle, "telegram", "502", Event.message("yes"), update_id=2)
+    handled = await coach.handle("telegram", "502", Event.message("yes"), update_id=2)
     assert handled.replies and not handled.duplicate
     assert stored_state(url, "502") == ("onboarding", "name")
     [replacement] = children_of(os.getpid())
@@ -124,16 +133,18 @@ async def test_every_child_is_started_before_the_first_message(tmp_path: Path) -
     try:
         assert len(children_of(os.getpid())) == 2
     finally:
-        await asyncio.to_thread(process.close)
+        await process.close()
+    # Closed: each child finished and exited, none was left running.
+    assert children_of(os.getpid()) == []
 
 
-@pytest.mark.asyncio
-async def test_only_the_services_own_methods_cross_to_the_child(
-    offloaded: tuple[CoachService, ServiceProcess, str],
-) -> None:
-    service, _, url = offloaded
-    with pytest.raises(TypeError, match="own methods"):
-        await service.run(stored_state, url, "504")
+def test_a_database_the_child_cannot_open_stops_start_up_in_one_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    config = load_config(environ={"GROW_COACH_DATABASE_URL": f"sqlite:///{blocker / 'coach.db'}"})
+    with pytest.raises(ConfigError, match=r"^database.url: cannot open the database: "):
+        ServiceProcess(config, 1)
+    assert children_of(os.getpid()) == []
 
 
 @pytest.mark.asyncio
@@ -148,6 +159,9 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
             await leader.send("/start", expect=2)
             assert bot.process is not None
             [child] = children_of(bot.process.pid)
+            # The bot itself stays lean: the database layer lives in the child only.
+            assert "/sqlalchemy/" in loaded_files(child)
+            assert "/sqlalchemy/" not in loaded_files(bot.process.pid)
         finally:
             await bot.kill()
         deadline = time.monotonic() + 5

@@ -30,7 +30,9 @@ from flows.records import (
     SessionOpened,
 )
 from flows.views import Lookup
-from storage import ConversationRepository, Database, LeaderRepository, UserRepository
+from storage.conversations import ConversationRepository
+from storage.db import Database
+from storage.leader import LeaderRepository
 from storage.models import (
     AnswerRow,
     CheckinRow,
@@ -41,6 +43,7 @@ from storage.models import (
     SessionRow,
     UserRow,
 )
+from storage.users import UserRepository
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 

@@ -15,9 +15,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 
-from storage import ConversationRepository, Database, UserRepository
-from storage.db import alembic_config
+from storage.conversations import ConversationRepository
+from storage.db import Database, alembic_config
 from storage.models import Base
+from storage.users import UserRepository
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 UPGRADE_SCRIPT = "import sys; from storage.db import Database; Database(sys.argv[1]).upgrade()"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
@@ -17,8 +18,8 @@ from telegram.ext import (
     filters,
 )
 
+from bot.coach import Coach
 from bot.config import Config
-from bot.service import CoachService
 from bot.telegram.coachbot import CoachBot, keep_leaders_words_out_of_logs
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.http import AiohttpRequest
@@ -61,7 +62,7 @@ NOT_TEXT = (
 )
 
 
-def build_application(config: Config, service: CoachService) -> Application:  # type: ignore[type-arg]
+def build_application(config: Config, coach: Coach) -> Application:  # type: ignore[type-arg]
     telegram = config.telegram
     timeouts = {
         "connect_timeout": telegram.connect_timeout.total_seconds(),
@@ -93,10 +94,18 @@ def build_application(config: Config, service: CoachService) -> Application:  # 
         .bot(bot)
         .concurrent_updates(PerUserUpdateProcessor(CONCURRENT_UPDATES))
         .post_init(_register_menu)
+        .post_shutdown(_closing(coach))
         .build()
     )
-    register_handlers(application, TelegramHandlers(service))
+    register_handlers(application, TelegramHandlers(coach))
     return application
+
+
+def _closing(coach: Coach) -> Callable[[Application], Awaitable[None]]:  # type: ignore[type-arg]
+    async def close_coach(application: Application) -> None:  # type: ignore[type-arg]
+        await coach.close()
+
+    return close_coach
 
 
 def register_handlers(application: Application, handlers: TelegramHandlers) -> None:  # type: ignore[type-arg]

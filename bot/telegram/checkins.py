@@ -9,12 +9,12 @@ from aiolimiter import AsyncLimiter
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
+from bot.coach import Coach
 from bot.config import Config
 from bot.dispatcher import CheckinDispatcher
-from bot.service import CoachService
 from bot.telegram.handlers import send_reply
 from flows.events import Reply
-from storage.dispatch import Claimed
+from storage.claims import Claimed
 
 log = logging.getLogger("grow_coach.checkins")
 
@@ -28,7 +28,7 @@ def effective_grace(config: Config) -> timedelta:
     return max(checkins.grace, MIN_GRACE, 2 * checkins.dispatch_every)
 
 
-def install_dispatcher(application: Application, config: Config, service: CoachService) -> CheckinDispatcher:  # type: ignore[type-arg]
+def install_dispatcher(application: Application, config: Config, coach: Coach) -> CheckinDispatcher:  # type: ignore[type-arg]
     # Check-ins are messages nobody asked for: Telegram allows about 30 a second of those
     # for the whole bot. One every 1/rate seconds, rather than 30 at once each second,
     # keeps a burst of 10,000 free of 429s (bench/checkin_burst.py).
@@ -39,7 +39,7 @@ def install_dispatcher(application: Application, config: Config, service: CoachS
         for reply in replies:
             try:
                 await pace.acquire()
-                if not await send_reply(application.bot, chat_id, reply, service):
+                if not await send_reply(application.bot, chat_id, reply, coach):
                     return False
             except TelegramError as error:
                 # The check-in is already in the leader's conversation: they see the
@@ -49,7 +49,7 @@ def install_dispatcher(application: Application, config: Config, service: CoachS
         return True
 
     dispatcher = CheckinDispatcher(
-        service,
+        coach,
         send,
         batch_size=config.checkins.batch_size,
         grace=effective_grace(config),

@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.service import CoachService, Handled, StoreUnavailable
+from bot.coach import Coach, Handled, StoreUnavailable
 from bot.telegram.formatting import MESSAGE_LIMIT, answered, as_html, keyboard, parse_callback, split_text
 from flows.events import Event, Reply
 
@@ -45,8 +45,8 @@ MAX_GROUPS_REMEMBERED = 10_000
 
 
 class TelegramHandlers:
-    def __init__(self, service: CoachService) -> None:
-        self.service = service
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
         self._told_groups: dict[int, None] = {}
 
     # what the leader does
@@ -136,10 +136,8 @@ class TelegramHandlers:
         if user is None or chat is None:
             return None
         try:
-            # Committed before this returns; where it runs is the service's choice.
-            handled = await self.service.run(
-                self.service.handle, CHANNEL, str(user.id), event, update_id=update.update_id
-            )
+            # Committed before this returns, in this process or a service process.
+            handled = await self.coach.handle(CHANNEL, str(user.id), event, update_id=update.update_id)
         except StoreUnavailable:
             log.warning("update=%s user=%s database unavailable", update.update_id, user.id)
             await self._tell(update.get_bot(), chat.id, TRY_AGAIN, update.update_id)
@@ -158,7 +156,7 @@ class TelegramHandlers:
         assert chat is not None
         for reply in handled.replies:
             if not await send_reply(
-                context.bot, chat.id, reply, self.service, update.update_id, leader=not handled.refused
+                context.bot, chat.id, reply, self.coach, update.update_id, leader=not handled.refused
             ):
                 return
 
@@ -170,7 +168,7 @@ class TelegramHandlers:
         log line is all there is to do.
         """
         try:
-            await send_reply(bot, chat_id, Reply(text), self.service, update_id, leader=False)
+            await send_reply(bot, chat_id, Reply(text), self.coach, update_id, leader=False)
         except TelegramError as error:
             log.warning("update=%s chat=%s could not be told: %s", update_id, chat_id, type(error).__name__)
 
@@ -179,7 +177,7 @@ async def send_reply(
     bot: Bot,
     chat_id: int,
     reply: Reply,
-    service: CoachService,
+    coach: Coach,
     update_id: int | None = None,
     *,
     leader: bool = True,
@@ -199,7 +197,7 @@ async def send_reply(
                 log.info("update=%s chat=%s refuses messages", update_id, chat_id)
                 return False
             log.info("update=%s chat=%s blocked the bot: marked inactive", update_id, chat_id)
-            await service.run(service.set_active, CHANNEL, str(chat_id), False)
+            await coach.set_active(CHANNEL, str(chat_id), False)
             return False
     return True
 

@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 from urllib.parse import urlparse
 
 from telegram import Update
 
-from bot.app import build_service
+from bot.coach import Coach
 from bot.config import Config
-from bot.service_process import ServiceProcess
+from bot.database_url import parse_database_url
+from bot.gc_settings import spare_long_lived_objects_from_gc
 from bot.telegram.application import build_application
-from storage.db import Database
+from bot.telegram.checkins import install_dispatcher
 
 log = logging.getLogger("grow_coach")
 
 
-def run_telegram(config: Config, db: Database) -> int:
-    service = build_service(config, db)
-    workers = service_processes(config.database.processes, db.dialect)
-    process = ServiceProcess(config, workers) if workers else None
-    if process is not None:
-        service.use_process(process)
-    application = build_application(config, service)
+def run_telegram(config: Config) -> int:
+    """Runs until stopped; a database that cannot be opened raises ConfigError first."""
+    coach = start_coach(config)
+    application = build_application(config, coach)
+    install_dispatcher(application, config, coach)
+    spare_long_lived_objects_from_gc()
     telegram = config.telegram
-    from bot.telegram.checkins import install_dispatcher
-
-    install_dispatcher(application, config, service)
-    _spare_long_lived_objects_from_gc()
     if telegram.mode == "webhook":
         path = urlparse(telegram.webhook_url).path.lstrip("/")
         log.info("starting webhook on %s:%s", telegram.listen, telegram.port)
@@ -47,16 +42,23 @@ def run_telegram(config: Config, db: Database) -> int:
             timeout=int(telegram.poll_timeout.total_seconds()),
             poll_interval=0.0,
         )
-    if process is not None:
-        process.close()
-    db.dispose()
     return 0
 
 
-# Young-generation collections every 20,000 allocations instead of 700: each answer
-# allocates thousands of short-lived objects (PTB's parsed updates, ORM rows, HTTP
-# frames), and collections were a tenth of the bot's CPU under load.
-GC_YOUNG_THRESHOLD = 20_000
+def start_coach(config: Config) -> Coach:
+    """The coach in service processes, or in this process (which then loads the database
+    layer, the engine and the content itself)."""
+    url = config.database_url()
+    dialect = parse_database_url(url).drivername.partition("+")[0]
+    workers = service_processes(config.database.processes, dialect)
+    if workers:
+        from bot.service_process import ServiceProcess
+
+        return ServiceProcess(config, workers)
+    from bot.app import build_service, open_database
+    from bot.local_coach import LocalCoach
+
+    return LocalCoach(build_service(config, open_database(url)))
 
 
 def service_processes(configured: int | None, dialect: str) -> int:
@@ -70,13 +72,3 @@ def service_processes(configured: int | None, dialect: str) -> int:
     if configured is None:
         return 0 if dialect == "sqlite" else 2
     return min(configured, 1) if dialect == "sqlite" else configured
-
-
-def _spare_long_lived_objects_from_gc() -> None:
-    """What start-up built (content, mappers, PTB's handlers) lives as long as the process;
-    frozen, the collector stops walking it on every full collection, which was the bot's
-    longest pause (and its reply latency p99) under load."""
-    gc.collect()
-    gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)

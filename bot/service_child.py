@@ -1,0 +1,102 @@
+"""A service process: `python -m bot.service_child FD PARENT_PID`, started by the bot.
+
+It reads the config from the socket `FD`, builds the coaching service (migrating the
+database first if asked), says it is ready, then answers calls one at a time until the
+bot closes the socket. It runs in a fresh interpreter rather than a fork: forking a
+process that runs an event loop and holds database connections would copy both.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import pickle
+import signal
+import socket
+import sys
+from typing import Any, BinaryIO
+
+from bot.coach import StoreUnavailable
+from bot.config import Config, ConfigError
+from bot.gc_settings import spare_long_lived_objects_from_gc
+from bot.logs import setup_logging
+from bot.service_wire import HEADER, frame, portable
+
+log = logging.getLogger("grow_coach")
+
+PR_SET_PDEATHSIG = 1
+CALLS = frozenset({"handle", "set_active", "claim_checkins", "deliver_checkin"})
+
+
+def die_with_parent(parent: int) -> None:
+    """A crashed bot must not leave a process holding the database."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() != parent:
+        os._exit(1)  # the parent died before the signal was armed
+
+
+def read(stream: BinaryIO) -> Any:
+    header = stream.read(HEADER.size)
+    if len(header) < HEADER.size:
+        raise EOFError
+    (size,) = HEADER.unpack(header)
+    body = stream.read(size)
+    if len(body) < size:
+        raise EOFError
+    return pickle.loads(body)
+
+
+def main(argv: list[str]) -> int:
+    fd, parent = int(argv[1]), int(argv[2])
+    die_with_parent(parent)
+    # Ctrl+C reaches the whole process group; the bot decides when this process stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    with socket.socket(fileno=fd) as sock, sock.makefile("rb") as stream:
+        config, migrate = read(stream)
+        assert isinstance(config, Config)
+        setup_logging(
+            config.logging.level,
+            config.logging.format,
+            secrets=(config.telegram.token, config.telegram.secret_token),
+        )
+        from bot.app import build_service, open_database
+        from storage.db import Database
+
+        try:
+            url = config.database_url()
+            db = open_database(url) if migrate else Database(url)
+        except ConfigError as error:
+            sock.sendall(frame(("failed", str(error))))
+            return 2
+        except Exception as error:
+            log.exception("service process could not start")
+            sock.sendall(frame(("failed", f"the service process could not start: {type(error).__name__}")))
+            return 2
+        service = build_service(config, db)
+        spare_long_lived_objects_from_gc()
+        sock.sendall(frame(("ready", None)))
+        try:
+            while True:
+                try:
+                    call_id, name, args, kwargs = read(stream)
+                except EOFError:
+                    return 0  # the bot is done with this process
+                if name not in CALLS:
+                    sock.sendall(frame((call_id, False, TypeError(f"no such call: {name}"))))
+                    continue
+                try:
+                    result = (call_id, True, getattr(service, name)(*args, **kwargs))
+                except Exception as error:
+                    if not isinstance(error, StoreUnavailable):
+                        log.exception("service call %s failed", name)
+                    result = (call_id, False, portable(error))
+                sock.sendall(frame(result))
+        finally:
+            db.dispose()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
