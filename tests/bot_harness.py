@@ -25,6 +25,7 @@ from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, Scor
 from tests.telegram_emulator import BotApiEmulator, SentMessage
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+CONSENT = "Yes, let's start"  # the onboarding consent button
 BOT_COMMAND = str(Path(sys.executable).with_name("grow-coach"))
 
 

@@ -23,7 +23,7 @@ from bot.telegram.runner import service_processes
 from flows.events import Event
 from storage.db import Database
 from storage.models import ConversationRow, UserRow
-from tests.bot_harness import TOKEN, BotProcess, Leader, bot_env
+from tests.bot_harness import CONSENT, TOKEN, BotProcess, Leader, bot_env
 from tests.telegram_emulator import BotApiEmulator
 
 
@@ -178,10 +178,30 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
         assert stored_state(url, "503") == ("onboarding", "consent")
 
 
+@pytest.mark.asyncio
+async def test_with_no_service_process_the_bot_does_the_work_itself(tmp_path: Path) -> None:
+    async with BotApiEmulator(token=TOKEN) as emulator:
+        url = f"sqlite:///{tmp_path / 'coach.db'}"
+        env = bot_env(emulator, url, tmp_path, GROW_COACH_DATABASE_PROCESSES="0")
+        bot = BotProcess(env, tmp_path / "bot.log")
+        await bot.start()
+        try:
+            leader = Leader(emulator, 505)
+            replies = await leader.send("/start", expect=2)
+            assert replies[-1].reply_markup is not None
+            assert bot.process is not None
+            assert children_of(bot.process.pid) == []
+            assert "/sqlalchemy/" in loaded_files(bot.process.pid)
+            await leader.press(CONSENT, expect=1)
+        finally:
+            await bot.stop()
+        assert stored_state(url, "505") == ("onboarding", "name")
+
+
 @pytest.mark.parametrize(
     ("configured", "dialect", "expected"),
     [
-        (None, "sqlite", 0),
+        (None, "sqlite", 1),
         (None, "postgresql", 2),
         (1, "sqlite", 1),
         (4, "sqlite", 1),  # one writer at a time: more would wait on the lock

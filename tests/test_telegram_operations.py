@@ -17,13 +17,12 @@ import pytest_asyncio
 
 from bot.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED
 from bot.telegram.handlers import TRY_AGAIN
-from tests.bot_harness import BOT_COMMAND, TOKEN, BotProcess, Leader, Store, bot_env, free_port
+from tests.bot_harness import BOT_COMMAND, CONSENT, TOKEN, BotProcess, Leader, Store, bot_env, free_port
 from tests.coach_driver import phrasings
 from tests.telegram_emulator import BotApiEmulator, SentMessage
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 
-CONSENT = "Yes, let's start"
 GOAL = "stop avoiding difficult conversations with my team"
 
 Start = Callable[..., Awaitable[BotProcess]]

@@ -17,6 +17,7 @@ import pytest_asyncio
 
 from bot.telegram.handlers import EDITED, EXPIRED, GROUPS_ARE_PRIVATE, SEND_RETRY_DELAYS, SOMETHING_WRONG
 from tests.bot_harness import (
+    CONSENT,
     TOKEN,
     BotProcess,
     Leader,
@@ -35,7 +36,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:.*retry_after.*"),
 ]
 
-CONSENT = "Yes, let's start"
 MENU = ["start", "new", "status", "rescore", "help", "cancel"]
 # A goal with a concrete marker ("stop"), so GROW goes straight on to goal_measure.
 GOAL = "stop avoiding difficult conversations with my team"

@@ -64,11 +64,11 @@ def start_coach(config: Config) -> Coach:
 def service_processes(configured: int | None, dialect: str) -> int:
     """How many service processes do the database work (0: this process does it).
 
-    "auto" is none on SQLite: its work is light, it takes one writer at a time, and a
-    second interpreter would add its memory to a small bot's. PostgreSQL gets two, which
-    also keeps its threads' GIL hand-offs out of the event loop's process. SQLite never
-    gets more than one: a second would only wait for the write lock.
+    "auto" is one on SQLite: Telegram I/O and the database work then use two cores, and
+    the bot itself never loads the database layer. PostgreSQL gets two, so that one
+    leader's commit can wait on the network while another's runs. SQLite never gets more
+    than one: a second would only wait for the write lock.
     """
     if configured is None:
-        return 0 if dialect == "sqlite" else 2
+        return 1 if dialect == "sqlite" else 2
     return min(configured, 1) if dialect == "sqlite" else configured
