@@ -52,8 +52,11 @@ def read(stream: BinaryIO) -> Any:
 def main(argv: list[str]) -> int:
     fd, parent = int(argv[1]), int(argv[2])
     die_with_parent(parent)
-    # Ctrl+C reaches the whole process group; the bot decides when this process stops.
+    # Ctrl+C reaches the whole process group, and a service manager may send SIGTERM to
+    # every process of the service: the bot decides when this one stops (it closes the
+    # socket once its last call is answered), so no leader's answer is cut off mid-commit.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with socket.socket(fileno=fd) as sock, sock.makefile("rb") as stream:
         config, migrate = read(stream)
         assert isinstance(config, Config)

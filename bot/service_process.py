@@ -97,8 +97,8 @@ class _Child:
         try:
             if not self._ready:
                 self._check(*await _read_frame(reader))
-        except (ConfigError, EOFError, asyncio.IncompleteReadError):
-            log.error("a new service process did not start")
+        except Exception as error:
+            log.error("a new service process did not start (%s)", type(error).__name__)
             self.dead = True
             writer.close()
             return
@@ -150,14 +150,15 @@ class ServiceProcess:
     def __init__(self, config: Config, workers: int = 1) -> None:
         self._config = config
         # The first child migrates the database; the others start once it is done.
-        first = _Child(config, migrate=True)
+        self._children = [_Child(config, migrate=True)]
         try:
-            first.wait_ready()
-            self._children = [first] + [_Child(config, migrate=False) for _ in range(workers - 1)]
+            self._children[0].wait_ready()
+            self._children += [_Child(config, migrate=False) for _ in range(workers - 1)]
             for child in self._children[1:]:
                 child.wait_ready()
         except BaseException:
-            first.process.kill()
+            for child in self._children:
+                child.discard()
             raise
 
     def pids(self) -> list[int]:

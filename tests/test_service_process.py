@@ -179,6 +179,30 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
 
 
 @pytest.mark.asyncio
+async def test_sigterm_to_every_process_stops_the_bot_cleanly(tmp_path: Path) -> None:
+    """As systemd stops a service: SIGTERM to each of its processes at once."""
+    async with BotApiEmulator(token=TOKEN) as emulator:
+        url = f"sqlite:///{tmp_path / 'coach.db'}"
+        bot = BotProcess(bot_env(emulator, url, tmp_path), tmp_path / "bot.log")
+        await bot.start()
+        leader = Leader(emulator, 506)
+        await leader.send("/start", expect=2)
+        assert bot.process is not None
+        [child] = children_of(bot.process.pid)
+        os.kill(child, signal.SIGTERM)
+        await asyncio.sleep(0.3)
+        # The child waits for the bot to close its socket; it still answers meanwhile.
+        assert alive(child)
+        await leader.press(CONSENT, expect=1)
+        assert await bot.stop() == 0
+        deadline = time.monotonic() + 5
+        while alive(child) and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert not alive(child)
+        assert stored_state(url, "506") == ("onboarding", "name")
+
+
+@pytest.mark.asyncio
 async def test_with_no_service_process_the_bot_does_the_work_itself(tmp_path: Path) -> None:
     async with BotApiEmulator(token=TOKEN) as emulator:
         url = f"sqlite:///{tmp_path / 'coach.db'}"
