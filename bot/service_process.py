@@ -52,6 +52,7 @@ class _Child:
         self._ready = False
         self._connecting: asyncio.Future[None] | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._answers: asyncio.Task[None] | None = None
         self._waiting: dict[int, asyncio.Future[Any]] = {}
         self._ids = itertools.count()
         self.dead = False
@@ -92,18 +93,17 @@ class _Child:
         return value
 
     async def _connect(self) -> None:
-        self._socket.setblocking(False)
-        reader, writer = await asyncio.open_connection(sock=self._socket)
         try:
+            self._socket.setblocking(False)
+            reader, writer = await asyncio.open_connection(sock=self._socket)
             if not self._ready:
                 self._check(*await _read_frame(reader))
         except Exception as error:
             log.error("a new service process did not start (%s)", type(error).__name__)
             self.dead = True
-            writer.close()
             return
         self._writer = writer
-        asyncio.get_running_loop().create_task(self._read_answers(reader))
+        self._answers = asyncio.get_running_loop().create_task(self._read_answers(reader))
 
     async def _read_answers(self, reader: asyncio.StreamReader) -> None:
         try:
