@@ -15,13 +15,16 @@ import pickle
 import signal
 import socket
 import sys
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from bot.coach import StoreUnavailable
 from bot.config import Config, ConfigError
 from bot.gc_settings import spare_long_lived_objects_from_gc
 from bot.logs import setup_logging
 from bot.service_wire import HEADER, frame, portable
+
+if TYPE_CHECKING:
+    from bot.service import CoachService
 
 log = logging.getLogger("grow_coach")
 
@@ -58,47 +61,64 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with socket.socket(fileno=fd) as sock, sock.makefile("rb") as stream:
-        config, migrate = read(stream)
-        assert isinstance(config, Config)
-        setup_logging(
-            config.logging.level,
-            config.logging.format,
-            secrets=(config.telegram.token, config.telegram.secret_token),
-        )
-        from bot.app import build_service, open_database
-        from storage.db import Database
+        try:
+            service = start(sock, stream)
+            if service is None:
+                return 2
+            try:
+                serve(sock, stream, service)
+            finally:
+                service.db.dispose()
+        except (EOFError, ConnectionError):
+            # The bot closed the socket, or died: a killed process's files close just
+            # before the kernel sends its children the parent-death signal. What this
+            # process committed stays committed; there is nobody left to answer.
+            pass
+    return 0
 
+
+def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
+    """The service, built as the config read from the bot says; None if it cannot be."""
+    config, migrate = read(stream)
+    assert isinstance(config, Config)
+    setup_logging(
+        config.logging.level,
+        config.logging.format,
+        secrets=(config.telegram.token, config.telegram.secret_token),
+    )
+    from bot.app import build_service, open_database
+    from storage.db import Database
+
+    try:
+        url = config.database_url()
+        db = open_database(url) if migrate else Database(url)
+    except ConfigError as error:
+        sock.sendall(frame(("failed", str(error))))
+        return None
+    except Exception as error:
+        log.exception("service process could not start")
+        sock.sendall(frame(("failed", f"the service process could not start: {type(error).__name__}")))
+        return None
+    service = build_service(config, db)
+    spare_long_lived_objects_from_gc()
+    sock.sendall(frame(("ready", None)))
+    return service
+
+
+def serve(sock: socket.socket, stream: BinaryIO, service: CoachService) -> None:
+    """Answers calls in the order they come until the bot closes the socket (EOFError)."""
+    while True:
+        call_id, name, args, kwargs = read(stream)
+        if name not in CALLS:
+            sock.sendall(frame((call_id, False, TypeError(f"no such call: {name}"))))
+            continue
         try:
-            url = config.database_url()
-            db = open_database(url) if migrate else Database(url)
-        except ConfigError as error:
-            sock.sendall(frame(("failed", str(error))))
-            return 2
+            result = (call_id, True, getattr(service, name)(*args, **kwargs))
         except Exception as error:
-            log.exception("service process could not start")
-            sock.sendall(frame(("failed", f"the service process could not start: {type(error).__name__}")))
-            return 2
-        service = build_service(config, db)
-        spare_long_lived_objects_from_gc()
-        sock.sendall(frame(("ready", None)))
-        try:
-            while True:
-                try:
-                    call_id, name, args, kwargs = read(stream)
-                except EOFError:
-                    return 0  # the bot is done with this process
-                if name not in CALLS:
-                    sock.sendall(frame((call_id, False, TypeError(f"no such call: {name}"))))
-                    continue
-                try:
-                    result = (call_id, True, getattr(service, name)(*args, **kwargs))
-                except Exception as error:
-                    if not isinstance(error, StoreUnavailable):
-                        log.exception("service call %s failed", name)
-                    result = (call_id, False, portable(error))
-                sock.sendall(frame(result))
-        finally:
-            db.dispose()
+            if not isinstance(error, StoreUnavailable):
+                log.exception("service call %s failed", name)
+            result = (call_id, False, portable(error))
+        sock.sendall(frame(result))
 
 
 if __name__ == "__main__":

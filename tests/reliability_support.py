@@ -284,11 +284,14 @@ async def running_bot(
 def log_problems(log: str, allowed: Sequence[str] = ()) -> list[str]:
     """Tracebacks and ERROR/CRITICAL lines, except those containing an allowed fragment."""
     problems = []
-    for line in log.splitlines():
+    lines = log.splitlines()
+    for index, line in enumerate(lines):
         if ("Traceback" in line or " ERROR " in line or " CRITICAL " in line) and not any(
             fragment in line for fragment in allowed
         ):
-            problems.append(line)
+            # A traceback's own lines follow it: keep them, so a failure says what broke.
+            tail = lines[index + 1 : index + 25] if "Traceback" in line else []
+            problems.append("\n".join([line, *tail]))
     return problems
 
 

@@ -124,6 +124,34 @@ async def test_a_killed_child_costs_one_try_again_and_loses_nothing(
 
 
 @pytest.mark.asyncio
+async def test_a_child_whose_bot_is_gone_mid_call_commits_and_exits_quietly(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A killed bot's socket closes just before the kernel kills its children: a child
+    then finishing a call must not print a traceback into the bot's log."""
+    url = f"sqlite:///{tmp_path / 'coach.db'}"
+    config = load_config(environ={"GROW_COACH_DATABASE_URL": url, "GROW_COACH_CHECKINS_QUIET_HOURS": ""})
+    process = await asyncio.to_thread(ServiceProcess, config, 1)
+    await process.handle("telegram", "507", Event.command("start"), update_id=1)
+    [child] = children_of(os.getpid())
+    blocker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    in_flight = asyncio.create_task(process.handle("telegram", "507", Event.message("yes"), update_id=2))
+    await asyncio.sleep(0.3)
+    closing = asyncio.create_task(process.close())  # the socket closes; the child is mid-call
+    await asyncio.sleep(0.3)
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    await closing
+    with pytest.raises(StoreUnavailable):
+        await in_flight
+    assert not alive(child)
+    assert "Traceback" not in capfd.readouterr().err
+    # The answer was committed before the child found nobody to tell.
+    assert stored_state(url, "507") == ("onboarding", "name")
+
+
+@pytest.mark.asyncio
 async def test_every_child_is_started_before_the_first_message(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'coach.db'}"
     open_database(url).dispose()
