@@ -11,17 +11,16 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
-import pickle
 import signal
 import socket
 import sys
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from bot.coach import StoreUnavailable
 from bot.config import Config, ConfigError
 from bot.gc_settings import spare_long_lived_objects_from_gc
 from bot.logs import setup_logging
-from bot.service_wire import HEADER, frame, portable
+from bot.service_wire import frame, portable, read_frame
 
 if TYPE_CHECKING:
     from bot.service import CoachService
@@ -39,17 +38,6 @@ def die_with_parent(parent: int) -> None:
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:
         os._exit(1)  # the parent died before the signal was armed
-
-
-def read(stream: BinaryIO) -> Any:
-    header = stream.read(HEADER.size)
-    if len(header) < HEADER.size:
-        raise EOFError
-    (size,) = HEADER.unpack(header)
-    body = stream.read(size)
-    if len(body) < size:
-        raise EOFError
-    return pickle.loads(body)
 
 
 def main(argv: list[str]) -> int:
@@ -79,7 +67,7 @@ def main(argv: list[str]) -> int:
 
 def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
     """The service, built as the config read from the bot says; None if it cannot be."""
-    config, migrate = read(stream)
+    config, migrate = read_frame(stream)
     assert isinstance(config, Config)
     setup_logging(
         config.logging.level,
@@ -108,7 +96,7 @@ def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
 def serve(sock: socket.socket, stream: BinaryIO, service: CoachService) -> None:
     """Answers calls in the order they come until the bot closes the socket (EOFError)."""
     while True:
-        call_id, name, args, kwargs = read(stream)
+        call_id, name, args, kwargs = read_frame(stream)
         if name not in CALLS:
             sock.sendall(frame((call_id, False, TypeError(f"no such call: {name}"))))
             continue

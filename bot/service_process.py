@@ -9,7 +9,7 @@ database work; on a second core it no longer waits behind the sends.
 The bot never imports SQLAlchemy, the engine or the content in this mode: the child
 migrates the database and holds all of that, and the two talk over a socket pair,
 calls pipelined, answers matched by id. A child that dies (killed, out of memory) is
-replaced at once; the events it held rolled back with it, and their leaders are asked
+replaced on the next call; the events it held rolled back with it, and their leaders are asked
 to try again. A bot that dies takes its children with it (Linux's parent-death signal).
 """
 
@@ -28,7 +28,7 @@ from typing import Any
 
 from bot.coach import Handled, StoreUnavailable
 from bot.config import Config, ConfigError
-from bot.service_wire import HEADER, frame
+from bot.service_wire import HEADER, frame, read_frame
 from flows.events import Event
 from storage.claims import Claimed
 
@@ -63,10 +63,13 @@ class _Child:
 
     def wait_ready(self) -> None:
         """Blocks until the child has built its service; start-up errors are the config's."""
-        stream = self._socket.makefile("rb", buffering=0)
-        header = _read_exactly(stream, HEADER.size)
-        status, message = pickle.loads(_read_exactly(stream, HEADER.unpack(header)[0]))
-        stream.close()
+        # Unbuffered: nothing past the handshake may be read here, the event loop reads on.
+        with self._socket.makefile("rb", buffering=0) as stream:
+            try:
+                status, message = read_frame(stream)
+            except EOFError:
+                self.dead = True
+                raise ConfigError("the service process stopped while starting") from None
         self._check(status, message)
 
     def _check(self, status: str, message: str | None) -> None:
@@ -161,9 +164,6 @@ class ServiceProcess:
                 child.discard()
             raise
 
-    def pids(self) -> list[int]:
-        return [child.process.pid for child in self._children]
-
     async def _call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         for index, child in enumerate(self._children):
             if child.dead:
@@ -194,16 +194,6 @@ class ServiceProcess:
 
     async def close(self) -> None:
         await asyncio.gather(*(child.close() for child in self._children))
-
-
-def _read_exactly(stream: Any, size: int) -> bytes:
-    data = b""
-    while len(data) < size:
-        chunk = stream.read(size - len(data))
-        if not chunk:
-            raise ConfigError("the service process stopped while starting")
-        data += chunk
-    return data
 
 
 async def _read_frame(reader: asyncio.StreamReader) -> Any:

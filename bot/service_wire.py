@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pickle
 import struct
-from typing import Any
+from typing import Any, BinaryIO
 
 HEADER = struct.Struct("!I")
 
@@ -16,6 +16,22 @@ HEADER = struct.Struct("!I")
 def frame(message: Any) -> bytes:
     body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     return HEADER.pack(len(body)) + body
+
+
+def read_frame(stream: BinaryIO) -> Any:
+    """The next message from a blocking stream; EOFError if the other end closed first."""
+    header = _read_exactly(stream, HEADER.size)
+    return pickle.loads(_read_exactly(stream, HEADER.unpack(header)[0]))
+
+
+def _read_exactly(stream: BinaryIO, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        chunk = stream.read(size - len(data))
+        if not chunk:
+            raise EOFError
+        data += chunk
+    return data
 
 
 def portable(error: BaseException) -> BaseException:

@@ -4,11 +4,12 @@ does it, with the child's death and the parent's death handled."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,8 +17,8 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.app import open_database
+from bot.coach import StoreUnavailable
 from bot.config import ConfigError, load_config
-from bot.service import StoreUnavailable
 from bot.service_process import ServiceProcess
 from bot.telegram.runner import service_processes
 from flows.events import Event
@@ -53,6 +54,36 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+async def exited(pid: int, within: float = 5.0) -> bool:
+    deadline = time.monotonic() + within
+    while alive(pid) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    return not alive(pid)
+
+
+@contextlib.contextmanager
+def write_lock_held(url: str) -> Iterator[None]:
+    """SQLite's write lock held elsewhere: a child's call made meanwhile is surely mid-call
+    (waiting for the lock, well inside its 5 s busy timeout) until the block ends."""
+    blocker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+
+
+@contextlib.asynccontextmanager
+async def bot_on_emulator(
+    tmp_path: Path, **env: str
+) -> AsyncIterator[tuple[BotApiEmulator, BotProcess, str]]:
+    """An emulator and a `grow-coach run` for it on a fresh SQLite database (not started)."""
+    async with BotApiEmulator(token=TOKEN) as emulator:
+        url = f"sqlite:///{tmp_path / 'coach.db'}"
+        yield emulator, BotProcess(bot_env(emulator, url, tmp_path, **env), tmp_path / "bot.log"), url
 
 
 @pytest_asyncio.fixture
@@ -103,17 +134,12 @@ async def test_a_killed_child_costs_one_try_again_and_loses_nothing(
     coach, url = offloaded
     await coach.handle("telegram", "502", Event.command("start"), update_id=1)
     [child] = children_of(os.getpid())
-    # Hold SQLite's write lock so the child is surely mid-call (waiting for it, well
-    # inside its 5 s busy timeout) when it is killed.
-    blocker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    in_flight = asyncio.create_task(coach.handle("telegram", "502", Event.message("yes"), update_id=2))
-    await asyncio.sleep(0.3)
-    os.kill(child, signal.SIGKILL)
-    with pytest.raises(StoreUnavailable):
-        await in_flight
-    blocker.execute("ROLLBACK")
-    blocker.close()
+    with write_lock_held(url):
+        in_flight = asyncio.create_task(coach.handle("telegram", "502", Event.message("yes"), update_id=2))
+        await asyncio.sleep(0.3)
+        os.kill(child, signal.SIGKILL)
+        with pytest.raises(StoreUnavailable):
+            await in_flight
     # What the child had committed is all there; the killed call left nothing.
     assert stored_state(url, "502") == ("onboarding", "consent")
     handled = await coach.handle("telegram", "502", Event.message("yes"), update_id=2)
@@ -130,18 +156,17 @@ async def test_a_child_whose_bot_is_gone_mid_call_commits_and_exits_quietly(
     """A killed bot's socket closes just before the kernel kills its children: a child
     then finishing a call must not print a traceback into the bot's log."""
     url = f"sqlite:///{tmp_path / 'coach.db'}"
-    config = load_config(environ={"GROW_COACH_DATABASE_URL": url, "GROW_COACH_CHECKINS_QUIET_HOURS": ""})
+    # Started here, not by the `offloaded` fixture: only a child started while `capfd`
+    # captures inherits the captured stderr.
+    config = load_config(environ={"GROW_COACH_DATABASE_URL": url})
     process = await asyncio.to_thread(ServiceProcess, config, 1)
     await process.handle("telegram", "507", Event.command("start"), update_id=1)
     [child] = children_of(os.getpid())
-    blocker = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-    blocker.execute("BEGIN IMMEDIATE")
-    in_flight = asyncio.create_task(process.handle("telegram", "507", Event.message("yes"), update_id=2))
-    await asyncio.sleep(0.3)
-    closing = asyncio.create_task(process.close())  # the socket closes; the child is mid-call
-    await asyncio.sleep(0.3)
-    blocker.execute("ROLLBACK")
-    blocker.close()
+    with write_lock_held(url):
+        in_flight = asyncio.create_task(process.handle("telegram", "507", Event.message("yes"), update_id=2))
+        await asyncio.sleep(0.3)
+        closing = asyncio.create_task(process.close())  # the socket closes; the child is mid-call
+        await asyncio.sleep(0.3)
     await closing
     with pytest.raises(StoreUnavailable):
         await in_flight
@@ -177,10 +202,7 @@ def test_a_database_the_child_cannot_open_stops_start_up_in_one_line(tmp_path: P
 
 @pytest.mark.asyncio
 async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) -> None:
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        url = f"sqlite:///{tmp_path / 'coach.db'}"
-        env = bot_env(emulator, url, tmp_path, GROW_COACH_DATABASE_PROCESSES="1")
-        bot = BotProcess(env, tmp_path / "bot.log")
+    async with bot_on_emulator(tmp_path, GROW_COACH_DATABASE_PROCESSES="1") as (emulator, bot, url):
         await bot.start()
         try:
             leader = Leader(emulator, 503)
@@ -192,10 +214,7 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
             assert "/sqlalchemy/" not in loaded_files(bot.process.pid)
         finally:
             await bot.kill()
-        deadline = time.monotonic() + 5
-        while alive(child) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert not alive(child), "the service process outlived the killed bot"
+        assert await exited(child), "the service process outlived the killed bot"
         # A new bot on the same database picks the leader up where they were.
         await bot.start()
         try:
@@ -209,9 +228,7 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
 @pytest.mark.asyncio
 async def test_sigterm_to_every_process_stops_the_bot_cleanly(tmp_path: Path) -> None:
     """As systemd stops a service: SIGTERM to each of its processes at once."""
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        url = f"sqlite:///{tmp_path / 'coach.db'}"
-        bot = BotProcess(bot_env(emulator, url, tmp_path), tmp_path / "bot.log")
+    async with bot_on_emulator(tmp_path) as (emulator, bot, url):
         await bot.start()
         leader = Leader(emulator, 506)
         await leader.send("/start", expect=2)
@@ -223,19 +240,13 @@ async def test_sigterm_to_every_process_stops_the_bot_cleanly(tmp_path: Path) ->
         assert alive(child)
         await leader.press(CONSENT, expect=1)
         assert await bot.stop() == 0
-        deadline = time.monotonic() + 5
-        while alive(child) and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)
-        assert not alive(child)
+        assert await exited(child)
         assert stored_state(url, "506") == ("onboarding", "name")
 
 
 @pytest.mark.asyncio
 async def test_with_no_service_process_the_bot_does_the_work_itself(tmp_path: Path) -> None:
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        url = f"sqlite:///{tmp_path / 'coach.db'}"
-        env = bot_env(emulator, url, tmp_path, GROW_COACH_DATABASE_PROCESSES="0")
-        bot = BotProcess(env, tmp_path / "bot.log")
+    async with bot_on_emulator(tmp_path, GROW_COACH_DATABASE_PROCESSES="0") as (emulator, bot, url):
         await bot.start()
         try:
             leader = Leader(emulator, 505)
