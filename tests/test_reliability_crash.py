@@ -74,9 +74,9 @@ async def kill_at_progress(run: BotRun, leaders: list[SimLeader], rng: random.Ra
         # A fixed delay here raced the dispatcher: on a fast run it could kill before any
         # check-in left, and those claimed wait out a 2-minute lease. So: the first
         # check-in is seen, then the kill lands while the rest are still going out.
-        first_sent = time.monotonic() + 30
+        first_checkin_by = time.monotonic() + 30
         while not any(checkin_messages(leader.messages) for leader in leaders):
-            if time.monotonic() > first_sent:
+            if time.monotonic() > first_checkin_by:
                 break
             await asyncio.sleep(0.02)
         await asyncio.sleep(rng.uniform(0.0, 0.3))
