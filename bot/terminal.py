@@ -10,8 +10,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.coach import StoreUnavailable
-from bot.service import CoachService
+from bot.coaching.contract import StoreUnavailable
+from bot.coaching.service import CoachService
 from flows.events import Event, Reply
 
 CHANNEL = "terminal"

@@ -6,8 +6,8 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.conversation import Conversation
-from storage.models import ConversationRow, UserRow
-from storage.users import UserRepository, profile_of
+from storage.leaders import LeaderRepository, profile_of
+from storage.models import ConversationRow, LeaderRow
 from storage.utc import utcnow
 
 # Plain table statements rather than the ORM's unit of work: this row is read and
@@ -20,7 +20,7 @@ class ConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def load(self, user_id: int, locked_user: UserRow | None = None) -> Conversation:
+    def load(self, user_id: int, locked_user: LeaderRow | None = None) -> Conversation:
         """The user's position, locking the user until this transaction ends.
 
         Locking the users row (not the conversation row, which a new user lacks)
@@ -28,7 +28,7 @@ class ConversationRepository:
         SQLite every transaction already holds the write lock (see storage.db). A
         caller that already holds that lock passes the row and saves a query.
         """
-        user = locked_user or UserRepository(self.session).locked(UserRow.id == user_id)
+        user = locked_user or LeaderRepository(self.session).locked(LeaderRow.id == user_id)
         if user is None:
             raise LookupError(f"no user {user_id}")
         row = self.session.execute(

@@ -11,7 +11,7 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from flows.views import CheckinView, GoalView
-from storage.models import AnswerRow, CheckinRow, GoalRow, ScoreRow, SessionRow
+from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, GoalRow, ScoreRow
 
 # Check-ins a cancellation still stops: scheduled, or claimed by a dispatcher that has
 # not sent them yet (its mark_sent then finds them gone). A sent one is already in the
@@ -58,9 +58,9 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
 
     answers: dict[str, dict[str, str]] = {goal_id: {} for goal_id in ids}
     for goal_id, step, text in session.execute(
-        select(SessionRow.goal_id, AnswerRow.step, AnswerRow.text)
-        .join(SessionRow, AnswerRow.session_id == SessionRow.id)
-        .where(AnswerRow.user_id == user_id, SessionRow.goal_id.in_(ids))
+        select(CoachingSessionRow.goal_id, AnswerRow.step, AnswerRow.text)
+        .join(CoachingSessionRow, AnswerRow.session_id == CoachingSessionRow.id)
+        .where(AnswerRow.user_id == user_id, CoachingSessionRow.goal_id.in_(ids))
         .order_by(AnswerRow.id)
     ):
         answers[goal_id][step] = text
@@ -88,17 +88,17 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
     return views
 
 
-def latest_actions(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, SessionRow]:
+def latest_actions(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, CoachingSessionRow]:
     """For each goal, the latest session that agreed an action."""
-    latest: dict[str, SessionRow] = {}
+    latest: dict[str, CoachingSessionRow] = {}
     for coaching in session.scalars(
-        select(SessionRow)
+        select(CoachingSessionRow)
         .where(
-            SessionRow.user_id == user_id,
-            SessionRow.goal_id.in_(goal_ids),
-            SessionRow.action.is_not(None),
+            CoachingSessionRow.user_id == user_id,
+            CoachingSessionRow.goal_id.in_(goal_ids),
+            CoachingSessionRow.action.is_not(None),
         )
-        .order_by(SessionRow.started_at, SessionRow.id)
+        .order_by(CoachingSessionRow.started_at, CoachingSessionRow.id)
     ):
         assert coaching.goal_id is not None
         latest[coaching.goal_id] = coaching
@@ -139,9 +139,9 @@ def _checkin_views(
 
 def _checkin_query(user_id: int) -> Select[tuple[CheckinRow, str, str | None]]:
     return (
-        select(CheckinRow, GoalRow.text, SessionRow.action)
+        select(CheckinRow, GoalRow.text, CoachingSessionRow.action)
         .join(GoalRow, CheckinRow.goal_id == GoalRow.id)
-        .outerjoin(SessionRow, CheckinRow.session_id == SessionRow.id)
+        .outerjoin(CoachingSessionRow, CheckinRow.session_id == CoachingSessionRow.id)
         .where(CheckinRow.user_id == user_id)
     )
 

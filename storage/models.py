@@ -51,7 +51,7 @@ def user_fk() -> MappedColumn[int]:
     return mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
-class UserRow(Base):
+class LeaderRow(Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
 
@@ -80,7 +80,7 @@ class GoalRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SessionRow(Base):
+class CoachingSessionRow(Base):
     """One coaching session (GROW, check-in or re-score); holds the action it agreed."""
 
     __tablename__ = "coaching_sessions"
@@ -157,7 +157,7 @@ class CheckinRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # first | midway | action_due | next_session
     due_at: Mapped[datetime]
-    # pending | claimed | sent | answered | cancelled | expired; storage.dispatch moves
+    # pending | claimed | sent | answered | cancelled | expired; storage.checkin_delivery moves
     # pending → claimed → sent
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

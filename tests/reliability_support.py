@@ -32,7 +32,14 @@ from bot.telegram.handlers import EDITED, GROUPS_ARE_PRIVATE, SOMETHING_WRONG, T
 from flows.content import Content, load_content
 from flows.engine import FLOWS
 from flows.vagueness import is_vague
-from storage.models import AnswerRow, CheckinRow, ConversationRow, SafetyFlagRow, SessionRow, UserRow
+from storage.models import (
+    AnswerRow,
+    CheckinRow,
+    CoachingSessionRow,
+    ConversationRow,
+    LeaderRow,
+    SafetyFlagRow,
+)
 from tests.bot_harness import TOKEN, BotProcess, bot_env
 from tests.telegram_emulator import BotApiEmulator, SentMessage
 from tests.telegram_emulator.faults import Delay
@@ -635,7 +642,9 @@ def snapshot(url: str) -> Snapshot:
     engine = engine_for(url)
     try:
         with engine.connect() as db:
-            users = {row.external_id: row.id for row in db.execute(select(UserRow.external_id, UserRow.id))}
+            users = {
+                row.external_id: row.id for row in db.execute(select(LeaderRow.external_id, LeaderRow.id))
+            }
             by_id = {user_id: external for external, user_id in users.items()}
             answers: dict[str, list[StoredAnswer]] = {}
             for row in db.execute(
@@ -648,9 +657,12 @@ def snapshot(url: str) -> Snapshot:
                 )
             sessions: dict[str, list[tuple[str, str, str | None]]] = {}
             for row in db.execute(
-                select(SessionRow.user_id, SessionRow.id, SessionRow.kind, SessionRow.outcome).order_by(
-                    SessionRow.started_at, SessionRow.id
-                )
+                select(
+                    CoachingSessionRow.user_id,
+                    CoachingSessionRow.id,
+                    CoachingSessionRow.kind,
+                    CoachingSessionRow.outcome,
+                ).order_by(CoachingSessionRow.started_at, CoachingSessionRow.id)
             ):
                 sessions.setdefault(by_id[row.user_id], []).append((row.id, row.kind, row.outcome))
             conversations = {

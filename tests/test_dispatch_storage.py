@@ -10,8 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage.db import Database
-from storage.dispatch import (
+from storage.checkin_delivery import (
     CLAIM_LEASE,
     cancel_one,
     cancel_pending,
@@ -22,7 +21,8 @@ from storage.dispatch import (
     mark_sent,
     release,
 )
-from storage.models import CheckinRow, GoalRow, SessionRow
+from storage.db import Database
+from storage.models import CheckinRow, CoachingSessionRow, GoalRow
 from tests.test_checkins_support import add_checkin, add_leader, add_session, statuses
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -104,7 +104,7 @@ def test_one_check_in_per_leader_at_a_time(database: Database) -> None:
         ann = add_leader(session, 1)
         session.add(GoalRow(id="goal-1b", user_id=ann[0], text="another goal"))
         second = add_session(session, ann, "b")
-        session.get(SessionRow, second).goal_id = "goal-1b"  # type: ignore[union-attr]
+        session.get(CoachingSessionRow, second).goal_id = "goal-1b"  # type: ignore[union-attr]
         older = add_checkin(session, ann, "first", NOW - minutes(9))
         other_goal = add_checkin(session, (ann[0], "goal-1b", second), "first", NOW - minutes(5))
         bobs = add_checkin(session, add_leader(session, 2), "first", NOW - minutes(1))

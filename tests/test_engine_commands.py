@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from bot.service import CoachService
+from bot.coaching.service import CoachService
 from flows.conversation import Conversation
 from flows.engine import CoachEngine
 from flows.events import Event
@@ -27,7 +27,7 @@ from flows.schedule import format_local
 from flows.views import GoalView
 from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.leader import LeaderRepository
+from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow
 from tests.coach_driver import (
     GROW_PATH,
@@ -796,7 +796,7 @@ def test_a_check_in_planned_by_rescore_names_the_action(database: Database) -> N
         assert checkin_id is not None
         conversation = ConversationRepository(session).load(handled.user_id)
         outcome = service.engine.handle(
-            conversation, Event.timer("checkin", checkin_id), LeaderRepository(session, handled.user_id)
+            conversation, Event.timer("checkin", checkin_id), LeaderHistory(session, handled.user_id)
         )
     assert outcome.delivered
     assert "talk to Sam about deadlines" in outcome.replies[-1].text

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED
+from bot.coaching.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED
 from bot.telegram.handlers import TRY_AGAIN
 from tests.bot_harness import BOT_COMMAND, CONSENT, TOKEN, BotProcess, Leader, Store, bot_env, free_port
 from tests.coach_driver import phrasings

@@ -18,8 +18,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.coach import Coach
-from bot.config import Config
+from bot.coaching.contract import Coach
+from bot.config.loader import Config
 from bot.telegram.coachbot import CoachBot, keep_leaders_words_out_of_logs
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.http import AiohttpRequest

@@ -9,12 +9,11 @@ from aiolimiter import AsyncLimiter
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.coach import Coach
-from bot.config import Config
-from bot.dispatcher import CheckinDispatcher
+from bot.checkin_delivery import CheckinDelivery
+from bot.coaching.contract import Claimed, Coach
+from bot.config.loader import Config
 from bot.telegram.handlers import send_reply
 from flows.events import Reply
-from storage.claims import Claimed
 
 log = logging.getLogger("grow_coach.checkins")
 
@@ -28,7 +27,7 @@ def effective_grace(config: Config) -> timedelta:
     return max(checkins.grace, MIN_GRACE, 2 * checkins.dispatch_every)
 
 
-def install_dispatcher(application: Application, config: Config, coach: Coach) -> CheckinDispatcher:  # type: ignore[type-arg]
+def schedule_checkin_delivery(application: Application, config: Config, coach: Coach) -> CheckinDelivery:  # type: ignore[type-arg]
     # Check-ins are messages nobody asked for: Telegram allows about 30 a second of those
     # for the whole bot. One every 1/rate seconds, rather than 30 at once each second,
     # keeps a burst of 10,000 free of 429s (bench/checkin_burst.py).
@@ -48,7 +47,7 @@ def install_dispatcher(application: Application, config: Config, coach: Coach) -
                 return False
         return True
 
-    dispatcher = CheckinDispatcher(
+    dispatcher = CheckinDelivery(
         coach,
         send,
         batch_size=config.checkins.batch_size,

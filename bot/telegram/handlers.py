@@ -14,7 +14,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.coach import Coach, Handled, StoreUnavailable
+from bot.coaching.contract import Coach, Handled, StoreUnavailable
 from bot.telegram.formatting import MESSAGE_LIMIT, answered, as_html, keyboard, parse_callback, split_text
 from flows.events import Event, Reply
 

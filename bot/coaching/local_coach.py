@@ -9,10 +9,9 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from bot.coach import Handled
-from bot.service import CoachService
+from bot.coaching.contract import Claimed, Handled
+from bot.coaching.service import CoachService
 from flows.events import Event
-from storage.claims import Claimed
 
 T = TypeVar("T")
 

@@ -12,15 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED, AccessPolicy
-from bot.coach import Handled, StoreUnavailable
+from bot.coaching.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED, AccessPolicy
+from bot.coaching.contract import Claimed, Handled, StoreUnavailable
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.schedule import in_quiet_hours, out_of_quiet_hours
-from storage.claims import Claimed
-from storage.conversations import ConversationRepository
-from storage.db import Database
-from storage.dispatch import (
+from storage.checkin_delivery import (
     cancel_one,
     cancel_pending,
     claim_due,
@@ -29,10 +26,12 @@ from storage.dispatch import (
     mark_sent,
     release,
 )
+from storage.conversations import ConversationRepository
+from storage.db import Database
 from storage.invites import looks_like_code, redeem_invite
-from storage.leader import LeaderRepository
-from storage.models import UserRow
-from storage.users import UserRepository
+from storage.leader_history import LeaderHistory
+from storage.leaders import LeaderRepository
+from storage.models import LeaderRow
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,7 @@ class _Refused(Exception):
 
 
 class CoachService:
-    """The synchronous core; front ends reach it through a `bot.coach.Coach`."""
+    """The synchronous core; front ends reach it through a `bot.coaching.contract.Coach`."""
 
     def __init__(self, db: Database, engine: CoachEngine, access: AccessPolicy | None = None) -> None:
         self.db = db
@@ -64,7 +63,7 @@ class CoachService:
     ) -> Handled:
         try:
             with self.db.session() as session:
-                users = UserRepository(session)
+                users = LeaderRepository(session)
                 known = users.find(channel, external_id, lock=True)
                 user = known or users.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
@@ -136,12 +135,12 @@ class CoachService:
         return Handled([], claimed.user_id)
 
     def _run(
-        self, session: Session, user_id: int, event: Event, locked_user: UserRow | None = None
+        self, session: Session, user_id: int, event: Event, locked_user: LeaderRow | None = None
     ) -> Handled:
         conversations = ConversationRepository(session)
         conversation = conversations.load(user_id, locked_user)
         was_busy = conversation.flow != "idle"
-        leader = LeaderRepository(session, user_id)
+        leader = LeaderHistory(session, user_id)
         outcome = self.engine.handle(conversation, event, leader)
         leader.apply(outcome.records, event.now)
         if was_busy and conversation.flow == "idle" and event.kind != "timer":
@@ -165,7 +164,7 @@ class CoachService:
     def set_active(self, channel: str, external_id: str, active: bool) -> None:
         """A leader who blocked the bot gets nothing more: their pending check-ins end too."""
         with self.db.session() as session:
-            users = UserRepository(session)
+            users = LeaderRepository(session)
             user = users.find(channel, external_id)
             if user is None:
                 # A group, or someone access control turned away: nobody to remember.

@@ -15,9 +15,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
-from bot.coach import Coach, Handled, StoreUnavailable
+from bot.coaching.contract import Claimed, Coach, Handled, StoreUnavailable
 from flows.events import Reply
-from storage.claims import Claimed
 
 log = logging.getLogger("grow_coach.checkins")
 
@@ -28,7 +27,7 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class CheckinDispatcher:
+class CheckinDelivery:
     def __init__(
         self,
         coach: Coach,

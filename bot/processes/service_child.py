@@ -1,4 +1,4 @@
-"""A service process: `python -m bot.service_child FD PARENT_PID`, started by the bot.
+"""A service process: `python -m bot.processes.service_child FD PARENT_PID`, started by the bot.
 
 It reads the config from the socket `FD`, builds the coaching service (migrating the
 database first if asked), says it is ready, then answers calls one at a time until the
@@ -16,19 +16,18 @@ import socket
 import sys
 from typing import TYPE_CHECKING, BinaryIO
 
-from bot.coach import StoreUnavailable
-from bot.config import Config, ConfigError
-from bot.gc_settings import spare_long_lived_objects_from_gc
+from bot.coaching.contract import REMOTE_CALLS, StoreUnavailable
+from bot.config.loader import Config, ConfigError
 from bot.logs import setup_logging
-from bot.service_wire import frame, portable, read_frame
+from bot.processes.gc_tuning import spare_long_lived_objects_from_gc
+from bot.processes.wire import frame, portable, read_frame
 
 if TYPE_CHECKING:
-    from bot.service import CoachService
+    from bot.coaching.service import CoachService
 
 log = logging.getLogger("grow_coach")
 
 PR_SET_PDEATHSIG = 1
-CALLS = frozenset({"handle", "set_active", "claim_checkins", "deliver_checkin"})
 
 
 def die_with_parent(parent: int) -> None:
@@ -74,7 +73,7 @@ def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
         config.logging.format,
         secrets=(config.telegram.token, config.telegram.secret_token),
     )
-    from bot.app import build_service, open_database
+    from bot.coaching.wiring import build_service, open_database
     from storage.db import Database
 
     try:
@@ -97,7 +96,7 @@ def serve(sock: socket.socket, stream: BinaryIO, service: CoachService) -> None:
     """Answers calls in the order they come until the bot closes the socket (EOFError)."""
     while True:
         call_id, name, args, kwargs = read_frame(stream)
-        if name not in CALLS:
+        if name not in REMOTE_CALLS:
             sock.sendall(frame((call_id, False, TypeError(f"no such call: {name}"))))
             continue
         try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from bot.access import AccessPolicy
-from bot.config import Config, ConfigError
-from bot.service import CoachService
+from bot.coaching.access import AccessPolicy
+from bot.coaching.service import CoachService
+from bot.config.loader import Config, ConfigError
 from flows.engine import CoachEngine
 from flows.settings import CoachSettings
 from storage.db import Database

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from bot.database_url import parse_database_url
-from bot.durations import (
+from bot.config.database_url import parse_database_url
+from bot.config.durations import (
     DURATION_HINT,
     QUIET_HOURS_HINT,
     parse_duration,

@@ -1,7 +1,7 @@
 """The coaching service in child processes, so Telegram I/O and database work use two cores.
 
 The bot keeps PTB: it parses updates, orders them per leader and sends replies. A child
-(`bot.service_child`) owns the database: for each event it loads the leader, runs the
+(`bot.processes.service_child`) owns the database: for each event it loads the leader, runs the
 engine, commits and hands back the replies, so "committed before the bot replies" holds
 as before. On one core the bot spent about 1.3 ms of each answer's 3 ms on that
 database work; on a second core it no longer waits behind the sends.
@@ -19,18 +19,16 @@ import asyncio
 import itertools
 import logging
 import os
-import pickle
 import socket
 import subprocess
 import sys
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.coach import Handled, StoreUnavailable
-from bot.config import Config, ConfigError
-from bot.service_wire import HEADER, frame, read_frame
+from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from bot.config.loader import Config, ConfigError
+from bot.processes.wire import frame, read_frame, receive_frame
 from flows.events import Event
-from storage.claims import Claimed
 
 log = logging.getLogger("grow_coach")
 
@@ -44,7 +42,7 @@ class _Child:
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bot.service_child", str(theirs.fileno()), str(os.getpid())],
+                [sys.executable, "-m", "bot.processes.service_child", str(theirs.fileno()), str(os.getpid())],
                 pass_fds=(theirs.fileno(),),
             )
         self._socket = ours
@@ -100,7 +98,7 @@ class _Child:
             self._socket.setblocking(False)
             reader, writer = await asyncio.open_connection(sock=self._socket)
             if not self._ready:
-                self._check(*await _read_frame(reader))
+                self._check(*await receive_frame(reader))
         except Exception as error:
             log.error("a new service process did not start (%s)", type(error).__name__)
             self.dead = True
@@ -111,7 +109,7 @@ class _Child:
     async def _read_answers(self, reader: asyncio.StreamReader) -> None:
         try:
             while True:
-                call_id, ok, value = await _read_frame(reader)
+                call_id, ok, value = await receive_frame(reader)
                 answer = self._waiting.pop(call_id)
                 if not answer.done():
                     answer.set_result((ok, value))
@@ -148,7 +146,7 @@ class _Child:
 
 
 class ServiceProcess:
-    """A `bot.coach.Coach` whose work runs in `workers` child processes."""
+    """A `bot.coaching.contract.Coach` whose work runs in `workers` child processes."""
 
     def __init__(self, config: Config, workers: int = 1) -> None:
         self._config = config
@@ -195,7 +193,3 @@ class ServiceProcess:
     async def close(self) -> None:
         await asyncio.gather(*(child.close() for child in self._children))
 
-
-async def _read_frame(reader: asyncio.StreamReader) -> Any:
-    header = await reader.readexactly(HEADER.size)
-    return pickle.loads(await reader.readexactly(HEADER.unpack(header)[0]))

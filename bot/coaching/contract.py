@@ -1,18 +1,20 @@
-"""What a front end asks of the coach and gets back, with no database in sight.
+"""The one contract between a front end and the coach, with no database in sight.
 
 The Telegram front end imports only this: the service behind it (SQLAlchemy, the
-engine, the content) lives either in the same process (`bot.local_coach`) or in a
-service process (`bot.service_process`), and the front end cannot tell which.
+engine, the content) lives either in the same process (`bot.coaching.local_coach`) or
+in service processes (`bot.processes.service_process`), and the front end cannot tell
+which. What crosses the process boundary is exactly what is defined here: the calls of
+`Coach` (`REMOTE_CALLS`), their arguments and `Handled`, `Claimed` or `StoreUnavailable`.
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from flows.events import Event, Reply
-from storage.claims import Claimed
 
 
 class StoreUnavailable(RuntimeError):
@@ -28,6 +30,18 @@ class Handled:
     delivered: bool = False
     expired: bool = False
     refused: bool = False
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A check-in claimed for delivery by one worker (`storage.checkin_delivery.claim_due`)."""
+
+    checkin_id: int
+    user_id: int
+    external_id: str
+    channel: str
+    timezone: str | None
+    due_at: datetime  # when it fell due: a delivery put off for a busy leader keeps it
 
 
 class Coach(Protocol):
@@ -46,3 +60,12 @@ class Coach(Protocol):
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled: ...
 
     async def close(self) -> None: ...
+
+
+# `close` ends the connection to the coach; every other call is the service's work.
+LOCAL_ONLY = frozenset({"close"})
+REMOTE_CALLS = frozenset(
+    name
+    for name, member in vars(Coach).items()
+    if inspect.iscoroutinefunction(member) and name not in LOCAL_ONLY
+)

@@ -10,16 +10,16 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from flows.conversation import Profile
 from storage.export import export_user
-from storage.models import UserRow
+from storage.models import LeaderRow
 from storage.upsert import insert_ignoring
 from storage.utc import utcnow
 
 
-class UserRepository:
+class LeaderRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def get_or_create(self, channel: str, external_id: str) -> UserRow:
+    def get_or_create(self, channel: str, external_id: str) -> LeaderRow:
         row = self._find(channel, external_id)
         if row is not None:
             return row
@@ -27,7 +27,7 @@ class UserRepository:
         now = utcnow()
         insert_ignoring(
             self.session,
-            UserRow,
+            LeaderRow,
             ["channel", "external_id"],
             channel=channel,
             external_id=external_id,
@@ -40,27 +40,27 @@ class UserRepository:
         assert row is not None
         return row
 
-    def find(self, channel: str, external_id: str, *, lock: bool = False) -> UserRow | None:
+    def find(self, channel: str, external_id: str, *, lock: bool = False) -> LeaderRow | None:
         """With `lock`, the row stays locked until the transaction ends (see conversations.load)."""
         if not lock:
             return self._find(channel, external_id)
-        return self.locked(UserRow.channel == channel, UserRow.external_id == external_id)
+        return self.locked(LeaderRow.channel == channel, LeaderRow.external_id == external_id)
 
-    def locked(self, *where: ColumnElement[bool]) -> UserRow | None:
+    def locked(self, *where: ColumnElement[bool]) -> LeaderRow | None:
         """The matching user, locked for this transaction and read afresh."""
         return self.session.scalar(
-            select(UserRow)
+            select(LeaderRow)
             .where(*where)
             .with_for_update()
             # Whatever this session read before waiting for the lock may be stale.
             .execution_options(populate_existing=True)
         )
 
-    def get(self, user_id: int) -> UserRow | None:
-        return self.session.get(UserRow, user_id)
+    def get(self, user_id: int) -> LeaderRow | None:
+        return self.session.get(LeaderRow, user_id)
 
     def set_active(self, user_id: int, active: bool) -> None:
-        user = self.session.get(UserRow, user_id)
+        user = self.session.get(LeaderRow, user_id)
         if user is not None and user.active != active:
             user.active = active
 
@@ -73,7 +73,7 @@ class UserRepository:
         """
         # On the table, not the mapped class: the ORM would also evaluate the condition
         # against the rows in the session, which cost a tenth of the bot's CPU per answer.
-        users = UserRow.__table__
+        users = LeaderRow.__table__
         result = self.session.execute(
             update(users)
             .where(
@@ -84,20 +84,20 @@ class UserRepository:
         )
         return not getattr(result, "rowcount", 0)
 
-    def profile(self, user: UserRow) -> Profile:
+    def profile(self, user: LeaderRow) -> Profile:
         return profile_of(user)
 
     def export(self, user_id: int) -> dict[str, Any]:
         """Everything kept about the user, JSON-serialisable, for /export."""
         return export_user(self.session, user_id)
 
-    def _find(self, channel: str, external_id: str) -> UserRow | None:
+    def _find(self, channel: str, external_id: str) -> LeaderRow | None:
         return self.session.scalar(
-            select(UserRow).where(UserRow.channel == channel, UserRow.external_id == external_id)
+            select(LeaderRow).where(LeaderRow.channel == channel, LeaderRow.external_id == external_id)
         )
 
 
-def profile_of(user: UserRow) -> Profile:
+def profile_of(user: LeaderRow) -> Profile:
     return Profile(
         name=user.name,
         level=user.level,

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.claims import Claimed
-from storage.models import CheckinRow, ConversationRow, UserRow
+from bot.coaching.contract import Claimed
+from storage.models import CheckinRow, ConversationRow, LeaderRow
 
 CLAIM_LEASE = timedelta(minutes=2)
 # A check-in in one of these was (or is being) put to the leader: an older one of the
@@ -74,14 +74,14 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[
     than being claimed, found busy and pushed back over and over.
     """
     query = (
-        select(CheckinRow, UserRow)
-        .join(UserRow, UserRow.id == CheckinRow.user_id)
+        select(CheckinRow, LeaderRow)
+        .join(LeaderRow, LeaderRow.id == CheckinRow.user_id)
         .outerjoin(ConversationRow, ConversationRow.user_id == CheckinRow.user_id)
         .where(
             CheckinRow.due_at <= now,
             _waiting(CheckinRow, now),
-            UserRow.active.is_(True),
-            UserRow.paused.is_(False),
+            LeaderRow.active.is_(True),
+            LeaderRow.paused.is_(False),
             or_(ConversationRow.flow == "idle", ConversationRow.user_id.is_(None)),
         )
         .order_by(CheckinRow.due_at)

@@ -15,7 +15,7 @@ from storage.export import export_user
 from storage.record_writer import RecordWriter
 
 
-class LeaderRepository:
+class LeaderHistory:
     """Scoped to one user: nothing here can read or change another leader's rows."""
 
     def __init__(self, session: Session, user_id: int) -> None:

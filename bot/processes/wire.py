@@ -1,11 +1,15 @@
 """Frames between the bot and its service processes: a 4-byte length, then a pickle.
 
+Both ends read frames here: the child and the bot's start-up handshake from a blocking
+stream (`read_frame`), the bot's event loop from an asyncio stream (`receive_frame`).
+
 Pickle is safe here: both ends are this program, and the socket pair exists only
 between a parent and the child it started.
 """
 
 from __future__ import annotations
 
+import asyncio
 import pickle
 import struct
 from typing import Any, BinaryIO
@@ -21,7 +25,18 @@ def frame(message: Any) -> bytes:
 def read_frame(stream: BinaryIO) -> Any:
     """The next message from a blocking stream; EOFError if the other end closed first."""
     header = _read_exactly(stream, HEADER.size)
-    return pickle.loads(_read_exactly(stream, HEADER.unpack(header)[0]))
+    return pickle.loads(_read_exactly(stream, _body_size(header)))
+
+
+async def receive_frame(reader: asyncio.StreamReader) -> Any:
+    """The next message from an asyncio stream; IncompleteReadError if the other end closed."""
+    header = await reader.readexactly(HEADER.size)
+    return pickle.loads(await reader.readexactly(_body_size(header)))
+
+
+def _body_size(header: bytes) -> int:
+    size: int = HEADER.unpack(header)[0]
+    return size
 
 
 def _read_exactly(stream: BinaryIO, size: int) -> bytes:
