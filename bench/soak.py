@@ -54,9 +54,12 @@ from bench.driver import (
     wait_until_polling,
 )
 from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded
-from bot.telegram.handlers import SOMETHING_WRONG, TRY_AGAIN
+from bot.frontend_texts import frontend_texts
 from tests.telegram_emulator import EmulatorConfig
 from tests.telegram_emulator.config import SEND_METHODS
+
+TEXTS = frontend_texts("en")
+SOMETHING_WRONG, TRY_AGAIN = TEXTS.something_wrong, TEXTS.try_again
 
 FIRST_LEADER = 5_000_000
 RSS_GROWTH_TARGET = 0.10

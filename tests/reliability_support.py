@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
 
-from bot.telegram.handlers import EDITED, GROUPS_ARE_PRIVATE, SOMETHING_WRONG, TRY_AGAIN
+from bot.frontend_texts import frontend_texts
 from flows.content import Content, load_content
 from flows.engine import FLOWS
 from flows.vagueness import is_vague
@@ -43,6 +43,10 @@ from storage.models import (
 from tests.bot_harness import TOKEN, BotProcess, bot_env
 from tests.telegram_emulator import BotApiEmulator, SentMessage
 from tests.telegram_emulator.faults import Delay
+
+TEXTS = frontend_texts("en")
+EDITED, GROUPS_ARE_PRIVATE = TEXTS.edited, TEXTS.groups_are_private
+SOMETHING_WRONG, TRY_AGAIN = TEXTS.something_wrong, TEXTS.try_again
 
 # --- what a bot message is --------------------------------------------------------------
 

@@ -15,11 +15,17 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.coaching.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED
-from bot.telegram.handlers import TRY_AGAIN
+from bot.frontend_texts import frontend_texts
+from flows.content import load_part
 from tests.bot_harness import BOT_COMMAND, CONSENT, TOKEN, BotProcess, Leader, Store, bot_env, free_port
 from tests.coach_driver import phrasings
 from tests.telegram_emulator import BotApiEmulator, SentMessage
+
+ACCESS = load_part("access", "en")
+NOT_ALLOWED, NEEDS_INVITE, BAD_INVITE = (
+    ACCESS.text("access", reason, "text") for reason in ("not_allowed", "needs_invite", "bad_invite")
+)
+TRY_AGAIN = frontend_texts("en").try_again
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 

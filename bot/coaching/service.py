@@ -12,8 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from bot.coaching.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED, AccessPolicy
+from bot.coaching.access import AccessPolicy
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from flows.content import load_content
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.schedule import in_quiet_hours, out_of_quiet_hours
@@ -45,9 +46,9 @@ class _ClaimLost(Exception):
 
 
 class _Refused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # a key of access.toml
 
 
 class CoachService:
@@ -69,7 +70,7 @@ class CoachService:
                 if known is None and not self.access.allows_new(channel, external_id):
                     event = self._admit_with_invite(session, user.id, event)
                 elif known is not None and not self.access.allows_known(channel, external_id):
-                    raise _Refused(NOT_ALLOWED)
+                    raise _Refused("not_allowed")
                 if update_id is not None and users.seen_update(user.id, update_id):
                     return Handled([], user.id, duplicate=True)
                 if not user.active:
@@ -79,20 +80,21 @@ class CoachService:
                 return self._run(session, user.id, event, locked_user=known)
         except _Refused as refusal:
             # The transaction rolled back: nothing about this person was kept.
-            return Handled([Reply(refusal.message)], 0, refused=True)
+            words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
+            return Handled([Reply(words)], 0, refused=True)
         except OperationalError as error:
             log.warning("database unavailable: %s", type(error).__name__)
             raise StoreUnavailable from error
 
     def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
         if self.access.mode != "invite":
-            raise _Refused(NOT_ALLOWED)
+            raise _Refused("not_allowed")
         words = (event.text or "").split()
         code = words[-1] if words else ""
         if not looks_like_code(code):
-            raise _Refused(NEEDS_INVITE)
+            raise _Refused("needs_invite")
         if not redeem_invite(session, code, user_id, event.now):
-            raise _Refused(BAD_INVITE)
+            raise _Refused("bad_invite")
         return Event.command("start", now=event.now)
 
     def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:

@@ -20,21 +20,15 @@ from telegram.ext import (
 
 from bot.coaching.contract import Coach
 from bot.config.loader import Config
+from bot.frontend_texts import frontend_texts
 from bot.telegram.coachbot import CoachBot, keep_leaders_words_out_of_logs
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.ordering import PerUserUpdateProcessor
 
-MENU = (
-    ("start", "Begin, or pick up where you left off"),
-    ("new", "Start a new coaching session"),
-    ("status", "Where you are, your goal, next check-in"),
-    ("rescore", "Revisit a goal scored below 8"),
-    ("help", "What I can do"),
-    ("cancel", "Leave the current conversation"),
-)
-
 log = logging.getLogger("grow_coach.telegram")
+
+Menu = tuple[tuple[str, str], ...]
 
 # Retries of the command menu after a failed registration: 1 s, 2 s, 4 s … at most 5 min.
 MENU_RETRY_FIRST = 1.0
@@ -89,15 +83,16 @@ def build_application(config: Config, coach: Coach) -> Application:  # type: ign
         rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=telegram.max_retries),
     )
     keep_leaders_words_out_of_logs()
+    texts = frontend_texts(config.coaching.language)
     application = (
         Application.builder()
         .bot(bot)
         .concurrent_updates(PerUserUpdateProcessor(CONCURRENT_UPDATES))
-        .post_init(_register_menu)
+        .post_init(_menu_registration(texts.menu))
         .post_shutdown(_closing(coach))
         .build()
     )
-    register_handlers(application, TelegramHandlers(coach))
+    register_handlers(application, TelegramHandlers(coach, texts))
     return application
 
 
@@ -139,25 +134,32 @@ def _ignore_non_private_chats(handlers: TelegramHandlers):  # type: ignore[no-un
     return gate
 
 
-async def _register_menu(application: Application) -> None:  # type: ignore[type-arg]
-    """The menu is a convenience: a Telegram hiccup at start-up must not keep coaching down
-    (PTB stops the whole application when post_init raises), so it is tried again later."""
-    try:
-        await application.bot.set_my_commands([BotCommand(name, text) for name, text in MENU])
-    except TelegramError as error:
-        log.warning("command menu not registered (%s): trying again", type(error).__name__)
-        _retry_menu(application, MENU_RETRY_FIRST)
-
-
-def _retry_menu(application: Application, delay: float) -> None:  # type: ignore[type-arg]
-    async def again(context: ContextTypes.DEFAULT_TYPE) -> None:
+def _menu_registration(menu: Menu) -> Callable[[Application], Awaitable[None]]:  # type: ignore[type-arg]
+    async def register_menu(application: Application) -> None:  # type: ignore[type-arg]
+        """The menu is a convenience: a Telegram hiccup at start-up must not keep coaching
+        down (PTB stops the whole application when post_init raises), so it is tried again later."""
         try:
-            await context.bot.set_my_commands([BotCommand(name, text) for name, text in MENU])
+            await application.bot.set_my_commands(_commands(menu))
         except TelegramError as error:
             log.warning("command menu not registered (%s): trying again", type(error).__name__)
-            _retry_menu(application, min(delay * 2, MENU_RETRY_MAX))
+            _retry_menu(application, menu, MENU_RETRY_FIRST)
+
+    return register_menu
+
+
+def _retry_menu(application: Application, menu: Menu, delay: float) -> None:  # type: ignore[type-arg]
+    async def again(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await context.bot.set_my_commands(_commands(menu))
+        except TelegramError as error:
+            log.warning("command menu not registered (%s): trying again", type(error).__name__)
+            _retry_menu(application, menu, min(delay * 2, MENU_RETRY_MAX))
         else:
             log.info("command menu registered")
 
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
     application.job_queue.run_once(again, delay, name="command-menu")
+
+
+def _commands(menu: Menu) -> list[BotCommand]:
+    return [BotCommand(name, text) for name, text in menu]
