@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, relationship
 
 from storage.utc import UTCDateTime, utcnow
 
@@ -99,6 +99,10 @@ class CoachingSessionRow(Base):
     support: Mapped[str | None] = mapped_column(Text)
     obstacle: Mapped[str | None] = mapped_column(Text)
     if_then: Mapped[str | None] = mapped_column(Text)
+    # Never loaded (rows are read by id): declared so that a goal and its first session
+    # added in one flush are inserted goal first. Without a relationship the unit of work
+    # orders mappers by class name, which must not decide whether a foreign key holds.
+    goal: Mapped[GoalRow | None] = relationship(lazy="raise")
 
 
 class AnswerRow(Base):
