@@ -13,7 +13,7 @@ rarely the people who can audit a regex for backtracking.
 Design constraints that shape the code:
 
 * It runs on every message, so all patterns are compiled once into a single regex and a
-  check is a handful of `re` calls over the normalised text (~15 µs for 200 characters).
+  check is a handful of `re` calls over the normalised text (cost: bench/README.md).
 * Every pattern is a sequence of whole words with only bounded gaps, so matching cost is
   linear in the input length; no data-file edit can introduce catastrophic backtracking.
 * The result carries the category only, never the matched words: what a person wrote in

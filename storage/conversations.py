@@ -11,8 +11,8 @@ from storage.models import ConversationRow, LeaderRow
 from storage.utc import utcnow
 
 # Plain table statements rather than the ORM's unit of work: this row is read and
-# written on every message, and the ORM's bookkeeping around it was a sixth of the
-# bot's CPU per answer.
+# written on every message, and the ORM's bookkeeping around it was a large share of the
+# bot's CPU per answer (figures: bench/README.md, "Figures behind the code").
 CONVERSATIONS = ConversationRow.__table__
 
 

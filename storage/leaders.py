@@ -72,7 +72,8 @@ class LeaderRepository:
         rolls back, the update counts as unseen and Telegram's redelivery is handled.
         """
         # On the table, not the mapped class: the ORM would also evaluate the condition
-        # against the rows in the session, which cost a tenth of the bot's CPU per answer.
+        # against the rows in the session, a measurable share of the bot's CPU per answer
+        # (bench/README.md, "Figures behind the code").
         users = LeaderRow.__table__
         result = self.session.execute(
             update(users)

@@ -20,11 +20,11 @@ class LocalCoach:
     """`CoachService` awaited from the event loop.
 
     PostgreSQL work waits on the network, so it runs on threads, one per pooled
-    connection. SQLite's is all CPU (about 1.5 ms an event) and takes one writer at a
-    time, so threads could only queue it; worse, a worker thread holding the GIL made the
-    event loop wait up to the 5 ms switch interval after each socket call, and paced
-    reply latency p99 went from 34 ms to 400 ms. SQLite's work therefore runs on the
-    event loop itself.
+    connection. SQLite's is all CPU and takes one writer at a time, so threads could only
+    queue it; worse, a worker thread holding the GIL made the event loop wait up to the
+    interpreter's switch interval after each socket call, and paced reply latency p99
+    grew more than tenfold (bench/README.md, "Figures behind the code"). SQLite's work
+    therefore runs on the event loop itself.
     """
 
     def __init__(self, service: CoachService) -> None:

@@ -6,7 +6,8 @@ import gc
 
 # Young-generation collections every 20,000 allocations instead of 700: each answer
 # allocates thousands of short-lived objects (PTB's parsed updates, ORM rows, HTTP
-# frames), and collections were a tenth of the bot's CPU under load.
+# frames), and collections were a measurable share of the bot's CPU under load
+# (bench/README.md, "Figures behind the code").
 GC_YOUNG_THRESHOLD = 20_000
 
 

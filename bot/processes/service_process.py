@@ -3,8 +3,9 @@
 The bot keeps PTB: it parses updates, orders them per leader and sends replies. A child
 (`bot.processes.service_child`) owns the database: for each event it loads the leader, runs the
 engine, commits and hands back the replies, so "committed before the bot replies" holds
-as before. On one core the bot spent about 1.3 ms of each answer's 3 ms on that
-database work; on a second core it no longer waits behind the sends.
+as before. On one core that database work was a large part of the bot's CPU per answer
+(bench/README.md, "Figures behind the code"); on a second core it no longer waits
+behind the sends.
 
 The bot never imports SQLAlchemy, the engine or the content in this mode: the child
 migrates the database and holds all of that, and the two talk over a socket pair,

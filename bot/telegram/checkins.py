@@ -30,7 +30,7 @@ def effective_grace(config: Config) -> timedelta:
 def schedule_checkin_delivery(application: Application, config: Config, coach: Coach) -> CheckinDelivery:  # type: ignore[type-arg]
     # Check-ins are messages nobody asked for: Telegram allows about 30 a second of those
     # for the whole bot. One every 1/rate seconds, rather than 30 at once each second,
-    # keeps a burst of 10,000 free of 429s (bench/checkin_burst.py).
+    # keeps a large burst free of 429s (bench/checkin_burst.py).
     pace = AsyncLimiter(1, 1 / config.checkins.send_rate)
 
     async def send(claimed: Claimed, replies: list[Reply]) -> bool:

@@ -188,9 +188,8 @@ async def send_reply(
     return True
 
 
-# Four tries after the first, 7.5 s in all: with 5% of calls failing and 3% answered
-# after the read timeout, three retries still lost a reply in one of eight fault-test
-# runs (tests/test_reliability_telegram_faults.py).
+# Four tries after the first, 7.5 s in all: fewer still lost replies in the fault test
+# (tests/test_reliability_telegram_faults.py; bench/README.md, "Figures behind the code").
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
