@@ -2,8 +2,9 @@
 
 Importing SQLAlchemy would cost the Telegram front-end process memory it otherwise
 never needs (bench/README.md, "Figures behind the code"), and the config only needs
-to check a URL's drivername and print it with the password hidden.  The grammar is
-copied from sqlalchemy.engine.url._parse_url (SQLAlchemy 2), so a URL is accepted here exactly when make_url() accepts it.
+to check a URL's drivername and print it with the password hidden. The grammar is
+copied from sqlalchemy.engine.url._parse_url (SQLAlchemy 2), so a URL is accepted
+here exactly when make_url() accepts it.
 
 Rendering keeps the user's own spelling instead of re-quoting every part the
 way URL.render_as_string() does: the result parses to the same URL, and for
