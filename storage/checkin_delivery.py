@@ -70,7 +70,7 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[
     """Take up to `limit` due check-ins of active, unpaused, idle leaders, one per leader.
 
     A leader in the middle of another flow is left alone: their check-in keeps its due
-    time and is put into the conversation when that flow ends (`due_for_user`), rather
+    time and is put into the conversation when that flow ends (`due_for_leader`), rather
     than being claimed, found busy and pushed back over and over.
     """
     query = (
@@ -94,7 +94,7 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[
         if user.id in users:
             # One at a time per leader: the first puts them into a check-in, so a second
             # would only be found busy and pushed back. Left pending with its due time,
-            # it follows when this one ends (`due_for_user`).
+            # it follows when this one ends (`due_for_leader`).
             continue
         users.add(user.id)
         checkin.status = "claimed"
@@ -107,7 +107,7 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[
     return claimed
 
 
-def due_for_user(session: Session, user_id: int, now: datetime) -> int | None:
+def due_for_leader(session: Session, user_id: int, now: datetime) -> int | None:
     """The due check-in a leader who just finished a flow should get next, if any."""
     row = session.execute(
         select(CheckinRow.id)

@@ -16,7 +16,7 @@ from storage.checkin_delivery import (
     cancel_pending,
     claim_due,
     count_by_status,
-    due_for_user,
+    due_for_leader,
     expire_stale,
     mark_sent,
     release,
@@ -113,7 +113,7 @@ def test_one_check_in_per_leader_at_a_time(database: Database) -> None:
     stored = row(database, other_goal)
     assert (stored.status, stored.due_at, stored.attempts) == ("pending", NOW - minutes(5), 0)
     with database.session() as session:
-        assert due_for_user(session, ann[0], NOW) == other_goal
+        assert due_for_leader(session, ann[0], NOW) == other_goal
 
 
 def test_a_claim_is_not_taken_again_within_its_lease(database: Database) -> None:
@@ -321,8 +321,8 @@ def test_due_for_user_is_the_latest_due_pending_one_of_that_leader(database: Dat
         bob = add_leader(session, 2, flow="grow")
         add_checkin(session, bob, "first", NOW - minutes(1))
     with database.session() as session:
-        assert due_for_user(session, ann[0], NOW) == latest
-        assert due_for_user(session, ann[0], NOW - minutes(40)) is None
+        assert due_for_leader(session, ann[0], NOW) == latest
+        assert due_for_leader(session, ann[0], NOW - minutes(40)) is None
 
 
 # PostgreSQL: several processes at once
@@ -343,7 +343,7 @@ def test_two_open_claims_on_postgresql_take_disjoint_rows(database: Database) ->
         # The first transaction still holds its rows: the second skips them, not waits.
         with database.session() as second:
             taken_second = {c.checkin_id for c in claim_due(second, NOW, "w2", 100)}
-            assert due_for_user(second, leaders[9][0], NOW) is None
+            assert due_for_leader(second, leaders[9][0], NOW) is None
     assert len(taken_first) == 4
     assert taken_first.isdisjoint(taken_second)
     assert taken_first | taken_second == ids
@@ -361,5 +361,5 @@ def test_a_locked_check_in_is_skipped_by_the_flow_end_path_on_postgresql(databas
     with database.session() as dispatcher:
         assert [c.checkin_id for c in claim_due(dispatcher, NOW, "w1", 10)] == [checkin_id]
         with database.session() as leader:
-            assert due_for_user(leader, ann[0], NOW) is None
+            assert due_for_leader(leader, ann[0], NOW) is None
     assert statuses(database, checkin_id) == ["claimed"]

@@ -22,7 +22,7 @@ from storage.checkin_delivery import (
     cancel_one,
     cancel_pending,
     claim_due,
-    due_for_user,
+    due_for_leader,
     expire_stale,
     mark_sent,
     release,
@@ -64,20 +64,20 @@ class CoachService:
     ) -> Handled:
         try:
             with self.db.session() as session:
-                users = LeaderRepository(session)
-                known = users.find(channel, external_id, lock=True)
-                user = known or users.get_or_create(channel, external_id)
+                leaders = LeaderRepository(session)
+                known = leaders.find(channel, external_id, lock=True)
+                leader = known or leaders.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
-                    event = self._admit_with_invite(session, user.id, event)
+                    event = self._admit_with_invite(session, leader.id, event)
                 elif known is not None and not self.access.allows_known(channel, external_id):
                     raise _Refused("not_allowed")
-                if update_id is not None and users.seen_update(user.id, update_id):
-                    return Handled([], user.id, duplicate=True)
-                if not user.active:
+                if update_id is not None and leaders.seen_update(leader.id, update_id):
+                    return Handled([], leader.id, duplicate=True)
+                if not leader.active:
                     # Writing again after blocking the bot means they want it back.
-                    users.set_active(user.id, True)
+                    leaders.set_active(leader.id, True)
                 # Only a row found with the lock is passed on; a new one is locked in `load`.
-                return self._run(session, user.id, event, locked_user=known)
+                return self._run(session, leader.id, event, locked_leader=known)
         except _Refused as refusal:
             # The transaction rolled back: nothing about this person was kept.
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
@@ -137,21 +137,21 @@ class CoachService:
         return Handled([], claimed.user_id)
 
     def _run(
-        self, session: Session, user_id: int, event: Event, locked_user: LeaderRow | None = None
+        self, session: Session, user_id: int, event: Event, locked_leader: LeaderRow | None = None
     ) -> Handled:
         conversations = ConversationRepository(session)
-        conversation = conversations.load(user_id, locked_user)
+        conversation = conversations.load(user_id, locked_leader)
         was_busy = conversation.flow != "idle"
-        leader = LeaderHistory(session, user_id)
-        outcome = self.engine.handle(conversation, event, leader)
-        leader.apply(outcome.records, event.now)
+        history = LeaderHistory(session, user_id)
+        outcome = self.engine.handle(conversation, event, history)
+        history.apply(outcome.records, event.now)
         if was_busy and conversation.flow == "idle" and event.kind != "timer":
             # A check-in that fell due during the flow was waiting for it to end.
-            waiting = due_for_user(session, user_id, event.now)
+            waiting = due_for_leader(session, user_id, event.now)
             if waiting is not None:
-                later = self.engine.handle(conversation, Event.timer("checkin", waiting, event.now), leader)
+                later = self.engine.handle(conversation, Event.timer("checkin", waiting, event.now), history)
                 if later.delivered:
-                    leader.apply(later.records, event.now)
+                    history.apply(later.records, event.now)
                     mark_sent(session, waiting, event.now, None)
                     outcome.replies.extend(later.replies)
         conversations.save(user_id, conversation)
@@ -166,11 +166,11 @@ class CoachService:
     def set_active(self, channel: str, external_id: str, active: bool) -> None:
         """A leader who blocked the bot gets nothing more: their pending check-ins end too."""
         with self.db.session() as session:
-            users = LeaderRepository(session)
-            user = users.find(channel, external_id)
-            if user is None:
+            leaders = LeaderRepository(session)
+            leader = leaders.find(channel, external_id)
+            if leader is None:
                 # A group, or someone access control turned away: nobody to remember.
                 return
-            users.set_active(user.id, active)
+            leaders.set_active(leader.id, active)
             if not active:
-                cancel_pending(session, user.id)
+                cancel_pending(session, leader.id)
