@@ -1,10 +1,11 @@
-"""The service process (bot/service_process.py): database work in a child, as `grow-coach run`
+"""The service process (bot/processes/service_process.py): database work in a child, as `grow-coach run`
 does it, with the child's death and the parent's death handled."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import os
 import signal
 import sqlite3
@@ -16,7 +17,9 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.coaching.contract import StoreUnavailable
+from bot.coaching.contract import REMOTE_CALLS, Coach, StoreUnavailable
+from bot.coaching.local_coach import LocalCoach
+from bot.coaching.service import CoachService
 from bot.coaching.wiring import open_database
 from bot.config.loader import ConfigError, load_config
 from bot.processes.service_process import ServiceProcess
@@ -292,3 +295,16 @@ def test_processes_setting(environ: dict[str, str], expected: int | None) -> Non
 def test_processes_setting_rejects_nonsense(value: str) -> None:
     with pytest.raises(ConfigError, match=r"PROCESSES: expected \"auto\" or an integer from 0 to 16"):
         load_config(environ={"GROW_COACH_DATABASE_PROCESSES": value})
+
+
+def test_every_remote_call_is_the_service_s_own_method_with_the_contract_s_parameters() -> None:
+    """What a service process answers is the `Coach` protocol, read from it, not a list."""
+    assert REMOTE_CALLS >= {"handle", "set_active", "claim_checkins", "deliver_checkin"}
+    assert "close" not in REMOTE_CALLS
+    for name in REMOTE_CALLS:
+        promised = list(inspect.signature(getattr(Coach, name)).parameters)
+        for implementation in (CoachService, ServiceProcess, LocalCoach):
+            assert list(inspect.signature(getattr(implementation, name)).parameters) == promised, (
+                implementation.__name__,
+                name,
+            )
