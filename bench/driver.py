@@ -25,8 +25,8 @@ from typing import Any, Literal, Unpack
 
 from sqlalchemy import create_engine, make_url, text
 
-from tests.bot_harness import TOKEN, BotProcess, bot_env
-from tests.telegram_emulator import BotApiEmulator, EmulatorConfig, Sender, SentMessage
+from devtools.bot_process import TOKEN, BotProcess, bot_env
+from devtools.telegram_emulator import BotApiEmulator, EmulatorConfig, Sender, SentMessage
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL_VARIABLE = "GROW_COACH_TEST_DATABASE_URL"

@@ -23,9 +23,8 @@ from flows.schedule import format_local
 from storage.db import Database
 from storage.leader_views import goal as goal_view
 from storage.models import AnswerRow, ScoreRow, SessionRow
-from tests.bot_harness import Leader
-from tests.coach_driver import phrasings
-from tests.test_checkins_support import (
+from tests.support.bot_harness import Leader
+from tests.support.checkins import (
     ACTION,
     ONBOARDING,
     asked_checkins,
@@ -45,6 +44,7 @@ from tests.test_checkins_support import (
     texts,
     user_row,
 )
+from tests.support.coach_driver import phrasings
 
 SETTLE = 0.1
 

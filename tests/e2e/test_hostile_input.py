@@ -39,6 +39,7 @@ from sqlalchemy import select
 from bot.coach import Handled
 from bot.service import CoachService
 from bot.telegram.formatting import CALLBACK_LIMIT, MESSAGE_LIMIT, as_html, keyboard, split_text
+from devtools.telegram_emulator import BotApiEmulator
 from flows.engine import FLOWS, CoachEngine
 from flows.events import Event, Reply
 from flows.parsing import MAX_ANSWER_CHARS
@@ -46,9 +47,8 @@ from flows.settings import CoachSettings
 from storage.db import Database
 from storage.dispatch import claim_due
 from storage.models import AnswerRow, ConversationRow, GoalRow, SessionRow, UserRow
-from tests.bot_harness import TOKEN
-from tests.reliability_support import CATALOG, BotRun, log_problems
-from tests.telegram_emulator import BotApiEmulator
+from tests.support.bot_harness import TOKEN
+from tests.support.reliability import CATALOG, BotRun, log_problems
 
 T = TypeVar("T")
 

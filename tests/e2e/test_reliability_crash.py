@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.reliability_support import (
+from tests.support.reliability import (
     CATALOG,
     BotRun,
     SimLeader,

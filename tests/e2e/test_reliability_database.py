@@ -23,7 +23,7 @@ import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.pool import NullPool
 
-from tests.reliability_support import (
+from tests.support.reliability import (
     BotRun,
     SimLeader,
     expected_path,
@@ -35,7 +35,7 @@ from tests.reliability_support import (
     snapshot,
 )
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PG_SERVER = ROOT / "scripts" / "pg-test-server"
 SEED = int(os.environ.get("GROW_COACH_RELIABILITY_SEED", "20261125"))
 LEADERS = int(os.environ.get("GROW_COACH_RELIABILITY_DB_LEADERS", "12"))

@@ -13,7 +13,7 @@ import asyncio
 import random
 from pathlib import Path
 
-from tests.reliability_support import (
+from tests.support.reliability import (
     CATALOG,
     SimLeader,
     all_stored_text,

@@ -25,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.reliability_support import (
+from devtools.telegram_emulator import SentMessage
+from tests.support.reliability import (
     CATALOG,
     TEXTS,
     DelayedSends,
@@ -38,7 +39,6 @@ from tests.reliability_support import (
     running_bot,
     snapshot,
 )
-from tests.telegram_emulator import SentMessage
 
 LEADERS = int(os.environ.get("GROW_COACH_RELIABILITY_FAULT_LEADERS", "20"))
 SEED = int(os.environ.get("GROW_COACH_RELIABILITY_SEED", "20261125"))

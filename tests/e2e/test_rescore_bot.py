@@ -9,8 +9,7 @@ import pytest
 
 from storage.db import Database
 from storage.models import SessionRow
-from tests.coach_driver import phrasings
-from tests.test_checkins_support import (
+from tests.support.checkins import (
     ACTION,
     GOAL,
     checkins,
@@ -22,6 +21,7 @@ from tests.test_checkins_support import (
     seed_leader,
     texts,
 )
+from tests.support.coach_driver import phrasings
 
 SETTLE = 0.1
 

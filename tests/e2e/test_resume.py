@@ -26,7 +26,7 @@ from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from storage.db import Database
 from storage.models import AnswerRow, ConversationRow, GoalRow, ScoreRow, SessionRow
-from tests.coach_driver import GROW_PATH, phrasings
+from tests.support.coach_driver import GROW_PATH, phrasings
 
 ONBOARDING = ("hello", "yes", "Ann", "first time", "UTC")
 USER = "resume-leader"

@@ -21,11 +21,11 @@ from bot.coach import StoreUnavailable
 from bot.config import ConfigError, load_config
 from bot.service_process import ServiceProcess
 from bot.telegram.runner import service_processes
+from devtools.telegram_emulator import BotApiEmulator
 from flows.events import Event
 from storage.db import Database
 from storage.models import ConversationRow, UserRow
-from tests.bot_harness import CONSENT, TOKEN, BotProcess, Leader, bot_env
-from tests.telegram_emulator import BotApiEmulator
+from tests.support.bot_harness import CONSENT, TOKEN, BotProcess, Leader, bot_env
 
 
 def children_of(pid: int) -> list[int]:

@@ -17,9 +17,18 @@ import pytest_asyncio
 
 from bot.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED
 from bot.telegram.handlers import TRY_AGAIN
-from tests.bot_harness import BOT_COMMAND, CONSENT, TOKEN, BotProcess, Leader, Store, bot_env, free_port
-from tests.coach_driver import phrasings
-from tests.telegram_emulator import BotApiEmulator, SentMessage
+from devtools.telegram_emulator import BotApiEmulator, SentMessage
+from tests.support.bot_harness import (
+    BOT_COMMAND,
+    CONSENT,
+    TOKEN,
+    BotProcess,
+    Leader,
+    Store,
+    bot_env,
+    free_port,
+)
+from tests.support.coach_driver import phrasings
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 

@@ -16,7 +16,8 @@ import pytest
 import pytest_asyncio
 
 from bot.telegram.handlers import EDITED, EXPIRED, GROUPS_ARE_PRIVATE, SEND_RETRY_DELAYS, SOMETHING_WRONG
-from tests.bot_harness import (
+from devtools.telegram_emulator import BotApiEmulator, SentMessage
+from tests.support.bot_harness import (
     CONSENT,
     TOKEN,
     BotProcess,
@@ -25,10 +26,9 @@ from tests.bot_harness import (
     bot_env,
     button_data,
     buttons,
-    database_url_for,
 )
-from tests.coach_driver import phrasings
-from tests.telegram_emulator import BotApiEmulator, SentMessage
+from tests.support.coach_driver import phrasings
+from tests.support.databases import database_url_for
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),

@@ -14,7 +14,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 
 from bot.telegram.coachbot import PAYLOAD_LOGGERS, keep_leaders_words_out_of_logs
 from bot.telegram.http import AiohttpRequest
-from tests.telegram_emulator import BotApiEmulator
+from devtools.telegram_emulator import BotApiEmulator
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from flows.schedule import format_local
-from tests.coach_driver import phrasings
+from tests.support.coach_driver import phrasings
 
 CONCRETE = "stop avoiding difficult conversations with my team"
 ONBOARDING = ["hi", "1", "Ann", "first time", "UTC"]

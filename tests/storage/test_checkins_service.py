@@ -27,8 +27,7 @@ from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.dispatch import claim_due
 from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow
-from tests.coach_driver import phrasings
-from tests.test_checkins_support import (
+from tests.support.checkins import (
     ACTION,
     CHANNEL,
     FAST,
@@ -44,6 +43,7 @@ from tests.test_checkins_support import (
     set_due,
     user_row,
 )
+from tests.support.coach_driver import phrasings
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # a Wednesday
 BERLIN = ZoneInfo("Europe/Berlin")

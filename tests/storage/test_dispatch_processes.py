@@ -29,11 +29,11 @@ from flows.settings import CoachSettings
 from storage.claims import Claimed
 from storage.db import Database
 from storage.models import CheckinRow, ConversationRow
-from tests.test_checkins_support import add_checkin, add_leader, now_utc
+from tests.support.checkins import add_checkin, add_leader, now_utc
 
 LEADERS = 500
 BATCH = 20
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_two_processes_send_every_check_in_exactly_once(database: Database, tmp_path: Path) -> None:
@@ -49,7 +49,7 @@ def test_two_processes_send_every_check_in_exactly_once(database: Database, tmp_
     url = database.url.render_as_string(hide_password=False)
     workers = [
         subprocess.Popen(
-            [sys.executable, "-m", "tests.test_dispatch_processes", url, str(log), str(go), name],
+            [sys.executable, "-m", "tests.storage.test_dispatch_processes", url, str(log), str(go), name],
             cwd=REPO,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -23,7 +23,7 @@ from storage.dispatch import (
     release,
 )
 from storage.models import CheckinRow, GoalRow, SessionRow
-from tests.test_checkins_support import add_checkin, add_leader, add_session, statuses
+from tests.support.checkins import add_checkin, add_leader, add_session, statuses
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 GRACE = timedelta(days=1)

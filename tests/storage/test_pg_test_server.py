@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "pg-test-server"
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "pg-test-server"
 URL_RE = re.compile(r"postgresql\+psycopg://postgres@127\.0\.0\.1:(\d+)/grow_coach_test")
 
 pytestmark = pytest.mark.skipif(

@@ -16,8 +16,7 @@ from storage.claims import Claimed
 from storage.db import Database
 from storage.leader_views import goal as goal_view
 from storage.models import AnswerRow, CheckinRow, ScoreRow, SessionRow
-from tests.coach_driver import phrasings
-from tests.test_checkins_support import (
+from tests.support.checkins import (
     ACTION,
     GOAL,
     ONBOARDING,
@@ -28,6 +27,7 @@ from tests.test_checkins_support import (
     say,
     seed_leader,
 )
+from tests.support.coach_driver import phrasings
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 LATER = NOW + timedelta(days=3)

@@ -20,7 +20,7 @@ from storage.db import Database, alembic_config
 from storage.models import Base
 from storage.users import UserRepository
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UPGRADE_SCRIPT = "import sys; from storage.db import Database; Database(sys.argv[1]).upgrade()"
 
 

@@ -1,99 +1,23 @@
-"""Running the real `grow-coach run` against the Bot API emulator, and leaders who talk to it.
-
-Tests and benchmarks use this: the bot is the unmodified console script in a
-subprocess, configured only through environment variables, so what is tested is what a
-team deploys.
-"""
+"""Leaders who talk to the real `grow-coach run` through the Bot API emulator, and a look
+into what the bot stored. Starting the bot itself is devtools.bot_process (benchmarks use it too)."""
 
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
-import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from devtools.bot_process import BOT_COMMAND, TOKEN, BotProcess, bot_env
+from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from storage.db import Database
 from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, ScoreRow, UserRow
-from tests.telegram_emulator import BotApiEmulator, SentMessage
 
-TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 CONSENT = "Yes, let's start"  # the onboarding consent button
-BOT_COMMAND = str(Path(sys.executable).with_name("grow-coach"))
-
-
-def bot_env(emulator: BotApiEmulator, database_url: str, data_dir: Path, **overrides: str) -> dict[str, str]:
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith("GROW_COACH_") or key == "GROW_COACH_TEST_DATABASE_URL"
-    }
-    env.update(
-        GROW_COACH_DATA_DIR=str(data_dir),
-        GROW_COACH_DATABASE_URL=database_url,
-        GROW_COACH_TELEGRAM_TOKEN=TOKEN,
-        GROW_COACH_TELEGRAM_BASE_URL=emulator.base_url,
-        GROW_COACH_TELEGRAM_BASE_FILE_URL=emulator.base_file_url,
-        GROW_COACH_TELEGRAM_POLL_TIMEOUT="1s",
-        GROW_COACH_TELEGRAM_READ_TIMEOUT="5s",
-        GROW_COACH_CHECKINS_QUIET_HOURS="",
-        GROW_COACH_CHECKINS_DISPATCH_EVERY="1s",
-        GROW_COACH_LOGGING_LEVEL="INFO",
-    )
-    env.update(overrides)
-    return env
-
-
-class BotProcess:
-    """`grow-coach run` as a child process; kill it like a crash, start it again."""
-
-    def __init__(self, env: Mapping[str, str], log_path: Path, config: Path | None = None) -> None:
-        self.env = dict(env)
-        self.log_path = log_path
-        self.config = config
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> BotProcess:
-        args = [BOT_COMMAND]
-        if self.config is not None:
-            args += ["--config", str(self.config)]
-        log = self.log_path.open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            *args, "run", env=self.env, stdout=log, stderr=log, stdin=asyncio.subprocess.DEVNULL
-        )
-        log.close()
-        return self
-
-    async def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, as in a crash or an OOM kill."""
-        if self.process is not None and self.process.returncode is None:
-            self.process.send_signal(signal.SIGKILL)
-            await self.process.wait()
-
-    async def stop(self, timeout: float = 10.0) -> int | None:
-        if self.process is None:
-            return None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self.process.wait(), timeout)
-            except TimeoutError:
-                await self.kill()
-        return self.process.returncode
-
-    async def restart(self) -> None:
-        await self.kill()
-        await self.start()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
 
 class Leader:
@@ -309,20 +233,15 @@ class Store:
             return [(kind, status) for kind, status in rows]
 
 
-def database_url_for(kind: str, directory: Path) -> Iterator[str]:
-    """An empty database for a whole module of tests: a SQLite file, or a fresh PostgreSQL
-    schema (skipped without GROW_COACH_TEST_DATABASE_URL), as tests/conftest.py makes per test."""
-    import pytest
-
-    from tests.conftest import PG_URL_VARIABLE, _postgres_schema
-
-    if kind == "sqlite":
-        yield f"sqlite:///{directory / 'grow-coach.db'}"
-        return
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(
-            "PostgreSQL tests need GROW_COACH_TEST_DATABASE_URL; "
-            "run them with: scripts/pg-test-server run -- make test"
-        )
-    yield from _postgres_schema(base)
+__all__ = [
+    "BOT_COMMAND",
+    "CONSENT",
+    "TOKEN",
+    "BotProcess",
+    "Leader",
+    "Store",
+    "bot_env",
+    "button_data",
+    "buttons",
+    "free_port",
+]

@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 
 from bot.coach import Handled
 from bot.service import CoachService
+from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.settings import CoachSettings
 from storage.db import Database
 from storage.models import Base, CheckinRow, ConversationRow, GoalRow, SessionRow, UserRow
-from tests.bot_harness import TOKEN, BotProcess, Leader, bot_env
-from tests.coach_driver import GROW_PATH, phrasings
-from tests.telegram_emulator import BotApiEmulator, SentMessage
+from tests.support.bot_harness import TOKEN, BotProcess, Leader, bot_env
+from tests.support.coach_driver import GROW_PATH, phrasings
 
 CHANNEL = "telegram"
 ACTION = "talk to Sam about deadlines"

@@ -29,13 +29,13 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from bot.telegram.handlers import EDITED, GROUPS_ARE_PRIVATE, SOMETHING_WRONG, TRY_AGAIN
+from devtools.telegram_emulator import BotApiEmulator, SentMessage
+from devtools.telegram_emulator.faults import Delay
 from flows.content import Content, load_content
 from flows.engine import FLOWS
 from flows.vagueness import is_vague
 from storage.models import AnswerRow, CheckinRow, ConversationRow, SafetyFlagRow, SessionRow, UserRow
-from tests.bot_harness import TOKEN, BotProcess, bot_env
-from tests.telegram_emulator import BotApiEmulator, SentMessage
-from tests.telegram_emulator.faults import Delay
+from tests.support.bot_harness import TOKEN, BotProcess, bot_env
 
 # --- what a bot message is --------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from bot.config import (
 )
 from bot.durations import parse_duration, parse_quiet_hours
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "config.example.toml"
+EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 TOKEN = "123456789:AAF-secret-token-value"
 
 

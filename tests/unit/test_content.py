@@ -22,9 +22,9 @@ from flows.events import Event
 from flows.settings import CoachSettings
 from flows.turn import Turn
 from flows.views import EmptyLookup
-from tests.coach_driver import CONTENT
+from tests.support.coach_driver import CONTENT
 
-FLOWS_DIR = Path(__file__).resolve().parent.parent / "flows"
+FLOWS_DIR = Path(__file__).resolve().parents[2] / "flows"
 SOURCES = sorted(FLOWS_DIR.glob("*.py"))
 TOML_FILES = sorted(path for path in (CONTENT_DIR / "en").glob("*.toml") if path.name != "safety.toml")
 STYLES = ("guided", "open")

@@ -107,7 +107,7 @@ def test_config_does_not_import_sqlalchemy() -> None:
     code = "import sys, bot.config; print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
     result = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
         capture_output=True,
         text=True,
         check=True,

@@ -6,12 +6,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
 
-from bot.service import CoachService
 from flows.conversation import Conversation
-from flows.engine import CoachEngine
-from flows.events import Event
 from flows.records import (
     AnswerGiven,
     CheckinPlanned,
@@ -25,12 +21,7 @@ from flows.records import (
 )
 from flows.schedule import format_local
 from flows.views import GoalView
-from storage.conversations import ConversationRepository
-from storage.db import Database
-from storage.leader import LeaderRepository
-from storage.models import CheckinRow
-from tests.coach_driver import (
-    GROW_PATH,
+from tests.support.coach_driver import (
     Coach,
     FakeLookup,
     checkin_view,
@@ -776,30 +767,6 @@ def test_a_check_in_answer_that_is_no_option_is_refused() -> None:
     coach.say("sort of")
     assert coach.texts[0] in phrasings("errors", "choice")
     assert_same_question(coach, before, question)
-
-
-# a check-in planned by /rescore, end to end through storage
-
-
-def test_a_check_in_planned_by_rescore_names_the_action(database: Database) -> None:
-    service = CoachService(database, CoachEngine())
-    path = [answer for state, answer in GROW_PATH if state != "goal_concrete"]
-    path[0] = "stop avoiding difficult conversations with my team"
-    handled = None
-    for message in ["hi", "yes", "Ann", "2", "UTC", *path, "/rescore", "1", "9"]:
-        event = Event.command(message) if message.startswith("/") else Event.message(message)
-        handled = service.handle("terminal", "ann", event)
-    assert handled is not None
-    assert "9/10" in handled.replies[-1].text
-    with database.session() as session:
-        checkin_id = session.scalars(select(CheckinRow.id).order_by(CheckinRow.due_at)).first()
-        assert checkin_id is not None
-        conversation = ConversationRepository(session).load(handled.user_id)
-        outcome = service.engine.handle(
-            conversation, Event.timer("checkin", checkin_id), LeaderRepository(session, handled.user_id)
-        )
-    assert outcome.delivered
-    assert "talk to Sam about deadlines" in outcome.replies[-1].text
 
 
 def test_check_in_dates_are_from_the_leaders_day() -> None:

@@ -18,7 +18,15 @@ from flows.records import (
     SessionGoalSet,
 )
 from flows.schedule import format_local
-from tests.coach_driver import CONTENT, GROW_PATH, GROW_QUESTIONS, Coach, grow_coach, phrasings, records_of
+from tests.support.coach_driver import (
+    CONTENT,
+    GROW_PATH,
+    GROW_QUESTIONS,
+    Coach,
+    grow_coach,
+    phrasings,
+    records_of,
+)
 
 EXAMPLES = CONTENT.items("grow", "options_pick", "examples", "guided")
 CONCRETE = "stop avoiding difficult conversations with my team"

@@ -8,7 +8,7 @@ from flows.conversation import LEVELS
 from flows.events import Event
 from flows.onboarding import TIMEZONE_SUGGESTIONS
 from flows.records import ProfileUpdated, SessionOpened
-from tests.coach_driver import NOW, Coach, phrasings, records_of
+from tests.support.coach_driver import NOW, Coach, phrasings, records_of
 
 
 def at(state: str) -> Coach:
