@@ -61,7 +61,7 @@ def db(database_url: str) -> Iterator[Database]:
 
 
 def sqlite_only(database_url: str) -> None:
-    """Flow behaviour that is the same on both databases: tests/test_checkins_service.py
+    """Flow behaviour that is the same on both databases: tests/storage/test_checkins_service.py
     runs it on both; through the bot once is enough (and keeps the suite quick)."""
     if not database_url.startswith("sqlite"):
         pytest.skip("the same through the bot on PostgreSQL; covered there in-process")

@@ -32,7 +32,7 @@ def guided(flow: str, key: str, field: str = "ask", **values: object) -> list[st
 
 async def test_rescore_both_ways_through_the_bot(database_url: str, tmp_path: Path) -> None:
     if not database_url.startswith("sqlite"):
-        pytest.skip("the same on PostgreSQL; tests/test_rescore.py runs it there in-process")
+        pytest.skip("the same on PostgreSQL; tests/storage/test_rescore.py runs it there in-process")
     db = Database(database_url)
     db.upgrade()
     try:
