@@ -8,7 +8,8 @@ Telegram; a simulated leader then does what a person does: it sends /start, whic
 the current question, and answers whatever question is on screen.
 
 Sizes can be raised for a soak run, e.g.
-    GROW_COACH_RELIABILITY_LEADERS=200 GROW_COACH_RELIABILITY_SEED=7 pytest tests/e2e/test_reliability_crash.py
+    GROW_COACH_RELIABILITY_LEADERS=200 GROW_COACH_RELIABILITY_SEED=7 \
+        pytest tests/e2e/test_reliability_crash.py
 """
 
 from __future__ import annotations
