@@ -55,8 +55,8 @@ from bench.driver import (
 )
 from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded
 from bot.frontend_texts import frontend_texts
-from tests.telegram_emulator import EmulatorConfig
-from tests.telegram_emulator.config import SEND_METHODS
+from devtools.telegram_emulator import EmulatorConfig
+from devtools.telegram_emulator.config import SEND_METHODS
 
 TEXTS = frontend_texts("en")
 

@@ -189,7 +189,7 @@ async def send_reply(
 
 
 # Four tries after the first, 7.5 s in all: fewer still lost replies in the fault test
-# (tests/test_reliability_telegram_faults.py; bench/README.md, "Figures behind the code").
+# (tests/e2e/test_reliability_telegram_faults.py; bench/README.md, "Figures behind the code").
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
