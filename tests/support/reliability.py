@@ -90,7 +90,8 @@ class Catalog:
         tree = (content or load_content("en")).flows
         patterns: list[tuple[str, re.Pattern[str]]] = []
         for flow, table in tree.items():
-            if flow == "safety" or not isinstance(table, Mapping):
+            # The front ends' own lines (frontend, access) are the bot.* kinds below.
+            if flow in ("safety", "frontend", "access") or not isinstance(table, Mapping):
                 continue
             for key, node in table.items():
                 for template in _templates(node):
