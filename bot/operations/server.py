@@ -39,6 +39,22 @@ _JSON = "application/json"
 _TEXT = "text/plain; charset=utf-8"
 
 
+def parse_listen(text: str) -> tuple[str, int] | None:
+    """`[metrics] listen`: "host:port" ("[::1]:9464" for IPv6), or "" for no server.
+
+    Raises ValueError with a message fit for a config error.
+    """
+    text = text.strip()
+    if not text:
+        return None
+    host, sep, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if not sep or not host or not port.isascii() or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f'expected "host:port" such as "127.0.0.1:9464", or "" for none, got "{text}"')
+    return host, int(port)
+
+
 @dataclass(frozen=True)
 class OpsServer:
     """A running server; `port` is the one actually bound (useful when asked for 0)."""
