@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 
 from bot.operations.metrics import Metrics
-from bot.operations.server import OpsServer, start_ops_server
+from bot.operations.server import OpsServer, parse_listen, start_ops_server
 
 HealthCheck = Callable[[], Awaitable[bool]]
 
@@ -172,6 +172,21 @@ async def test_garbage_gets_400_and_an_oversized_request_is_dropped() -> None:
         writer.close()
     finally:
         await server.close()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("", None), ("127.0.0.1:9464", ("127.0.0.1", 9464)), ("0.0.0.0:80", ("0.0.0.0", 80)),
+     ("[::1]:9464", ("::1", 9464)), ("localhost:9464", ("localhost", 9464))],
+)
+def test_listen_addresses(text: str, expected: tuple[str, int] | None) -> None:
+    assert parse_listen(text) == expected
+
+
+@pytest.mark.parametrize("text", ["9464", ":9464", "localhost:", "localhost:http", "host:0", "host:70000"])
+def test_listen_addresses_that_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="host:port"):
+        parse_listen(text)
 
 
 def _samples(text: str) -> dict[str, float]:

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from bot.operations.backup_command import add_backup_command, run_backup
-from bot.operations.server import parse_listen
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -47,18 +46,3 @@ def test_postgresql_gets_one_line_pointing_to_pg_dump(
     err = capsys.readouterr().err
     assert err.startswith("grow-coach admin backup: ") and "pg_dump" in err
     assert err.count("\n") == 1 and ":pw@" not in err
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [("", None), ("127.0.0.1:9464", ("127.0.0.1", 9464)), ("0.0.0.0:80", ("0.0.0.0", 80)),
-     ("[::1]:9464", ("::1", 9464)), ("localhost:9464", ("localhost", 9464))],
-)
-def test_listen_addresses(text: str, expected: tuple[str, int] | None) -> None:
-    assert parse_listen(text) == expected
-
-
-@pytest.mark.parametrize("text", ["9464", ":9464", "localhost:", "localhost:http", "host:0", "host:70000"])
-def test_listen_addresses_that_are_refused(text: str) -> None:
-    with pytest.raises(ValueError, match="host:port"):
-        parse_listen(text)
