@@ -107,7 +107,7 @@ class CheckinModel(FlowModel[CheckinData]):
         turn.record(CheckinSnoozed(self.data.checkin_id, due))
         turn.record(SessionClosed(self.data.session_id, "snoozed"))
         turn.say("checkin", "snoozed", when=format_local(due, zone))
-        turn.hand_over(FlowName.IDLE, "idle")
+        turn.finish()
 
     def keep_rating(self, event: EventData) -> None:
         self.turn.record(
@@ -132,7 +132,7 @@ class CheckinModel(FlowModel[CheckinData]):
             turn.record(CheckinPlanned(goal_id, session_id, kind, at))
         turn.record(SessionClosed(session_id, self._closing_reason))
         turn.say("checkin", "rescheduled", when=format_local(plan[0][1], zone))
-        turn.hand_over(FlowName.IDLE, "idle")
+        turn.finish()
 
     def _drop_old_action_checkins(self) -> None:
         """Nudges about the old date or the old action would now ask the wrong question.
@@ -168,7 +168,7 @@ class CheckinModel(FlowModel[CheckinData]):
     def leave_for_later(self, event: EventData) -> None:
         self.turn.record(SessionClosed(self.data.session_id, "later"))
         self.turn.say("checkin", "later")
-        self.turn.hand_over(FlowName.IDLE, "idle")
+        self.turn.finish()
 
     @property
     def _goal_id(self) -> str:

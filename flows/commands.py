@@ -97,7 +97,7 @@ def cancel(turn: Turn) -> None:
         idle_menu(turn)
         return
     close_session(turn, "cancelled")
-    turn.reset(FlowName.IDLE, "idle")
+    turn.to_idle()
     turn.say("common", "cancelled")
     idle_menu(turn)
 

@@ -73,7 +73,7 @@ class CoachEngine:
         flow = FLOWS[conv.flow]
         ask = flow.questions.get(conv.state)
         if ask is None:
-            turn.reset(FlowName.IDLE, "idle")
+            turn.to_idle()
             idle(turn)
             return
         model = flow.model(turn)
@@ -126,6 +126,6 @@ class CoachEngine:
 def _restart(turn: Turn) -> None:
     """Back to the menu, or to the start of setting up for a leader not yet set up."""
     if turn.conv.profile.onboarded:
-        turn.reset(FlowName.IDLE, "idle")
+        turn.to_idle()
     else:
         turn.reset(FlowName.ONBOARDING, "start")

@@ -35,7 +35,7 @@ class EraseModel(FlowModel[SetupData]):
 
     def keep_everything(self, event: EventData) -> None:
         self.turn.say("erase", "kept")
-        self.turn.hand_over(FlowName.IDLE, "idle")
+        self.turn.finish()
 
 
 FLOW = FlowSpec(FlowName.ERASE, STEPS, TRANSITIONS, EraseModel, SetupData, first="confirm")

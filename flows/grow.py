@@ -207,7 +207,7 @@ class GrowModel(FlowModel[GrowData]):
         turn.say_text(recap)
         # Kept with the idle position: if the process dies before the recap is sent,
         # /start shows it again.
-        turn.hand_over(FlowName.IDLE, "idle", IdleData(last_recap=recap))
+        turn.finish(IdleData(last_recap=recap))
 
     @property
     def _goal_id(self) -> str:

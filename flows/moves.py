@@ -12,7 +12,7 @@ from flows.events import Choice, Reply
 from flows.parsing import Invalid
 from flows.records import SessionClosed, SessionOpened
 from flows.registry import FLOWS
-from flows.state import SESSION_FLOWS, FlowName, SessionData, SetupData
+from flows.state import IDLE_STATE, SESSION_FLOWS, FlowName, SessionData, SetupData
 from flows.steps import FlowSpec
 from flows.turn import FlowModel, Turn, new_seed
 
@@ -29,7 +29,7 @@ def fire(turn: Turn, flow: FlowSpec, model: FlowModel, trigger: str, value: obje
     try:
         model.trigger(trigger, value=value)  # type: ignore[attr-defined]
     except MachineError:
-        turn.reset(FlowName.IDLE, "idle")
+        turn.to_idle()
         idle(turn)
         return
     finally:
@@ -45,7 +45,7 @@ def carry_on(turn: Turn) -> None:
         flow_name, state, data = turn.handover
         turn.handover = None
         if flow_name == FlowName.IDLE:
-            turn.reset(FlowName.IDLE, "idle", data)
+            turn.reset(FlowName.IDLE, IDLE_STATE, data)
             return
         if data is not None or flow_name != conv.flow:
             turn.reset(flow_name, state, data if data is not None else SetupData(seed=new_seed()))

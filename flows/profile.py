@@ -37,7 +37,7 @@ class ProfileModel(FlowModel[SetupData]):
 
     def confirm(self, event: EventData) -> None:
         self.turn.say("profile", "saved")
-        self.turn.hand_over(FlowName.IDLE, "idle")
+        self.turn.finish()
 
 
 FLOW = FlowSpec(FlowName.PROFILE, STEPS, TRANSITIONS, ProfileModel, SetupData, first="level")

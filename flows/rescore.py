@@ -142,7 +142,7 @@ class RescoreModel(FlowModel[RescoreData]):
             turn.say("rescore", "confirmed", next_checkin=format_local(plan[0][1], zone))
         else:
             turn.say("rescore", "confirmed_no_action")
-        turn.hand_over(FlowName.IDLE, "idle")
+        turn.finish()
 
     def revisit_goal(self, event: EventData) -> None:
         self.turn.record(SessionClosed(self.data.session_id, "low_commitment"))
@@ -165,7 +165,7 @@ class RescoreModel(FlowModel[RescoreData]):
     def keep_as_is(self, event: EventData) -> None:
         self.turn.record(SessionClosed(self.data.session_id, "low_commitment"))
         self.turn.say("rescore", "kept")
-        self.turn.hand_over(FlowName.IDLE, "idle")
+        self.turn.finish()
 
     @property
     def _goal_id(self) -> str:

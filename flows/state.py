@@ -27,6 +27,9 @@ class FlowName(StrEnum):
     ERASE = "erase"
 
 
+# Idle has one state: between sessions, with the menu.
+IDLE_STATE = "idle"
+
 # The flows that are coaching sessions: they open and close a session row.
 SESSION_FLOWS = frozenset({FlowName.GROW, FlowName.CHECKIN, FlowName.RESCORE})
 

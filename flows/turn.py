@@ -13,7 +13,7 @@ from flows.events import Choice, Event, Reply
 from flows.parsing import Invalid
 from flows.records import Record
 from flows.settings import CoachSettings
-from flows.state import FlowData, FlowName, SessionData, blank
+from flows.state import IDLE_STATE, FlowData, FlowName, IdleData, SessionData, blank
 from flows.views import Lookup
 
 
@@ -70,9 +70,16 @@ class Turn:
         self.conv.flow, self.conv.state = flow, state
         self.data = data if data is not None else blank(flow)
 
+    def to_idle(self) -> None:
+        self.reset(FlowName.IDLE, IDLE_STATE)
+
     def hand_over(self, flow: FlowName, state: str, data: FlowData | None = None) -> None:
         """Continue in another flow (or idle) once the current transition is done."""
         self.handover = (flow, state, data)
+
+    def finish(self, data: IdleData | None = None) -> None:
+        """End the flow: back to idle once the current transition is done."""
+        self.hand_over(FlowName.IDLE, IDLE_STATE, data)
 
 
 def new_id() -> str:
