@@ -241,3 +241,8 @@ def _offset_zone(sign: str, hours: int, minutes: int) -> str | Invalid:
 
 def local_today(now: datetime, timezone: str | None) -> date:
     return now.astimezone(ZoneInfo(timezone or "UTC")).date()
+
+
+def short(text: str, limit: int) -> str:
+    """Text cut to fit a button or a list line, marked as cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
