@@ -13,7 +13,7 @@ from flows.records import ActionAgreed, AnswerGiven, CheckinResolved, ScoreGiven
 from flows.registry import load_data
 from flows.rescore import Candidate, RescoreData
 from flows.state import FlowName, IdleData
-from tests.coach_driver import Coach, FakeLookup, checkin_view, consented, goal_view, records_of
+from tests.support.coach_driver import Coach, FakeLookup, checkin_view, consented, goal_view, records_of
 
 # As the flows before typed data saved them: every answer copied into the conversation,
 # and keys (such as "short") that nothing reads any more.
