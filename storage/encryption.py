@@ -159,7 +159,8 @@ class KeyRing:
         if len(blob) < NONCE_BYTES + TAG_BYTES:
             raise DecryptionFailed(f"a value in {context} is damaged (too short)")
         try:
-            plain = key.cipher.decrypt(blob[:NONCE_BYTES], blob[NONCE_BYTES:], _aad(stored[:header_end], context))
+            nonce, sealed = blob[:NONCE_BYTES], blob[NONCE_BYTES:]
+            plain = key.cipher.decrypt(nonce, sealed, _aad(stored[:header_end], context))
         except InvalidTag:
             # from None: nothing of the value travels with the error into a log.
             raise DecryptionFailed(
