@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, text
 
-import pytest
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, text
-
-from storage.encryption import EncryptedJSON, EncryptedText, KeyRing, set_keyring
+from storage.encryption import EncryptedJSON, EncryptedText
 
 metadata = MetaData()
 notes = Table(
@@ -35,27 +31,6 @@ ANSWERS = [
 
 def distinctive_words() -> set[str]:
     return {word.strip("?,.—") for answer in ANSWERS for word in answer.split() if len(word) >= 5}
-
-
-@pytest.fixture
-def keyring() -> Iterator[KeyRing]:
-    ring = KeyRing(os.urandom(32))
-    set_keyring(ring)
-    try:
-        yield ring
-    finally:
-        set_keyring(None)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    # hide_parameters as storage.db sets it: an error must not carry an answer into a log.
-    engine = create_engine(database_url, hide_parameters=True)
-    metadata.create_all(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def raw_values(engine: Engine, column: str) -> list[str | None]:

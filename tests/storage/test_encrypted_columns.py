@@ -9,16 +9,7 @@ from sqlalchemy import Engine, insert, make_url, select, text
 from sqlalchemy.exc import StatementError
 
 from storage.encryption import DecryptionFailed, KeyRing, KeyringNotSet, is_encrypted, set_keyring
-from tests.storage.encryption_support import (
-    ANSWERS,
-    distinctive_words,
-    engine,
-    keyring,
-    notes,
-    raw_values,
-)
-
-__all__ = ["engine", "keyring"]  # fixtures
+from tests.storage.encryption_support import ANSWERS, distinctive_words, notes, raw_values
 
 
 def test_answers_read_back_as_written_but_are_stored_encrypted(engine: Engine, keyring: KeyRing) -> None:
