@@ -11,12 +11,14 @@ listed for reading: values the bot writes meanwhile are then already under the n
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, MetaData, Text, and_, column, func, select, table, update
 
-from storage.encryption import DecryptionFailed, EncryptedJSON, EncryptedText, KeyRing
+from storage.encryption import PREFIX, DecryptionFailed, EncryptedJSON, EncryptedText, KeyRing, stored_key_id
 
 
 @dataclass(frozen=True)
@@ -144,3 +146,57 @@ def remaining(engine: Engine, targets: Sequence[RotationTarget], keyring: KeyRin
             )
             counts[target.context] = connection.execute(query).scalar_one()
     return counts
+
+
+def key_census(engine: Engine, targets: Sequence[RotationTarget]) -> Counter[str | None]:
+    """How many stored values are under each key id (None: plain text from before
+    encryption): an old key may be dropped once it no longer appears here."""
+    header_length = len(PREFIX) + 9  # "gce1:" + 8 hex digits + ":"
+    census: Counter[str | None] = Counter()
+    with engine.connect() as connection:
+        for target in targets:
+            value = column(target.column, Text)
+            head = func.substr(value, 1, header_length)
+            query = (
+                select(head, func.count())
+                .select_from(table(target.table, value))
+                .where(value.is_not(None), value != "")
+                .group_by(head)
+            )
+            for start, count in connection.execute(query):
+                census[stored_key_id(start)] += count
+    return census
+
+
+def rotate_logged(
+    engine: Engine,
+    targets: Sequence[RotationTarget],
+    keyring: KeyRing,
+    log: logging.Logger,
+    batch_size: int = 500,
+) -> RotationReport:
+    """`rotate` with progress in the log (counts and row keys only, never a value)."""
+    todo = remaining(engine, targets, keyring)
+    log.info("re-encrypting %d value(s) under key %s", sum(todo.values()), keyring.current.id)
+
+    def progress(batch: BatchDone) -> None:
+        log.info(
+            "re-encrypted %d value(s) of %s, up to %s %s",
+            batch.rewritten,
+            batch.target.context,
+            batch.target.primary_key,
+            batch.last_key,
+        )
+
+    report = rotate(engine, targets, keyring, batch_size, progress)
+    log.info(
+        "key rotation done: %d value(s) re-encrypted in %d batch(es)", report.total_rewritten, report.batches
+    )
+    if report.total_unreadable:
+        log.error(
+            "%d value(s) could not be read and were left as they are (%s): list the key they are under "
+            "in [privacy] old_encryption_keys and run the rotation again",
+            report.total_unreadable,
+            ", ".join(f"{name}: {n}" for name, n in report.unreadable.items() if n),
+        )
+    return report

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 import os
 
 import pytest
 from sqlalchemy import Engine, insert, select, text, update
 
 from storage.encryption import KeyRing, UnknownKey, set_keyring, stored_key_id
-from storage.key_rotation import BatchDone, RotationTarget, encrypted_columns, remaining, rotate
-from tests.storage.encryption_support import ANSWERS, metadata, notes, raw_values
+from storage.key_rotation import (
+    BatchDone,
+    RotationTarget,
+    encrypted_columns,
+    key_census,
+    remaining,
+    rotate,
+    rotate_logged,
+)
+from tests.storage.encryption_support import ANSWERS, distinctive_words, metadata, notes, raw_values
 
 TARGETS = encrypted_columns(metadata)
 ROWS = 23  # batches of 5: four full, one short
@@ -154,3 +163,28 @@ def test_values_under_a_key_no_longer_configured_are_counted_and_left_alone(engi
             read_all(engine)
     finally:
         set_keyring(None)
+
+
+def test_the_census_counts_values_per_key_and_the_log_shows_no_text(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    old_key = os.urandom(32)
+    old = KeyRing(old_key)
+    fill_under(engine, old)
+    plain = len(range(0, ROWS, 3))
+    with_reflection = sum(1 for n in range(ROWS) if expected(n)[1])
+    # body and data of every row, reflections where there are some; the first third's body was plain.
+    assert key_census(engine, TARGETS) == {None: plain, old.current.id: 2 * ROWS + with_reflection - plain}
+
+    new = KeyRing(os.urandom(32), [old_key])
+    set_keyring(new)
+    try:
+        with caplog.at_level(logging.INFO, logger="test.rotation"):
+            rotate_logged(engine, TARGETS, new, logging.getLogger("test.rotation"), batch_size=10)
+    finally:
+        set_keyring(None)
+    assert key_census(engine, TARGETS) == {new.current.id: 2 * ROWS + with_reflection}
+    assert "re-encrypted 10 value(s) of notes.body, up to id 10" in caplog.text
+    assert "key rotation done" in caplog.text
+    leaked = [word for word in distinctive_words() if word in caplog.text]
+    assert leaked == []
