@@ -1,10 +1,15 @@
-"""A small table with encrypted columns, built here so the tests stand apart from the models."""
+"""A small table with encrypted columns, built here so the tests stand apart from the models,
+and its fixtures (imported by the test modules that use them)."""
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, text
+import os
+from collections.abc import Iterator
 
-from storage.encryption import EncryptedJSON, EncryptedText
+import pytest
+from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, text
+
+from storage.encryption import EncryptedJSON, EncryptedText, KeyRing, set_keyring
 
 metadata = MetaData()
 notes = Table(
@@ -37,3 +42,24 @@ def raw_values(engine: Engine, column: str) -> list[str | None]:
     """What is in the database, read around the column type."""
     with engine.connect() as connection:
         return list(connection.execute(text(f"SELECT {column} FROM notes ORDER BY id")).scalars())
+
+
+@pytest.fixture
+def encryption_keyring() -> Iterator[KeyRing]:
+    ring = KeyRing(os.urandom(32))
+    set_keyring(ring)
+    try:
+        yield ring
+    finally:
+        set_keyring(None)
+
+
+@pytest.fixture
+def notes_engine(database_url: str) -> Iterator[Engine]:
+    # hide_parameters as storage.db sets it: an error must not carry an answer into a log.
+    engine = create_engine(database_url, hide_parameters=True)
+    metadata.create_all(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
