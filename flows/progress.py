@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -21,6 +21,7 @@ RATING_SOURCES: tuple[RatingSource, ...] = ("baseline", "checkin", "review")
 # The ratings the summary lists one by one; a year of weekly check-ins would drown it.
 LISTED_RATINGS = 12
 SUMMARY_GOAL_LIMIT = 80
+YEARLESS_SPAN = timedelta(days=300)
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,9 +173,10 @@ def format_day(day: date, content: Content, *, with_year: bool = False) -> str:
 
 
 def _dater(progress: GoalProgress, content: Content) -> Callable[[datetime], str]:
-    """Formats a moment as a day on the leader's calendar; years shown once the data spans two."""
-    years = {moment.year for moment in progress.moments()}
-    with_year = len(years) > 1
+    """Formats a moment as a day on the leader's calendar, with the year once the data
+    covers so long that "12 Jan" could mean two different days."""
+    moments = progress.moments()
+    with_year = bool(moments) and max(moments) - min(moments) > YEARLESS_SPAN
 
     def day_of(moment: datetime) -> str:
         return format_day(progress.local(moment).date(), content, with_year=with_year)
