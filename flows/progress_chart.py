@@ -14,6 +14,7 @@ series is known by its colour alone.
 
 from __future__ import annotations
 
+import gc
 import io
 import unicodedata
 from dataclasses import dataclass
@@ -131,11 +132,21 @@ def render_progress_png(progress: GoalProgress, *, title_text: str, words: Chart
         _draw_data(axes, progress, words, drawable, families)
         buffer = io.BytesIO()
         # No "Software" entry (matplotlib's version) and PNG has no timestamp: the same
-        # data gives the same bytes.
-        canvas.print_png(buffer, metadata={"Software": None})
+        # data gives the same bytes. zlib level 3 instead of 6: a third less encoding
+        # time (about 12 ms) for a file about 10% bigger.
+        canvas.print_png(buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
         return buffer.getvalue()
     finally:
+        # Figure, canvas and artists point at each other, so only the cycle collector
+        # frees them, and left to itself it runs late: a few dead figures pile up, each
+        # with its 4.7 MB pixel buffer, and the heap they leave stays fragmented (RSS
+        # went 75 -> 135 MB over 50 charts). Dropping the renderer frees the buffer at
+        # once; a young-generation collection (about 1 ms, not the 50 ms of a full one)
+        # takes the rest, the figure's objects being new.
+        canvas.__dict__.pop("renderer", None)
         figure.clear()
+        del figure, canvas
+        gc.collect(1)
 
 
 def wrap_title(text: str, *, units: int = TITLE_UNITS, lines: int = TITLE_LINES) -> str:
