@@ -19,6 +19,7 @@ BENCHES: tuple[str, ...] = (
     "bench.checkin_startup",
     "bench.soak",
     "bench.encryption_cost",
+    "bench.chart_render",
 )
 
 
