@@ -94,10 +94,25 @@ MONTHS = {
 }
 
 # Letters NFKD does not split into a base letter and a mark.
-_UNSPLIT = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "ł": "l", "Ł": "l", "æ": "ae", "Æ": "ae",
-                          "œ": "oe", "Œ": "oe", "đ": "d", "Đ": "d", "ı": "i"})
-_QUOTES = str.maketrans({"’": "'", "‘": "'", "`": "'", "´": "'", "‐": "-", "‑": "-", "–": "-",
-                         "—": "-", "−": "-"})
+_UNSPLIT = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "đ": "d",
+        "Đ": "d",
+        "ı": "i",
+    }
+)
+_QUOTES = str.maketrans(
+    {"’": "'", "‘": "'", "`": "'", "´": "'", "‐": "-", "‑": "-", "–": "-", "—": "-", "−": "-"}
+)
 
 
 def fold(text: str) -> str:

@@ -36,7 +36,7 @@ def is_vague(goal: str, content: Content) -> bool:
 
 
 def is_vague_action(text: str) -> bool:
-    """"Communicate better", "be more proactive", "try harder": a wish, not a step.
+    """Wishes such as "communicate better", "be more proactive", "try harder": not a step.
 
     An action that names a wish is still fine when it is tied to something checkable
     ("be more present in Monday's 1:1s").
@@ -58,7 +58,9 @@ def has_concrete_marker(text: str) -> bool:
 
 
 _TRIGGER_WORDS = r"if|when|whenever|every time|each time|after|before|as soon as|once|the moment|next time"
-_LEADING_TRIGGER = re.compile(rf"^(?:{_TRIGGER_WORDS}) (?P<trigger>.+?)(?: then | i will | i'll | ill | i )(?P<response>.+)$")
+_LEADING_TRIGGER = re.compile(
+    rf"^(?:{_TRIGGER_WORDS}) (?P<trigger>.+?)(?: then | i will | i'll | ill | i )(?P<response>.+)$"
+)
 _TRAILING_TRIGGER = re.compile(rf"^(?P<response>.+?) (?:{_TRIGGER_WORDS}) (?P<trigger>.+)$")
 
 
@@ -93,7 +95,8 @@ def is_vague_plan(text: str) -> bool:
     if not trigger or len(response.split()) < 2:
         return True
     if trigger in phrase_set("vague_triggers") or any(
-        trigger.endswith(" " + vague) or trigger.startswith(vague + " ") for vague in phrases("vague_triggers")
+        trigger.endswith(" " + vague) or trigger.startswith(vague + " ")
+        for vague in phrases("vague_triggers")
     ):
         return True
     return is_vague_action(response)
