@@ -50,7 +50,8 @@ def small_int(text: str) -> int | None:
     digits are read through NFKC ("③" -> 3, "７" -> 7) and anything else is None.
     """
     raw = unicodedata.normalize("NFKC", text).strip().rstrip(".")
-    if not re.fullmatch(r"[0-9]{1,3}", raw):
+    # \d is any decimal digit (Arabic-Indic too), all of which int() reads.
+    if not re.fullmatch(r"\d{1,3}", raw):
         return None
     return int(raw)
 
@@ -69,7 +70,7 @@ _SCORE_AFTER = (
 
 
 def parse_score(text: str, low: int, high: int) -> int | Invalid:
-    raw = fold(text)
+    raw = re.sub(r"\s*,\s*", " ", fold(text))
     raw = re.sub(r"[!?]+$|\.+$", "", raw).strip()
     raw = re.sub(_SCORE_BEFORE, "", raw).strip()
     raw = re.sub(_SCORE_AFTER, "", raw).strip()

@@ -42,7 +42,7 @@ def readback(day: date, today: date) -> str:
 
 def parse_when(text: str, today: date) -> WhenResult | Invalid:
     raw = _normalise(text)
-    if re.fullmatch(r"\d{1,3}(?: ?(?:/|out of|of) ?10)?|(?:10|[1-9]) ?/ ?10", raw):
+    if re.fullmatch(r"\d{1,3}|(?:10|[0-9]) ?(?:/|out of|of) ?(?:10|ten)", raw):
         return Invalid("date_score")
     readings = _readings(raw, today)
     if readings is None:
@@ -166,9 +166,7 @@ def _relative(raw: str, today: date) -> tuple[date, date | None] | None:
 
 
 def _weekday(raw: str, today: date) -> tuple[date, date | None] | None:
-    match = re.fullmatch(
-        r"(?:(this|next|coming|this coming) )?([a-z]+)(?: (?:of )?(next week|this week))?", raw
-    )
+    match = re.fullmatch(r"(?:(this|next|coming|this coming) )?([a-z]+)(?: (?:of )?(next|this) week)?", raw)
     if match is None:
         match = re.fullmatch(r"(next week|this week) (?:on )?([a-z]+)", raw)
         if match is None or match.group(2) not in WEEKDAYS:
