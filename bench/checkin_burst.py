@@ -42,7 +42,7 @@ from bench.seed import (
     revision,
     seed_due_leaders,
 )
-from tests.telegram_emulator import EmulatorConfig
+from devtools.telegram_emulator import EmulatorConfig
 
 FIRST_LEADER = 3_000_000
 

@@ -48,9 +48,9 @@ from bench.seed import (
     seed_future_checkins,
     timed,
 )
+from devtools.telegram_emulator import EmulatorConfig
 from storage.db import Database
 from storage.dispatch import claim_due, expire_stale
-from tests.telegram_emulator import EmulatorConfig
 
 FIRST_LEADER = 4_000_000
 DUE_NOW_LEADER = 4_900_000

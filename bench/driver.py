@@ -1,7 +1,7 @@
 """What the Telegram benchmarks share: a timing emulator, the leaders' path, bot processes, databases.
 
 Everything runs for real: the emulator is the aiohttp Bot API server from
-tests/telegram_emulator on loopback, and the bots are separate processes that poll it,
+devtools/telegram_emulator on loopback, and the bots are separate processes that poll it,
 so the figures include HTTP, JSON and the database exactly as a deployment pays them.
 """
 
@@ -25,8 +25,8 @@ from typing import Any, Literal, Unpack
 
 from sqlalchemy import create_engine, make_url, text
 
-from tests.bot_harness import TOKEN, BotProcess, bot_env
-from tests.telegram_emulator import BotApiEmulator, EmulatorConfig, Sender, SentMessage
+from devtools.bot_process import TOKEN, BotProcess, bot_env
+from devtools.telegram_emulator import BotApiEmulator, EmulatorConfig, Sender, SentMessage
 
 REPO = Path(__file__).resolve().parent.parent
 PG_URL_VARIABLE = "GROW_COACH_TEST_DATABASE_URL"
@@ -439,7 +439,7 @@ def postgres_server() -> Iterator[str]:
 
 @contextmanager
 def fresh_postgres(base_url: str) -> Iterator[str]:
-    """An empty schema first on the search_path, dropped afterwards (as tests/conftest.py does)."""
+    """An empty schema first on the search_path, dropped afterwards (as tests/support/databases.py does)."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     admin = create_engine(sqlalchemy_url(base_url), isolation_level="AUTOCOMMIT")
     try:

@@ -25,9 +25,9 @@ from sqlalchemy import Engine, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from bench.driver import REPO, TimingEmulator, log
+from devtools.bot_process import BotProcess, bot_env
 from storage.db import Database
 from storage.models import CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow, UserRow
-from tests.bot_harness import BotProcess, bot_env
 
 CHANNEL = "telegram"
 GOAL = "stop avoiding difficult conversations with my team"

@@ -55,8 +55,8 @@ from bench.driver import (
 )
 from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded
 from bot.telegram.handlers import SOMETHING_WRONG, TRY_AGAIN
-from tests.telegram_emulator import EmulatorConfig
-from tests.telegram_emulator.config import SEND_METHODS
+from devtools.telegram_emulator import EmulatorConfig
+from devtools.telegram_emulator.config import SEND_METHODS
 
 FIRST_LEADER = 5_000_000
 RSS_GROWTH_TARGET = 0.10

@@ -107,3 +107,8 @@ def parse_timezone(text: str) -> str | Invalid:
 
 def local_today(now: datetime, timezone: str | None) -> date:
     return now.astimezone(ZoneInfo(timezone or "UTC")).date()
+
+
+def short(text: str, limit: int) -> str:
+    """Text cut to fit a button or a list line, marked as cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"

@@ -1,7 +1,7 @@
 """Tables of the coaching store, as typed SQLAlchemy models.
 
 The Alembic migrations in `storage/migrations/versions` create the same schema by
-hand; `tests/test_storage_schema.py` fails when the two drift apart.
+hand; `tests/storage/test_storage_schema.py` fails when the two drift apart.
 """
 
 from __future__ import annotations

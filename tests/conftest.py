@@ -1,19 +1,30 @@
-"""Shared fixtures. The database ones run each test on SQLite and on PostgreSQL."""
+"""Shared fixtures, and each test's kind. The database fixtures run each test on SQLite and
+on PostgreSQL.
+
+A test's kind is the directory it is in: unit/ (no database, no subprocess), storage/
+(database fixtures), e2e/ (the real bot in processes, the emulator, the terminal script).
+The emulator's own tests, directly under tests/, count as e2e. `make test-fast` runs `-m unit`.
+"""
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
-from sqlalchemy.pool import NullPool
 
 from storage.db import Database
+from tests.support.databases import PG_URL_VARIABLE, postgres_schema
 
-PG_URL_VARIABLE = "GROW_COACH_TEST_DATABASE_URL"
+TESTS = Path(__file__).resolve().parent
+KINDS = ("unit", "storage", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        folder = item.path.relative_to(TESTS).parts[0]
+        item.add_marker(folder if folder in KINDS else "e2e")
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -28,27 +39,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
             "PostgreSQL tests need GROW_COACH_TEST_DATABASE_URL; "
             "run them with: scripts/pg-test-server run -- make test"
         )
-    yield from _postgres_schema(base)
-
-
-def _postgres_schema(base: str) -> Iterator[str]:
-    """A fresh schema per test, first on the search_path, so every table the test
-    creates (Alembic's version table too) lands in it and goes with it."""
-    schema = f"test_{uuid.uuid4().hex[:12]}"
-    # NullPool: a connection kept from before a server restart would fail the teardown.
-    admin = create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        # A session time zone other than UTC makes PostgreSQL hand back timestamps in
-        # +05:30, proving storage converts them to UTC rather than relying on the server.
-        options = f"-csearch_path={schema} -ctimezone=Asia/Kolkata"
-        url = make_url(base).update_query_dict({"options": options})
-        yield url.render_as_string(hide_password=False)
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        admin.dispose()
+    yield from postgres_schema(base)
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from telegram.ext import (
     filters,
 )
 
-from tests.telegram_emulator import BotApiEmulator
+from devtools.telegram_emulator import BotApiEmulator
 
 # PTB itself warns when it builds RetryAfter with an int (its v22.2 timedelta transition).
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")

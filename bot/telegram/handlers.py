@@ -204,7 +204,7 @@ async def send_reply(
 
 # Four tries after the first, 7.5 s in all: with 5% of calls failing and 3% answered
 # after the read timeout, three retries still lost a reply in one of eight fault-test
-# runs (tests/test_reliability_telegram_faults.py).
+# runs (tests/e2e/test_reliability_telegram_faults.py).
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 

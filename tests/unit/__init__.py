@@ -1,0 +1,1 @@
+"""unit tests; tests/conftest.py marks them `unit`."""

@@ -1,0 +1,1 @@
+"""e2e tests; tests/conftest.py marks them `e2e`."""

@@ -1,0 +1,239 @@
+"""Whole conversations through the real `grow-coach` console script, input piped in.
+
+Each test runs the installed script as a subprocess with its own data directory, then
+reads what the leader saw on the screen and what landed in the SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flows.schedule import format_local
+from tests.support.coach_driver import phrasings
+
+CONCRETE = "stop avoiding difficult conversations with my team"
+ONBOARDING = ["hi", "1", "Ann", "first time", "UTC"]
+REALITY = ["my team tells me within a month", "I skipped a talk with Sam", "nothing yet", "trust", "4"]
+OPTIONS = ["rehearse with a peer", "book a weekly slot", "ask HR for a script", "skip", "2"]
+WILL = [
+    "talk to Sam about deadlines",
+    "friday",
+    "my manager",
+    "I put it off",
+    "if I put it off then I book a room",
+]
+
+
+def console_script() -> str:
+    script = Path(sys.executable).parent / "grow-coach"
+    assert script.exists(), script
+    return str(script)
+
+
+def grow_coach_cli(
+    data_dir: Path, lines: Sequence[str], *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GROW_COACH_")}
+    environment["GROW_COACH_DATA_DIR"] = str(data_dir)
+    environment.update(env or {})
+    return subprocess.run(
+        [console_script(), *(args or ("chat",))],
+        input="".join(f"{line}\n" for line in lines),
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=data_dir,
+        timeout=60,
+    )
+
+
+def messages(stdout: str) -> list[str]:
+    """The coach's messages as the leader read them, choices included, indentation removed."""
+    blocks: list[list[str]] = []
+    for line in stdout.splitlines():
+        if line.startswith("Coach: "):
+            blocks.append([line.removeprefix("Coach: ")])
+        elif line.startswith("> "):
+            blocks.append([])
+        elif blocks and blocks[-1]:
+            blocks[-1].append(line.removeprefix("       "))
+    return ["\n".join(block) for block in blocks if block]
+
+
+def shown(stdout: str, flow: str, key: str, field: str = "ask", **values: object) -> bool:
+    """Whether one of the wordings of a text (in either style) starts a message on screen."""
+    wordings = [
+        text.split("\n")[0]
+        for style in ("guided", "open")
+        for text in phrasings(flow, key, field, style, name="Ann", **values)
+    ]
+    return any(message.startswith(wording) for message in messages(stdout) for wording in wordings)
+
+
+def query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
+    with sqlite3.connect(data_dir / "grow-coach.db") as db:
+        return list(db.execute(sql))
+
+
+def chat(data_dir: Path, lines: Sequence[str]) -> str:
+    result = grow_coach_cli(data_dir, lines)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+def test_a_full_session_with_commitment_9(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
+    recap = messages(stdout)[-1]
+    for part in (f"Goal: {CONCRETE}", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
+        assert part in recap
+    first_due = query(tmp_path, "SELECT min(due_at) FROM checkins")[0][0]
+    assert isinstance(first_due, str)
+    assert format_local(datetime.fromisoformat(first_due).replace(tzinfo=UTC), "UTC") in recap
+    assert not shown(stdout, "grow", "goal_concrete")
+    assert query(tmp_path, "SELECT name, level, timezone FROM users") == [("Ann", "first_time", "UTC")]
+    assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
+        ("baseline", 4),
+        ("commitment", 9),
+    ]
+    assert query(tmp_path, "SELECT kind, outcome, action FROM coaching_sessions") == [
+        ("grow", "committed", "talk to Sam about deadlines")
+    ]
+    kinds = [row[0] for row in query(tmp_path, "SELECT kind FROM checkins WHERE status = 'pending'")]
+    assert "next_session" in kinds and "action_due" in kinds
+    assert query(tmp_path, "SELECT flow, state FROM conversations") == [("idle", "idle")]
+
+
+def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
+    new_goal = "ask one report each week for feedback on my meetings"
+    lines = [
+        *ONBOARDING,
+        CONCRETE,
+        *REALITY,
+        *OPTIONS,
+        *WILL,
+        "5",
+        "a smaller first step",
+        "1",  # Revisit the goal, by number
+        new_goal,
+        "three reports have asked by March",
+        "ask Kim",
+        "ask Lee",
+        "ask Mo",
+        "skip",
+        "1",
+        "ask Kim on monday",
+        "tomorrow",
+        "Kim",
+        "time",
+        "if I run late then I ask on tuesday",
+        "8",
+    ]
+    stdout = chat(tmp_path, lines)
+    assert shown(stdout, "grow", "will_raise")
+    assert shown(stdout, "grow", "will_low_next")
+    revisit = next(m for m in messages(stdout) if f"• Goal: {CONCRETE}" in m and "Commitment" not in m)
+    assert "• Today: I skipped a talk with Sam" in revisit
+    assert "• Your rating today: 4" in revisit
+    recap = messages(stdout)[-1]
+    assert f"Goal: {new_goal}" in recap and "Commitment: 8/10" in recap and "4/10" in recap
+    assert query(tmp_path, "SELECT text FROM goals") == [(new_goal,)]
+    # The low score is kept next to the new one.
+    assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
+        ("baseline", 4),
+        ("commitment", 5),
+        ("commitment", 8),
+    ]
+    assert query(tmp_path, "SELECT count(*) FROM checkins WHERE status = 'pending'") in (
+        [(2,)],
+        [(3,)],
+        [(4,)],
+    )
+
+
+def test_a_vague_goal_gets_the_follow_up(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, "be a better leader", CONCRETE])
+    assert shown(stdout, "grow", "goal_concrete")
+    assert shown(stdout, "grow", "goal_measure")
+    assert query(tmp_path, "SELECT text FROM goals") == [(f"be a better leader — {CONCRETE}",)]
+    assert query(tmp_path, "SELECT step FROM answers ORDER BY id") == [("goal",), ("goal_concrete",)]
+
+
+def test_choices_by_number_and_by_their_words(tmp_path: Path) -> None:
+    lines = ["hi", "Yes, let's start", "Ann", "2", "Europe/Berlin", CONCRETE, *REALITY, *OPTIONS[:4]]
+    stdout = chat(tmp_path, [*lines, "Book a weekly slot", *WILL, "6", "more time", "adjust the action"])
+    assert query(tmp_path, "SELECT level, timezone FROM users") == [("experienced", "Europe/Berlin")]
+    # Experienced leaders get no examples: the pick list is their own three options.
+    pick = next(m for m in messages(stdout) if "1) rehearse with a peer" in m)
+    assert pick.endswith("3) ask HR for a script")
+    assert shown(stdout, "grow", "will_action", "adjust", previous_action="talk to Sam about deadlines")
+    assert query(
+        tmp_path, "SELECT step, text FROM answers WHERE step IN ('options_pick', 'will_low_next')"
+    ) == [
+        ("options_pick", "book a weekly slot"),
+        ("will_low_next", "Adjust the action"),
+    ]
+    assert query(tmp_path, "SELECT flow, state FROM conversations") == [("grow", "will_action")]
+
+
+def test_bad_input_and_commands_in_the_chat(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, "", "/foo", CONCRETE, "/status", "x" * 4001, "/cancel"])
+    assert shown(stdout, "errors", "empty")
+    assert shown(stdout, "common", "unknown_command")
+    assert shown(stdout, "errors", "too_long")
+    assert shown(stdout, "common", "status", where="a session, at the Goal step")
+    assert shown(stdout, "common", "cancelled")
+    assert query(tmp_path, "SELECT step FROM answers") == [("goal",)]
+    assert query(tmp_path, "SELECT outcome FROM coaching_sessions") == [("cancelled",)]
+
+
+def test_quit_ends_the_chat(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, ["hi", "/quit", "1"])
+    assert "> 1" not in stdout
+    assert query(tmp_path, "SELECT consented_at FROM users") == [(None,)]
+
+
+def test_run_without_a_token_says_so_and_starts_the_chat(tmp_path: Path) -> None:
+    result = grow_coach_cli(tmp_path, ["hi"], "run")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("No Telegram token configured")
+    assert "terminal chat" in lines[0]
+    assert sum("Telegram token" in line for line in lines) == 1
+    assert shown(result.stdout, "onboarding", "welcome")
+    assert shown(result.stdout, "onboarding", "consent")
+
+
+@pytest.mark.parametrize(
+    ("config", "env", "key"),
+    [
+        ('[telegram]\nbogus = "x"\n', {}, "telegram.bogus"),
+        ("[nonsense]\nkey = 1\n", {}, "nonsense"),
+        ("", {"GROW_COACH_TELEGRAM_PORT": "abc"}, "GROW_COACH_TELEGRAM_PORT"),
+        ("", {"GROW_COACH_TELEGRAM_BOGUS": "1"}, "telegram.bogus"),
+    ],
+)
+def test_a_bad_config_exits_with_one_line_naming_the_key(
+    tmp_path: Path, config: str, env: dict[str, str], key: str
+) -> None:
+    args = ["chat"]
+    if config:
+        path = tmp_path / "bad.toml"
+        path.write_text(config)
+        args = ["--config", str(path), "chat"]
+    result = grow_coach_cli(tmp_path, ["hi"], *args, env=env)
+    assert result.returncode != 0
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, result.stderr
+    assert key in lines[0]
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "grow-coach.db").exists()

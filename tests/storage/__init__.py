@@ -1,0 +1,1 @@
+"""storage tests; tests/conftest.py marks them `storage`."""
