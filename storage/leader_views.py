@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from flows.views import CheckinView, GoalView
 from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, GoalRow, ScoreRow
 
-# Check-ins a cancellation still stops: scheduled, or claimed by a dispatcher that has
+# Check-ins a cancellation still stops: scheduled, or claimed by a delivery round that has
 # not sent them yet (its mark_sent then finds them gone). A sent one is already in the
 # leader's conversation; cancelling it would change nothing they see.
 CANCELLABLE_CHECKIN_STATUSES = ("pending", "claimed")

@@ -124,7 +124,7 @@ class RecordWriter:
             case CheckinSnoozed():
                 self._checkin_snoozed(record)
             case PauseChanged():
-                # Pending check-ins stay pending; the dispatcher skips paused users.
+                # Pending check-ins stay pending; check-in delivery skips paused leaders.
                 user = self._user()
                 user.paused = record.paused
                 user.updated_at = now
@@ -227,7 +227,7 @@ class RecordWriter:
         row = self._checkin(record.checkin_id)
         if row is None:
             return
-        # A fresh delivery: the dispatcher must be able to claim and send it again.
+        # A fresh delivery: check-in delivery must be able to claim and send it again.
         row.status = "pending"
         row.due_at = record.due_at
         row.attempts = 0

@@ -78,7 +78,7 @@ def build_application(config: Config, coach: Coach) -> Application:  # type: ign
         ),
         # Replies answer a leader's own message and are not capped at the ~30/s Telegram
         # allows for broadcasts (that cap would queue 200 leaders' replies for seconds);
-        # proactive check-ins are paced by the dispatcher instead. Group limits and 429
+        # proactive check-ins are paced by check-in delivery instead. Group limits and 429
         # handling (waited out, max_retries times) stay on.
         rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=telegram.max_retries),
     )

@@ -18,7 +18,7 @@ from flows.events import Reply
 log = logging.getLogger("grow_coach.checkins")
 
 # However short the configured grace, a check-in found due by the next round or two of
-# the dispatcher is on time, not stale: a grace of 0 would otherwise drop every one.
+# check-in delivery is on time, not stale: a grace of 0 would otherwise drop every one.
 MIN_GRACE = timedelta(minutes=1)
 
 
@@ -47,7 +47,7 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
                 return False
         return True
 
-    dispatcher = CheckinDelivery(
+    delivery = CheckinDelivery(
         coach,
         send,
         batch_size=config.checkins.batch_size,
@@ -55,7 +55,7 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
     )
 
     async def look_for_due_checkins(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await dispatcher.run()
+        await delivery.run()
 
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
     application.job_queue.run_repeating(
@@ -66,4 +66,4 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
         # One run at a time; a run that was missed while busy is simply the next one.
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
-    return dispatcher
+    return delivery
