@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import MachineError
 
-from flows import checkin, erase, grow, onboarding, profile, rescore
+from flows import checkin, erase, grow, language_notice, onboarding, profile, rescore
 from flows.content import Content, load_content
 from flows.conversation import Conversation
 from flows.events import Choice, Event, Outcome, Reply
@@ -66,6 +66,14 @@ class CoachEngine:
     # entry point
 
     def handle(self, conv: Conversation, event: Event, lookup: Lookup | None = None) -> Outcome:
+        # Issue 11: around the turn, the once-per-leader note on the coaching language
+        # (flows/language_notice.py); a flow change replaces conv.data, so it runs after.
+        given = language_notice.remembered(conv)
+        outcome = self._handle(conv, event, lookup)
+        language_notice.after_turn(conv, event, outcome, given, self.content, self.settings)
+        return outcome
+
+    def _handle(self, conv: Conversation, event: Event, lookup: Lookup | None) -> Outcome:
         turn = Turn(conv, event, lookup or EmptyLookup(), self.content, self.settings)
         if conv.flow != "idle" and (
             conv.flow not in FLOWS or conv.state not in FLOWS[conv.flow].machine.states
