@@ -45,7 +45,7 @@ STOPWORDS: Final[dict[str, frozenset[str]]] = {
     "fr": frozenset(
         "le la les et est je j ne pas de des un une que qui il elle nous vous mon ma mes pour "
         "avec dans sur ce cette suis ai au du plus mais tres c l d qu n m tout sont etre "
-        "fait faire aussi leur y en".split()
+        "fait faire aussi leur y en a non on".split()
     ),
     "pt": frozenset(
         "o a os as e de do da dos das que nao um uma eu meu minha para com em no na mais muito "
