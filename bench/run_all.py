@@ -18,6 +18,7 @@ BENCHES: tuple[str, ...] = (
     "bench.checkin_burst",
     "bench.checkin_startup",
     "bench.soak",
+    "bench.safety_screen",
 )
 
 
