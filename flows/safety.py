@@ -5,8 +5,9 @@ means the conversation has left coaching (thoughts of suicide or self-harm, abus
 mental-health crisis, severe hopelessness) and the engine hands over to professional-help
 resources instead of asking the next question.
 
-The phrase lists live in `flows/content/en/safety.toml` and, for the other languages
-leaders write in, `flows/content/safety/<lang>.toml`, so a coach or clinician can tune
+The phrase lists live in `flows/content/<language>/safety.toml`, beside the rest of the
+coach's words for that language, and, for the other languages leaders write in whatever
+the content language, in `flows/content/safety/<lang>.toml`, so a coach or clinician can tune
 them without touching code. They are written in a small pattern language rather than raw
 regex (see `compile_pattern`), because the people who know which phrases matter are
 rarely the people who can audit a regex for backtracking.
@@ -32,10 +33,11 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-DEFAULT_PATH: Final[Path] = Path(__file__).resolve().parent / "content" / "en" / "safety.toml"
+CONTENT_DIR: Final[Path] = Path(__file__).resolve().parent / "content"
+DEFAULT_PATH: Final[Path] = CONTENT_DIR / "en" / "safety.toml"
 # Phrase lists for the other languages leaders may write in, one file per language
 # (es.toml, de.toml, ...). They are screened whatever language the coaching content is in.
-SCREENING_DIR: Final[Path] = Path(__file__).resolve().parent / "content" / "safety"
+SCREENING_DIR: Final[Path] = CONTENT_DIR / "safety"
 
 # A gap (`...`) spans at most this many words: enough for "I really just want to",
 # few enough that unrelated words in one sentence are not stitched into a match.
@@ -526,22 +528,27 @@ def _strings(value: object, where: str, *, allow_empty: bool = False) -> list[st
     return list(value)
 
 
-def screening_paths() -> tuple[Path, ...]:
-    """Every shipped phrase list: English first, then each file in `SCREENING_DIR`.
+def screening_paths(language: str = "en") -> tuple[Path, ...]:
+    """The content language's own list first, then every file in `SCREENING_DIR`.
 
     Leaders write about a crisis in their own language whatever language the coaching
-    content is in, so the default screen always holds all of them.
+    content is in, so the default screen always holds all of them. A screening file for
+    the content language itself is skipped: the content's own list is the one to edit.
     """
-    return (DEFAULT_PATH, *sorted(SCREENING_DIR.glob("*.toml")))
+    own = CONTENT_DIR / language / "safety.toml"
+    if not own.is_file():
+        raise FileNotFoundError(f"no safety screen for language {language!r} in {CONTENT_DIR}")
+    return (own, *(path for path in sorted(SCREENING_DIR.glob("*.toml")) if path.stem != language))
 
 
-def load_screen(path: Path | None = None) -> Screen:
-    """The screen built from one data file, or from every screening language by default.
+def load_screen(path: Path | None = None, *, language: str = "en") -> Screen:
+    """The screen from one data file if a path is given, else the language's own list
+    together with every other screening language.
 
     Cached, so the files are read and compiled once per process, never per message.
     """
     if path is None:
-        return _load_all(screening_paths())
+        return _load_all(screening_paths(language))
     return _load_cached(Path(path).resolve())
 
 
