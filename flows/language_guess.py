@@ -4,8 +4,8 @@ Used only to tell a leader, once, which language the coaching is in. It counts c
 function words ("the", "und", "que", "je") of a handful of languages and answers only
 when one language clearly wins, so a wrong guess costs nothing worse than silence:
 
-* short messages (fewer than `MIN_WORDS` words) get no guess; names, dates and "ok"
-  look the same in every language;
+* short messages (fewer than `MIN_WORDS` words of two letters or more) get no guess;
+  names, dates and "ok" look the same in every language;
 * the winner needs at least `MIN_HITS` function words, making up at least
   `MIN_SHARE` of the message, and more than twice as many as any other language.
 
@@ -69,7 +69,9 @@ def _words(text: str) -> list[str]:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return _WORD.findall(text.casefold())
+    # Single letters ("a", "e", "j", "c") are words in several languages and also what
+    # formulas, initials and list markers are made of ("a>b but b<c"), so they never count.
+    return [word for word in _WORD.findall(text.casefold()) if len(word) > 1]
 
 
 def _scores(words: list[str]) -> dict[str, int]:

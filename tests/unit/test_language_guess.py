@@ -64,3 +64,8 @@ def test_without_accents_or_in_capitals_it_still_reads() -> None:
 def test_fewer_than_the_minimum_words_never_count() -> None:
     assert MIN_WORDS == 4
     assert other_language("no es la", "en") is None
+
+
+def test_formulas_and_initials_are_not_a_language() -> None:
+    for text in ("a>b but b<c & c>&a", "<i>nothing</i> &amp; more", "A, B, C, D and E", "j. l. d. c. a. e."):
+        assert other_language(text, "en") is None, text
