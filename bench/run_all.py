@@ -20,6 +20,7 @@ BENCHES: tuple[str, ...] = (
     "bench.soak",
     "bench.encryption_cost",
     "bench.chart_render",
+    "bench.safety_screen",
 )
 
 
