@@ -41,6 +41,14 @@ EDITED = (
     "Just send the new answer as a message."
 )
 EXPIRED = "This question has expired."
+# Messages over a leader's rate were not taken in (bot/telegram/flood.py): nothing of them
+# is stored, so the leader must know to send again what mattered.
+TOO_FAST = (
+    "You're sending messages faster than I can coach, so I've let some of them go unread. "
+    "I'll answer the ones I took in; after that, send me anything I missed in one message."
+)
+# A button tapped over the rate: the tap was not taken, the spinner still has to stop.
+TOO_FAST_TAP = "One moment: I'm still catching up with you."
 MAX_GROUPS_REMEMBERED = 10_000
 
 
@@ -108,6 +116,16 @@ class TelegramHandlers:
         self._told_groups[chat.id] = None
         log.info("update=%s group=%s told coaching is private", update.update_id, chat.id)
         await self._tell(context.bot, chat.id, GROUPS_ARE_PRIVATE, update.update_id)
+
+    async def on_over_rate(self, update: Update, tell: bool) -> None:
+        """An update over the leader's message rate, not handled: the first of a burst is
+        answered with TOO_FAST; a tapped button always gets its callback answered."""
+        if update.callback_query is not None:
+            await _quietly(update.callback_query.answer(TOO_FAST_TAP))
+            return
+        chat = update.effective_chat
+        if tell and chat is not None and chat.type == chat.PRIVATE:
+            await self._tell(update.get_bot(), chat.id, TOO_FAST, update.update_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
