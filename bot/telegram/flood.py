@@ -1,9 +1,11 @@
 """A message rate per leader: a burst, then one more every so often.
 
 One leader pasting a thousand lines would otherwise queue a thousand coaching turns (each
-a database commit and a reply) ahead of their own next real answer. What is over the rate
-is not taken in; the leader is told once per burst (the burst ends when their allowance
-has refilled), and the log gets a count, never the words.
+a database commit and a reply) ahead of their own next real answer. Only messages sent
+while the bot is still working on that leader's earlier ones count: someone who waits for
+each reply, however quickly they answer, is never held back. What is over the rate is not
+taken in; the leader is told once per burst (the burst ends when their allowance has
+refilled), and the log gets a count, never the words.
 """
 
 from __future__ import annotations
@@ -48,7 +50,10 @@ class LeaderRateLimit:
         """From empty to a full burst again: when a flood counts as over."""
         return self.burst * self.interval
 
-    def admit(self, leader: int) -> Verdict:
+    def admit(self, leader: int, *, waiting: bool = True) -> Verdict:
+        """`waiting`: the leader still has earlier updates unhandled (only those count)."""
+        if not waiting:
+            return Verdict.TAKE
         now = self._clock()
         self._since_sweep += 1
         if self._since_sweep >= SWEEP_EVERY:

@@ -54,7 +54,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
             return
         # Decided on arrival, in the order Telegram numbered the updates.
         if self._rate_limit is not None and isinstance(update, Update):
-            verdict = self._rate_limit.admit(key)
+            verdict = self._rate_limit.admit(key, waiting=key in self._locks)
             if verdict is not Verdict.TAKE:
                 _discard(coroutine)
                 await self._dropped(key, update, verdict is Verdict.DROP_AND_TELL)

@@ -53,3 +53,9 @@ def test_quiet_leaders_are_forgotten() -> None:
     for _ in range(1100):
         limit.admit(99_999)
     assert len(limit) < 100
+
+
+def test_a_leader_who_waits_for_each_reply_is_never_held_back() -> None:
+    limit = LeaderRateLimit(burst=2, interval=60.0, clock=Clock())
+    assert all(limit.admit(1, waiting=False) is Verdict.TAKE for _ in range(100))
+    assert [limit.admit(1) for _ in range(3)] == [Verdict.TAKE, Verdict.TAKE, Verdict.DROP_AND_TELL]
