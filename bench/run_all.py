@@ -18,6 +18,8 @@ BENCHES: tuple[str, ...] = (
     "bench.checkin_burst",
     "bench.checkin_startup",
     "bench.soak",
+    "bench.encryption_cost",
+    "bench.chart_render",
 )
 
 

@@ -21,9 +21,12 @@ from bot.database_url import parse_database_url
 from bot.durations import (
     DURATION_HINT,
     QUIET_HOURS_HINT,
+    format_duration,
+    format_quiet_hours,
     parse_duration,
     parse_quiet_hours,
 )
+from flows import settings as coaching_defaults
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 ENV_PREFIX = "GROW_COACH_"
@@ -333,35 +336,33 @@ class TelegramConfig(_Section):
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class CoachingConfig(_Section):
-    language: str = _setting(_Kind(_parse_language), "en")
+    language: str = _setting(_Kind(_parse_language), coaching_defaults.LANGUAGE)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class SessionsConfig(_Section):
-    interval: datetime.timedelta = _setting(_DURATION, "2w")  # noqa: RUF009
+    interval: datetime.timedelta = _setting(  # noqa: RUF009
+        _DURATION, format_duration(coaching_defaults.SESSION_INTERVAL)
+    )
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class CheckinsConfig(_Section):
-    first_after: datetime.timedelta = _setting(_DURATION, "2d")  # noqa: RUF009
+    first_after: datetime.timedelta = _setting(  # noqa: RUF009
+        _DURATION, format_duration(coaching_defaults.FIRST_CHECKIN_AFTER)
+    )
     grace: datetime.timedelta = _setting(_DURATION_OR_ZERO, "1d")  # noqa: RUF009
-    quiet_hours: QuietHours | None = _setting(_QUIET_HOURS, "21:00-08:00")  # noqa: RUF009
+    quiet_hours: QuietHours | None = _setting(  # noqa: RUF009
+        _QUIET_HOURS, format_quiet_hours(coaching_defaults.QUIET_HOURS)
+    )
     dispatch_every: datetime.timedelta = _setting(_DURATION, "5s")  # noqa: RUF009
     batch_size: int = _setting(_integer(1), 100)
     send_rate: int = _setting(_integer(1, 30), 30)
 
 
-DEFAULT_RESOURCES = [
-    (
-        "If you are in immediate danger, call your local emergency number "
-        "(112 in the EU, 911 in the US and Canada, 999 in the UK)."
-    ),
-    "Find a free, confidential helpline in your country: https://findahelpline.com",
-    (
-        "International Association for Suicide Prevention crisis centres: "
-        "https://www.iasp.info/crisis-centres-helplines/"
-    ),
-]
+# The coaching defaults live with the coach (flows/settings.py); here they are written as
+# they would appear in config.toml.
+DEFAULT_RESOURCES = list(coaching_defaults.CRISIS_RESOURCES)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

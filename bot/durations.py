@@ -56,3 +56,20 @@ def parse_quiet_hours(text: str) -> tuple[datetime.time, datetime.time] | None:
         # Equal ends are ambiguous: "never quiet" or "always quiet"?
         raise ValueError(f"quiet hours must start and end at different times, got {_quote(text)}")
     return start, end
+
+
+def format_duration(duration: datetime.timedelta) -> str:
+    """The spelling parse_duration reads back, in the largest unit that divides evenly."""
+    seconds = int(duration.total_seconds())
+    for unit, size in sorted(_UNIT_SECONDS.items(), key=lambda item: -item[1]):
+        if seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    raise AssertionError("every whole number of seconds has a unit")
+
+
+def format_quiet_hours(window: tuple[datetime.time, datetime.time] | None) -> str:
+    """The spelling parse_quiet_hours reads back; "" for no quiet hours."""
+    if window is None:
+        return ""
+    start, end = window
+    return f"{start:%H:%M}-{end:%H:%M}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from transitions import EventData
@@ -17,8 +18,10 @@ from flows.records import (
     SessionClosed,
 )
 from flows.schedule import after, format_local, out_of_quiet_hours, plan_checkins
+from flows.state import FlowName, SessionData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, new_id, new_seed
+from flows.views import CheckinStatus, CheckinView
 
 # More than any leader has pending: a few per goal.
 MAX_PENDING_LOOKED_AT = 100
@@ -52,7 +55,31 @@ TRANSITIONS = (
 )
 
 
-class CheckinModel(FlowModel):
+@dataclass
+class CheckinData(SessionData):
+    checkin_id: int = 0
+    kind: str = ""  # first | midway | ... | next_session: which nudge this is
+    outcome: str | None = None  # done | partly | not_yet | snooze, once answered
+
+
+def start_data(view: CheckinView) -> CheckinData:
+    """A check-in session on a due check-in."""
+    return CheckinData(
+        session_id=new_id(),
+        seed=new_seed(),
+        checkin_id=view.checkin_id,
+        goal_id=view.goal_id,
+        kind=view.kind,
+        vars={"goal": view.goal_text, "action": view.action or ""},
+    )
+
+
+def first_state(view: CheckinView) -> str:
+    """A reminder of the next session offers one; the other nudges ask about the action."""
+    return "offer" if view.kind == "next_session" else "did"
+
+
+class CheckinModel(FlowModel[CheckinData]):
     def wants_snooze(self, event: EventData) -> bool:
         return event.kwargs["value"] == "snooze"
 
@@ -67,9 +94,9 @@ class CheckinModel(FlowModel):
 
     def keep_outcome(self, event: EventData) -> None:
         outcome = str(event.kwargs["value"])
-        self.data["outcome"] = outcome
+        self.data.outcome = outcome
         if outcome != "snooze":
-            self.turn.record(CheckinResolved(self.data["checkin_id"], outcome))
+            self.turn.record(CheckinResolved(self.data.checkin_id, outcome))
 
     def snooze_a_day(self, event: EventData) -> None:
         turn = self.turn
@@ -77,24 +104,24 @@ class CheckinModel(FlowModel):
         # A day on the leader's clock, then out of their quiet hours.
         tomorrow = after(turn.event.now, turn.settings.snooze, zone)
         due = out_of_quiet_hours(tomorrow, zone, turn.settings.quiet_hours)
-        turn.record(CheckinSnoozed(self.data["checkin_id"], due))
-        turn.record(SessionClosed(self.data["session_id"], "snoozed"))
+        turn.record(CheckinSnoozed(self.data.checkin_id, due))
+        turn.record(SessionClosed(self.data.session_id, "snoozed"))
         turn.say("checkin", "snoozed", when=format_local(due, zone))
-        turn.hand_over("idle", "idle")
+        turn.finish()
 
     def keep_rating(self, event: EventData) -> None:
         self.turn.record(
-            ScoreGiven(self.data["goal_id"], self.data["session_id"], "checkin", int(event.kwargs["value"]))
+            ScoreGiven(self._goal_id, self.data.session_id, "checkin", int(event.kwargs["value"]))
         )
 
     def reschedule_action(self, event: EventData) -> None:
         turn = self.turn
         zone = turn.conv.profile.timezone or "UTC"
-        due = date.fromisoformat(self.data["vars"]["due"])
-        goal_id, session_id = self.data["goal_id"], self.data["session_id"]
+        due = date.fromisoformat(self.data.vars["due"])
+        goal_id, session_id = self._goal_id, self.data.session_id
         # The same action with its new date, on this session: the goal's latest action
         # (what /rescore and later check-ins read) now carries the date just agreed.
-        turn.record(ActionAgreed(goal_id, session_id, self.data["vars"].get("action", ""), due))
+        turn.record(ActionAgreed(goal_id, session_id, self.data.vars.get("action", ""), due))
         self._drop_old_action_checkins()
         plan = [
             item
@@ -103,9 +130,9 @@ class CheckinModel(FlowModel):
         ]
         for kind, at in plan:
             turn.record(CheckinPlanned(goal_id, session_id, kind, at))
-        turn.record(SessionClosed(session_id, self.data.get("outcome", "answered")))
+        turn.record(SessionClosed(session_id, self._closing_reason))
         turn.say("checkin", "rescheduled", when=format_local(plan[0][1], zone))
-        turn.hand_over("idle", "idle")
+        turn.finish()
 
     def _drop_old_action_checkins(self) -> None:
         """Nudges about the old date or the old action would now ask the wrong question.
@@ -114,45 +141,49 @@ class CheckinModel(FlowModel):
         because one action did. It is planned again on this session, as cancelling is per
         goal.
         """
-        goal_id = self.data["goal_id"]
+        goal_id = self._goal_id
         reminders = [
             view
             for view in self.turn.lookup.pending_checkins(MAX_PENDING_LOOKED_AT)
-            if view.goal_id == goal_id and view.kind == "next_session" and view.status == "pending"
+            if view.goal_id == goal_id
+            and view.kind == "next_session"
+            and view.status == CheckinStatus.PENDING
         ]
         self.turn.record(CheckinsCancelled(goal_id))
         for view in reminders[:1]:
-            self.turn.record(CheckinPlanned(goal_id, self.data["session_id"], "next_session", view.due_at))
+            self.turn.record(CheckinPlanned(goal_id, self.data.session_id, "next_session", view.due_at))
 
     def choose_new_action(self, event: EventData) -> None:
         self._drop_old_action_checkins()
-        self.turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
-        data = grow.start_data(
-            new_id(),
-            new_seed(),
-            {"goal_id": self.data["goal_id"], "vars": {"goal": self.data["vars"]["goal"]}, "short": True},
-        )
+        self.turn.record(SessionClosed(self.data.session_id, self._closing_reason))
+        data = grow.start_data(self._goal_id, {"goal": self.data.vars["goal"]})
         self.turn.say("checkin", "new_action")
-        self.turn.hand_over("grow", "options_first", data)
+        self.turn.hand_over(FlowName.GROW, "options_first", data)
 
     def start_new_session(self, event: EventData) -> None:
-        self.turn.record(SessionClosed(self.data["session_id"], self.data.get("outcome", "answered")))
+        self.turn.record(SessionClosed(self.data.session_id, self._closing_reason))
         self.turn.say("checkin", "new_session")
-        self.turn.hand_over("grow", "goal", grow.start_data(new_id(), new_seed()))
+        self.turn.hand_over(FlowName.GROW, "goal", grow.start_data())
 
     def leave_for_later(self, event: EventData) -> None:
-        self.turn.record(SessionClosed(self.data["session_id"], "later"))
+        self.turn.record(SessionClosed(self.data.session_id, "later"))
         self.turn.say("checkin", "later")
-        self.turn.hand_over("idle", "idle")
+        self.turn.finish()
+
+    @property
+    def _goal_id(self) -> str:
+        return str(self.data.goal_id)
+
+    @property
+    def _closing_reason(self) -> str:
+        return self.data.outcome or "answered"
 
     def ask_field(self, state: str) -> str:
         if state == "reflect":
-            return {"done": "ask_done", "partly": "ask_partly"}.get(
-                self.data.get("outcome", ""), "ask_not_yet"
-            )
-        if state == "did" and self.data.get("kind") == "midway":
+            return {"done": "ask_done", "partly": "ask_partly"}.get(self.data.outcome or "", "ask_not_yet")
+        if state == "did" and self.data.kind == "midway":
             return "midway"
         return "ask"
 
 
-FLOW = FlowSpec("checkin", STEPS, TRANSITIONS, CheckinModel, first="did")
+FLOW = FlowSpec(FlowName.CHECKIN, STEPS, TRANSITIONS, CheckinModel, CheckinData, first="did")

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.state import FlowName
+
 LEVELS = ("first_time", "experienced", "senior", "executive")
 
 
@@ -29,7 +31,7 @@ class Profile:
 
 @dataclass
 class Conversation:
-    flow: str = "onboarding"
+    flow: str = FlowName.ONBOARDING
     state: str = "start"
     data: dict[str, Any] = field(default_factory=dict)
     question_seq: int = 0

@@ -6,6 +6,7 @@ from transitions import EventData
 
 from flows.conversation import Profile
 from flows.records import DataErased
+from flows.state import FlowName, SetupData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel
 
@@ -22,7 +23,7 @@ TRANSITIONS = (
 )
 
 
-class EraseModel(FlowModel):
+class EraseModel(FlowModel[SetupData]):
     def wants_erasure(self, event: EventData) -> bool:
         return event.kwargs["value"] == "erase"
 
@@ -30,11 +31,11 @@ class EraseModel(FlowModel):
         self.turn.record(DataErased())
         self.turn.conv.profile = Profile()
         self.turn.say("erase", "erased")
-        self.turn.hand_over("onboarding", "start", {})
+        self.turn.hand_over(FlowName.ONBOARDING, "start", SetupData())
 
     def keep_everything(self, event: EventData) -> None:
         self.turn.say("erase", "kept")
-        self.turn.hand_over("idle", "idle")
+        self.turn.finish()
 
 
-FLOW = FlowSpec("erase", STEPS, TRANSITIONS, EraseModel, first="confirm")
+FLOW = FlowSpec(FlowName.ERASE, STEPS, TRANSITIONS, EraseModel, SetupData, first="confirm")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from transitions import EventData
 
 from flows.content import Content
 from flows.events import Choice
-from flows.parsing import Invalid
+from flows.parsing import Invalid, short
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,
@@ -20,8 +20,9 @@ from flows.records import (
     SessionGoalSet,
 )
 from flows.schedule import format_local, plan_checkins
+from flows.state import FlowName, IdleData, SessionData
 from flows.steps import Ask, FlowSpec, Step
-from flows.turn import FlowModel, new_id
+from flows.turn import FlowModel, new_id, new_seed
 from flows.vagueness import is_vague
 
 MIN_OPTIONS = 3
@@ -80,18 +81,35 @@ TRANSITIONS = (
 )
 
 
-class GrowModel(FlowModel):
+@dataclass
+class GrowData(SessionData):
+    # The session's answers by step: the agreement and the summary shown on a revisit
+    # read them again. The answers table is where they are stored.
+    answers: dict[str, str] = field(default_factory=dict)
+    options: list[str] = field(default_factory=list)
+    revisit: bool = False  # a second round on the goal itself
+    adjusting: bool = False  # a second round on the action only
+
+
+def start_data(
+    goal_id: str | None = None, wording: dict[str, object] | None = None, **flags: bool
+) -> GrowData:
+    """A fresh session; `goal_id` and `wording` carry an existing goal when it is revisited."""
+    return GrowData(session_id=new_id(), seed=new_seed(), goal_id=goal_id, vars=dict(wording or {}), **flags)
+
+
+class GrowModel(FlowModel[GrowData]):
     # guards
 
     def goal_is_vague(self, event: EventData) -> bool:
         return is_vague(str(event.kwargs["value"]), self.turn.content)
 
     def is_revisiting_goal(self, event: EventData) -> bool:
-        return bool(self.data.get("revisit"))
+        return self.data.revisit
 
     def needs_more_options(self, event: EventData) -> bool:
         # Guards run before on_exit callbacks, so the answer being given is not yet counted.
-        return len(self.data.get("options", [])) + 1 < MIN_OPTIONS
+        return len(self.data.options) + 1 < MIN_OPTIONS
 
     def commitment_is_low(self, event: EventData) -> bool:
         return int(event.kwargs["value"]) < COMMITMENT_BAR
@@ -108,41 +126,39 @@ class GrowModel(FlowModel):
         self._save_goal(str(event.kwargs["value"]))
 
     def sharpen_goal(self, event: EventData) -> None:
-        self._save_goal(f"{self.data['vars']['goal']} — {event.kwargs['value']}")
+        self._save_goal(f"{self.data.vars['goal']} — {event.kwargs['value']}")
 
     def _save_goal(self, text: str) -> None:
-        goal_id = self.data.get("goal_id")
-        if goal_id:
-            self.turn.record(GoalRevised(goal_id, text))
+        if self.data.goal_id:
+            self.turn.record(GoalRevised(self.data.goal_id, text))
         else:
-            goal_id = new_id()
-            self.data["goal_id"] = goal_id
-            self.turn.record(GoalOpened(goal_id, text))
-            self.turn.record(SessionGoalSet(self.data["session_id"], goal_id))
+            self.data.goal_id = new_id()
+            self.turn.record(GoalOpened(self.data.goal_id, text))
+            self.turn.record(SessionGoalSet(self.data.session_id, self.data.goal_id))
         self.turn.set_var("goal", text)
 
     def keep_baseline(self, event: EventData) -> None:
         value = int(event.kwargs["value"])
         self.turn.set_var("baseline", value)
-        self.turn.record(ScoreGiven(self.data["goal_id"], self.data["session_id"], "baseline", value))
+        self.turn.record(ScoreGiven(self._goal_id, self.data.session_id, "baseline", value))
 
     def add_option(self, event: EventData) -> None:
         value = str(event.kwargs["value"])
         if value:
-            self.data.setdefault("options", []).append(value)
+            self.data.options.append(value)
 
     def keep_chosen_option(self, event: EventData) -> None:
         self.turn.set_var("option", str(event.kwargs["value"]))
 
     def agree_action(self, event: EventData) -> None:
-        answers: dict[str, Any] = self.data.get("answers", {})
+        answers = self.data.answers
         self.turn.set_var("action", answers.get("will_action", ""))
         self.turn.record(
             ActionAgreed(
-                goal_id=self.data["goal_id"],
-                session_id=self.data["session_id"],
+                goal_id=self._goal_id,
+                session_id=self.data.session_id,
                 action=answers.get("will_action", ""),
-                due=date.fromisoformat(self.data["vars"]["due"]),
+                due=date.fromisoformat(self.data.vars["due"]),
                 support=answers.get("will_support", ""),
                 obstacle=answers.get("will_obstacle", ""),
                 if_then=answers.get("will_if_then", ""),
@@ -152,76 +168,85 @@ class GrowModel(FlowModel):
     def keep_commitment(self, event: EventData) -> None:
         value = int(event.kwargs["value"])
         self.turn.set_var("commitment", value)
-        self.turn.record(ScoreGiven(self.data["goal_id"], self.data["session_id"], "commitment", value))
+        self.turn.record(ScoreGiven(self._goal_id, self.data.session_id, "commitment", value))
 
     def prepare_next_round(self, event: EventData) -> None:
         choice = event.kwargs["value"]
-        self.data["revisit"] = choice == "revisit_goal"
-        self.data["adjusting"] = choice == "adjust_action"
+        self.data.revisit = choice == "revisit_goal"
+        self.data.adjusting = choice == "adjust_action"
         if choice == "revisit_goal":
-            self.data["options"] = []
+            self.data.options = []
         if choice != "keep":
             # A low score stays stored; the leader sees what they said before.
-            answers = self.data.get("answers", {})
+            answers = self.data.answers
             self.turn.set_var("previous_action", answers.get("will_action", ""))
             self.turn.set_var("earlier", summarise(self.turn.content, answers))
 
     def close_with_recap(self, event: EventData) -> None:
         turn = self.turn
-        commitment = int(self.data["vars"]["commitment"])
+        commitment = int(self.data.vars["commitment"])
         committed = commitment >= COMMITMENT_BAR
-        turn.record(SessionClosed(self.data["session_id"], "committed" if committed else "low_commitment"))
-        if "baseline" not in self.data["vars"]:
+        turn.record(SessionClosed(self.data.session_id, "committed" if committed else "low_commitment"))
+        if "baseline" not in self.data.vars:
             # A round started from /rescore or a check-in skipped Reality: show the
             # baseline the leader gave when the goal was first set.
-            goal = turn.lookup.goal(self.data["goal_id"])
+            goal = turn.lookup.goal(self._goal_id)
             turn.set_var("baseline", goal.baseline if goal and goal.baseline is not None else "–")
         next_checkin = ""
         if committed:
             plan = plan_checkins(
                 turn.event.now,
-                date.fromisoformat(self.data["vars"]["due"]),
+                date.fromisoformat(self.data.vars["due"]),
                 turn.conv.profile.timezone or "UTC",
                 turn.settings,
             )
             for kind, due_at in plan:
-                turn.record(CheckinPlanned(self.data["goal_id"], self.data["session_id"], kind, due_at))
+                turn.record(CheckinPlanned(self._goal_id, self.data.session_id, kind, due_at))
             next_checkin = format_local(plan[0][1], turn.conv.profile.timezone)
         recap = turn.text("grow", "closed", "recap" if committed else "recap_low", next_checkin=next_checkin)
         turn.say_text(recap)
         # Kept with the idle position: if the process dies before the recap is sent,
         # /start shows it again.
-        turn.hand_over("idle", "idle", {"last_recap": recap})
+        turn.finish(IdleData(last_recap=recap))
+
+    @property
+    def _goal_id(self) -> str:
+        # Set by the goal step, or carried in by /rescore and check-ins, before any score.
+        return str(self.data.goal_id)
+
+    def keep_answer(self, state: str, shown: str) -> None:
+        self.data.answers[state] = shown
 
     # wording
 
     def ask_field(self, state: str) -> str:
-        if state == "goal" and self.data.get("revisit"):
+        if state == "goal" and self.data.revisit:
             return "revisit"
-        if state == "will_action" and self.data.get("adjusting"):
+        if state == "will_action" and self.data.adjusting:
             return "adjust"
-        if state == "options_more" and len(self.data.get("options", [])) >= MIN_OPTIONS - 1:
+        if state == "options_more" and len(self.data.options) >= MIN_OPTIONS - 1:
             return "last"
         return "ask"
 
     def pick_choices(self, state: str) -> list[Choice]:
-        options = list(self.data.get("options", []))
-        if self.turn.style == "guided":
-            options += self.turn.content.items("grow", "options_pick", "examples", "guided")
-        return [Choice(_short(option), str(index)) for index, option in enumerate(options)]
+        return [Choice(short(option, 60), str(index)) for index, option in enumerate(self._pickable())]
 
     def resolve_pick(self, index: int | None, text: str) -> object:
-        options = list(self.data.get("options", []))
-        if self.turn.style == "guided":
-            options += self.turn.content.items("grow", "options_pick", "examples", "guided")
+        options = self._pickable()
         if index is not None and 0 <= index < len(options):
             return options[index]
         if text.strip().isdigit():
             # A number that matches no option is a slip, not a new idea.
             return Invalid("choice")
         # A leader may answer with an option they only now thought of: it counts.
-        self.data.setdefault("options", []).append(text)
+        self.data.options.append(text)
         return text
+
+    def _pickable(self) -> list[str]:
+        options = list(self.data.options)
+        if self.turn.style == "guided":
+            options += self.turn.content.items("grow", "options_pick", "examples", "guided")
+        return options
 
 
 def summarise(content: Content, answers: dict[str, str]) -> str:
@@ -230,16 +255,4 @@ def summarise(content: Content, answers: dict[str, str]) -> str:
     return "\n".join(f"• {label}: {answers[step]}" for step, label in labels.items() if answers.get(step))
 
 
-def _short(text: str, limit: int = 60) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def start_data(session_id: str, seed: int, goal: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A fresh session's scratch data; `goal` carries an existing goal when it is revisited."""
-    data: dict[str, Any] = {"session_id": session_id, "seed": seed, "answers": {}, "options": [], "vars": {}}
-    if goal:
-        data.update(goal)
-    return data
-
-
-FLOW = FlowSpec("grow", STEPS, TRANSITIONS, GrowModel, first="goal")
+FLOW = FlowSpec(FlowName.GROW, STEPS, TRANSITIONS, GrowModel, GrowData, first="goal")

@@ -7,8 +7,9 @@ from transitions import EventData
 from flows import grow
 from flows.conversation import LEVELS
 from flows.records import ProfileUpdated
+from flows.state import FlowName, SetupData
 from flows.steps import Ask, FlowSpec, Step
-from flows.turn import FlowModel, new_id, new_seed
+from flows.turn import FlowModel
 
 TIMEZONE_SUGGESTIONS = ("UTC", "Europe/London", "Europe/Berlin", "America/New_York", "Asia/Singapore")
 
@@ -33,7 +34,7 @@ TRANSITIONS = (
 )
 
 
-class OnboardingModel(FlowModel):
+class OnboardingModel(FlowModel[SetupData]):
     def agreed(self, event: EventData) -> bool:
         return event.kwargs["value"] == "yes"
 
@@ -44,7 +45,7 @@ class OnboardingModel(FlowModel):
 
     def say_goodbye(self, event: EventData) -> None:
         self.turn.say("onboarding", "declined")
-        self.turn.hand_over("onboarding", "start")
+        self.turn.hand_over(FlowName.ONBOARDING, "start")
 
     def keep_name(self, event: EventData) -> None:
         name = str(event.kwargs["value"])[:64]
@@ -63,7 +64,7 @@ class OnboardingModel(FlowModel):
 
     def start_first_session(self, event: EventData) -> None:
         self.turn.say("onboarding", "done")
-        self.turn.hand_over("grow", "goal", grow.start_data(new_id(), new_seed()))
+        self.turn.hand_over(FlowName.GROW, "goal", grow.start_data())
 
 
-FLOW = FlowSpec("onboarding", STEPS, TRANSITIONS, OnboardingModel, first="start")
+FLOW = FlowSpec(FlowName.ONBOARDING, STEPS, TRANSITIONS, OnboardingModel, SetupData, first="start")

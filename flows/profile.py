@@ -7,6 +7,7 @@ from transitions import EventData
 from flows.conversation import LEVELS
 from flows.onboarding import TIMEZONE_SUGGESTIONS
 from flows.records import ProfileUpdated
+from flows.state import FlowName, SetupData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel
 
@@ -23,7 +24,7 @@ TRANSITIONS = (
 )
 
 
-class ProfileModel(FlowModel):
+class ProfileModel(FlowModel[SetupData]):
     def keep_level(self, event: EventData) -> None:
         level = str(event.kwargs["value"])
         self.turn.conv.profile.level = level
@@ -36,7 +37,7 @@ class ProfileModel(FlowModel):
 
     def confirm(self, event: EventData) -> None:
         self.turn.say("profile", "saved")
-        self.turn.hand_over("idle", "idle")
+        self.turn.finish()
 
 
-FLOW = FlowSpec("profile", STEPS, TRANSITIONS, ProfileModel, first="level")
+FLOW = FlowSpec(FlowName.PROFILE, STEPS, TRANSITIONS, ProfileModel, SetupData, first="level")

@@ -5,7 +5,8 @@ means the conversation has left coaching (thoughts of suicide or self-harm, abus
 mental-health crisis, severe hopelessness) and the engine hands over to professional-help
 resources instead of asking the next question.
 
-The phrase lists live in `flows/content/en/safety.toml` so a coach or clinician can tune
+The phrase lists live in `flows/content/<language>/safety.toml`, beside the rest of the
+coach's words for that language, so a coach or clinician can tune
 them without touching code. They are written in a small pattern language rather than raw
 regex (see `compile_pattern`), because the people who know which phrases matter are
 rarely the people who can audit a regex for backtracking.
@@ -31,7 +32,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final
 
-DEFAULT_PATH: Final[Path] = Path(__file__).resolve().parent / "content" / "en" / "safety.toml"
+CONTENT_DIR: Final[Path] = Path(__file__).resolve().parent / "content"
+DEFAULT_PATH: Final[Path] = CONTENT_DIR / "en" / "safety.toml"
 
 # A gap (`...`) spans at most this many words: enough for "I really just want to",
 # few enough that unrelated words in one sentence are not stitched into a match.
@@ -471,12 +473,16 @@ def _strings(value: object, where: str, *, allow_empty: bool = False) -> list[st
     return list(value)
 
 
-def load_screen(path: Path | None = None) -> Screen:
-    """The screen built from a data file; the shipped English file by default.
+def load_screen(path: Path | None = None, *, language: str = "en") -> Screen:
+    """The screen built from a data file: the language's shipped file unless a path is given.
 
     Cached per path, so the file is read and compiled once per process, never per message.
     """
-    return _load_cached(DEFAULT_PATH if path is None else Path(path).resolve())
+    if path is None:
+        path = CONTENT_DIR / language / "safety.toml"
+        if not path.is_file():
+            raise FileNotFoundError(f"no safety screen for language {language!r} in {CONTENT_DIR}")
+    return _load_cached(Path(path).resolve())
 
 
 @lru_cache(maxsize=8)

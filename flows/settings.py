@@ -1,22 +1,34 @@
-"""The coaching settings the engine needs, independent of where they were configured."""
+"""The coaching settings the engine needs, independent of where they were configured.
+
+The defaults here are the only ones: bot/config.py writes its config-file defaults
+from them, so a coach running the engine without a config file gets the same coach.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 
-DEFAULT_RESOURCES = (
+LANGUAGE = "en"
+FIRST_CHECKIN_AFTER = timedelta(days=2)
+SESSION_INTERVAL = timedelta(weeks=2)
+QUIET_HOURS: tuple[time, time] | None = (time(21, 0), time(8, 0))
+SNOOZE = timedelta(days=1)
+# Shown when a message leaves coaching for crisis territory (see flows/safety.py).
+CRISIS_RESOURCES = (
     "If you are in immediate danger, call your local emergency number "
     "(112 in the EU, 911 in the US and Canada, 999 in the UK).",
     "Find a free, confidential helpline in your country: https://findahelpline.com",
+    "International Association for Suicide Prevention crisis centres: "
+    "https://www.iasp.info/crisis-centres-helplines/",
 )
 
 
 @dataclass(frozen=True)
 class CoachSettings:
-    language: str = "en"
-    first_after: timedelta = timedelta(days=2)
-    session_interval: timedelta = timedelta(weeks=2)
-    quiet_hours: tuple[time, time] | None = (time(21, 0), time(8, 0))
-    snooze: timedelta = timedelta(days=1)
-    safety_resources: tuple[str, ...] = field(default=DEFAULT_RESOURCES)
+    language: str = LANGUAGE
+    first_after: timedelta = FIRST_CHECKIN_AFTER
+    session_interval: timedelta = SESSION_INTERVAL
+    quiet_hours: tuple[time, time] | None = QUIET_HOURS
+    snooze: timedelta = SNOOZE
+    safety_resources: tuple[str, ...] = field(default=CRISIS_RESOURCES)

@@ -7,6 +7,8 @@ from typing import Literal
 
 from transitions import Machine
 
+from flows.state import FlowData, FlowName
+
 AskKind = Literal["text", "score", "choice", "date", "timezone", "pick", "say"]
 
 
@@ -65,10 +67,11 @@ class Step:
 
 @dataclass(frozen=True)
 class FlowSpec:
-    name: str
+    name: FlowName
     steps: tuple[Step, ...]
     transitions: tuple[tuple[str, ...], ...]
     model: type
+    data: type[FlowData]  # what the flow keeps in the conversation between messages
     first: str
     questions: dict[str, Ask] = field(init=False)
     machine: Machine = field(init=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Generic, TypeVar, cast
 
 from flows.content import Content
 from flows.conversation import Conversation
@@ -13,6 +13,7 @@ from flows.events import Choice, Event, Reply
 from flows.parsing import Invalid
 from flows.records import Record
 from flows.settings import CoachSettings
+from flows.state import IDLE_STATE, FlowData, FlowName, IdleData, SessionData, blank
 from flows.views import Lookup
 
 
@@ -23,14 +24,12 @@ class Turn:
     lookup: Lookup
     content: Content
     settings: CoachSettings
+    # The current flow's data, read from `conv.data` and written back when the event is done.
+    data: FlowData
     replies: list[Reply] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
-    handover: tuple[str, str, dict[str, Any] | None] | None = None
+    handover: tuple[FlowName, str, FlowData | None] | None = None
     expired: bool = False
-
-    @property
-    def data(self) -> dict[str, Any]:
-        return self.conv.data
 
     @property
     def style(self) -> str:
@@ -38,7 +37,7 @@ class Turn:
 
     def values(self, **extra: object) -> dict[str, object]:
         values: dict[str, object] = {"name": self.conv.profile.name or "there"}
-        values.update(self.data.get("vars", {}))
+        values.update(self.data.wording())
         values.update(extra)
         return values
 
@@ -48,7 +47,7 @@ class Turn:
             key,
             field,
             style=self.style,
-            seed=int(self.data.get("seed", 0)),
+            seed=self.data.seed or 0,
             values=self.values(**extra),
         )
 
@@ -62,11 +61,25 @@ class Turn:
         self.records.append(record)
 
     def set_var(self, key: str, value: object) -> None:
-        self.data.setdefault("vars", {})[key] = value
+        if not isinstance(self.data, SessionData):
+            raise TypeError(f"{self.conv.flow} has no wording values to set")
+        self.data.vars[key] = value
 
-    def hand_over(self, flow: str, state: str, data: dict[str, Any] | None = None) -> None:
+    def reset(self, flow: FlowName, state: str, data: FlowData | None = None) -> None:
+        """Move to a flow's state, with its data (or none, for idle and setup flows)."""
+        self.conv.flow, self.conv.state = flow, state
+        self.data = data if data is not None else blank(flow)
+
+    def to_idle(self) -> None:
+        self.reset(FlowName.IDLE, IDLE_STATE)
+
+    def hand_over(self, flow: FlowName, state: str, data: FlowData | None = None) -> None:
         """Continue in another flow (or idle) once the current transition is done."""
         self.handover = (flow, state, data)
+
+    def finish(self, data: IdleData | None = None) -> None:
+        """End the flow: back to idle once the current transition is done."""
+        self.hand_over(FlowName.IDLE, IDLE_STATE, data)
 
 
 def new_id() -> str:
@@ -77,7 +90,10 @@ def new_seed() -> int:
     return random.randrange(1_000_000)
 
 
-class FlowModel:
+D = TypeVar("D", bound=FlowData)
+
+
+class FlowModel(Generic[D]):
     """The per-event model a flow's shared machine is attached to.
 
     Guards and callbacks named in a flow's table are methods of its subclass; they read
@@ -90,8 +106,12 @@ class FlowModel:
         self.turn = turn
 
     @property
-    def data(self) -> dict[str, Any]:
-        return self.turn.data
+    def data(self) -> D:
+        # The engine loads each flow's data with the type its FlowSpec names.
+        return cast(D, self.turn.data)
+
+    def keep_answer(self, state: str, shown: str) -> None:
+        """Remember an answer the flow reads again later; the answers table holds them all."""
 
     def ask_field(self, state: str) -> str:
         """Which wording of a question to use; flows override it for special cases."""

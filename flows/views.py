@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 
@@ -26,6 +27,17 @@ class GoalView:
     answers: dict[str, str]  # latest answer per GROW step, to show when revisiting
 
 
+class CheckinStatus(StrEnum):
+    """A planned check-in's life: pending, claimed by a sender, sent, then answered or cancelled."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    SENT = "sent"
+    ANSWERED = "answered"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+
+
 @dataclass(frozen=True)
 class CheckinView:
     checkin_id: int
@@ -33,7 +45,7 @@ class CheckinView:
     goal_text: str
     kind: str
     due_at: datetime  # UTC
-    status: str
+    status: str  # a CheckinStatus value
     action: str | None
 
 

@@ -17,8 +17,9 @@ import pytest
 
 from flows.content import CONTENT_DIR, MissingText
 from flows.conversation import Conversation, Profile
-from flows.engine import FLOWS, IDLE_CHOICES
 from flows.events import Event
+from flows.moves import IDLE_CHOICES
+from flows.registry import FLOWS
 from flows.settings import CoachSettings
 from flows.turn import Turn
 from flows.views import EmptyLookup
@@ -42,14 +43,15 @@ DATA_VARIANTS: tuple[dict[str, Any], ...] = (
 ALTERNATIVE_FIELDS = {"revisit", "adjust", "last", "midway", "ask_done", "ask_partly", "ask_not_yet"}
 
 
-def turn_with(data: dict[str, Any], level: str = "first_time") -> Turn:
-    conv = Conversation(data=dict(data), profile=Profile(name="Ann", level=level, consented=True))
-    return Turn(conv, Event("text"), EmptyLookup(), CONTENT, CoachSettings())
+def turn_with(flow: str, data: dict[str, Any], level: str = "first_time") -> Turn:
+    conv = Conversation(flow, data=dict(data), profile=Profile(name="Ann", level=level, consented=True))
+    typed = FLOWS[flow].data.from_dict(data)
+    return Turn(conv, Event("text"), EmptyLookup(), CONTENT, CoachSettings(), typed)
 
 
 def asked_fields(flow: str, state: str) -> set[str]:
     spec = FLOWS[flow]
-    return {spec.model(turn_with(data)).ask_field(state) for data in DATA_VARIANTS}
+    return {spec.model(turn_with(flow, data)).ask_field(state) for data in DATA_VARIANTS}
 
 
 QUESTIONS = [(flow, state) for flow, spec in FLOWS.items() for state in spec.questions]

@@ -1,0 +1,212 @@
+"""The leader's slash commands (and the idle menu's buttons, which name the same ones)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flows import grow, onboarding, rescore
+from flows.export_text import export_text
+from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
+from flows.parsing import short
+from flows.records import PauseChanged
+from flows.registry import FLOWS
+from flows.schedule import format_local
+from flows.state import FlowName, IdleData, SetupData
+from flows.turn import Turn, new_seed
+
+Command = Callable[[Turn], None]
+
+# Available before onboarding is finished; the others need a level and a time zone.
+ALWAYS_AVAILABLE = ("start", "help", "about", "cancel")
+# The status line names these flows; inside GROW it names the step (goal, reality, ...).
+WHERE_BY_FLOW = (FlowName.IDLE, FlowName.ONBOARDING, FlowName.CHECKIN, FlowName.RESCORE, FlowName.PROFILE)
+
+
+def run(turn: Turn, name: str) -> None:
+    command = COMMANDS.get(name)
+    if command is None:
+        turn.say("common", "unknown_command")
+        reask(turn)
+        return
+    if name not in ALWAYS_AVAILABLE and not turn.conv.profile.onboarded:
+        setting_up = turn.conv.flow == FlowName.ONBOARDING and turn.conv.profile.consented
+        turn.say("common", "finish_first" if setting_up else "needs_onboarding")
+        reask(turn)
+        return
+    command(turn)
+
+
+def run_button(turn: Turn, value: str) -> None:
+    """A menu button ("cmd:new"); one from an older message has expired."""
+    if turn.event.question != turn.conv.question_seq:
+        expired(turn)
+    else:
+        run(turn, value.removeprefix("cmd:"))
+
+
+def begin_onboarding(turn: Turn) -> None:
+    turn.reset(FlowName.ONBOARDING, "start", SetupData(seed=new_seed()))
+    turn.say("onboarding", "welcome")
+    fire(turn, onboarding.FLOW, onboarding.FLOW.model(turn), "begin", None)
+
+
+def _busy(turn: Turn) -> bool:
+    """In a session or a settings change: that has to end before another starts."""
+    if turn.conv.flow in FLOWS and turn.conv.flow != FlowName.ONBOARDING:
+        turn.say("common", "finish_first")
+        reask(turn)
+        return True
+    return False
+
+
+def _say_and_reask(flow: str, key: str) -> Command:
+    def command(turn: Turn) -> None:
+        turn.say(flow, key)
+        reask(turn)
+
+    return command
+
+
+def start(turn: Turn) -> None:
+    conv = turn.conv
+    if not conv.profile.onboarded:
+        if conv.flow == FlowName.ONBOARDING and conv.state != "start":
+            turn.say("common", "welcome_back")
+            reask(turn)
+        else:
+            begin_onboarding(turn)
+        return
+    turn.say("common", "welcome_back")
+    if conv.flow == FlowName.IDLE:
+        if isinstance(turn.data, IdleData) and turn.data.last_recap:
+            turn.say_text(turn.data.last_recap)
+        idle_menu(turn)
+    else:
+        reask(turn)
+
+
+def cancel(turn: Turn) -> None:
+    conv = turn.conv
+    if conv.flow == FlowName.ONBOARDING:
+        # Setting up stops here; /start picks it up again from the beginning.
+        turn.reset(FlowName.ONBOARDING, "start")
+        turn.say("common", "cancelled_onboarding")
+        return
+    if conv.flow not in FLOWS:
+        turn.say("common", "nothing_to_cancel")
+        idle_menu(turn)
+        return
+    close_session(turn, "cancelled")
+    turn.to_idle()
+    turn.say("common", "cancelled")
+    idle_menu(turn)
+
+
+def status(turn: Turn) -> None:
+    conv = turn.conv
+    zone = conv.profile.timezone
+    where = turn.content.labels("common", "where").get(
+        conv.flow if conv.flow in WHERE_BY_FLOW else conv.state.split("_")[0], ""
+    )
+    goal = turn.data.wording().get("goal")
+    if not goal:
+        goals = turn.lookup.open_goals()
+        goal = goals[0].text if goals else None
+    pending = turn.lookup.pending_checkins(1)
+    lines = [turn.text("common", "status", where=where)]
+    lines.append(
+        turn.text("common", "status_goal", goal=goal) if goal else turn.text("common", "status_no_goal")
+    )
+    if conv.profile.paused:
+        lines.append(turn.text("common", "status_paused"))
+    elif pending:
+        lines.append(turn.text("common", "status_checkin", when=format_local(pending[0].due_at, zone)))
+    else:
+        lines.append(turn.text("common", "status_no_checkin"))
+    turn.say_text("\n".join(lines))
+    reask(turn)
+
+
+def new_session(turn: Turn) -> None:
+    close_session(turn, "cancelled")
+    turn.say("grow", "intro")
+    turn.hand_over(FlowName.GROW, "goal", grow.start_data())
+    carry_on(turn)
+
+
+def rescore_commitment(turn: Turn) -> None:
+    if _busy(turn):
+        return
+    goals = turn.lookup.open_goals()
+    if not goals:
+        turn.say("rescore", "no_goals")
+        idle_menu(turn)
+        return
+    low = [g for g in goals if g.commitment is not None and g.commitment < grow.COMMITMENT_BAR]
+    turn.say("rescore", "intro" if low else "none_low")
+    data = rescore.start_data(low or goals, turn.content, turn.conv.profile.timezone)
+    turn.hand_over(FlowName.RESCORE, "pick", data)
+    carry_on(turn)
+
+
+def list_checkins(turn: Turn) -> None:
+    pending = turn.lookup.pending_checkins(10)
+    zone = turn.conv.profile.timezone
+    if not pending:
+        turn.say("common", "no_checkins")
+    else:
+        kinds = turn.content.labels("common", "checkin_kinds")
+        lines = [turn.text("common", "checkins")]
+        lines += [
+            f"• {format_local(c.due_at, zone)} — {kinds.get(c.kind, c.kind)}: {short(c.goal_text, 50)}"
+            for c in pending
+        ]
+        if turn.conv.profile.paused:
+            lines.append(turn.text("common", "status_paused"))
+        turn.say_text("\n".join(lines))
+    reask(turn)
+
+
+def _set_paused(paused: bool, key: str) -> Command:
+    def command(turn: Turn) -> None:
+        turn.conv.profile.paused = paused
+        turn.record(PauseChanged(paused))
+        turn.say("common", key)
+        reask(turn)
+
+    return command
+
+
+def _switch_to(flow: FlowName, state: str) -> Command:
+    """A command that opens a short flow (/level, /timezone, /delete) outside a session."""
+
+    def command(turn: Turn) -> None:
+        if _busy(turn):
+            return
+        turn.hand_over(flow, state, SetupData(seed=new_seed()))
+        carry_on(turn)
+
+    return command
+
+
+def export(turn: Turn) -> None:
+    turn.say_text(export_text(turn.lookup.export()))
+    reask(turn)
+
+
+COMMANDS: dict[str, Command] = {
+    "start": start,
+    "help": _say_and_reask("common", "help"),
+    "about": _say_and_reask("common", "about"),
+    "cancel": cancel,
+    "status": status,
+    "new": new_session,
+    "rescore": rescore_commitment,
+    "checkins": list_checkins,
+    "pause": _set_paused(True, "paused"),
+    "resume": _set_paused(False, "resumed"),
+    "level": _switch_to(FlowName.PROFILE, "level"),
+    "timezone": _switch_to(FlowName.PROFILE, "timezone"),
+    "export": export,
+    "delete": _switch_to(FlowName.ERASE, "confirm"),
+}
