@@ -14,6 +14,7 @@ from bench.driver import REPO
 
 BENCHES: tuple[str, ...] = (
     "bench.telegram_load",
+    "bench.flood",
     "bench.memory_sessions",
     "bench.checkin_burst",
     "bench.checkin_startup",

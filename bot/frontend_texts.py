@@ -19,6 +19,8 @@ class FrontendTexts:
     groups_are_private: str
     edited: str
     expired: str
+    too_fast: str
+    too_fast_tap: str
     terminal_speaker: str
     terminal_store_unavailable: str
 
@@ -36,6 +38,8 @@ def frontend_texts(language: str) -> FrontendTexts:
         groups_are_private=text("groups_are_private"),
         edited=text("edited"),
         expired=text("expired"),
+        too_fast=text("too_fast"),
+        too_fast_tap=text("too_fast_tap"),
         terminal_speaker=content.text("frontend", "terminal", "speaker"),
         terminal_store_unavailable=content.text("frontend", "terminal", "store_unavailable"),
     )

@@ -329,6 +329,9 @@ class TelegramConfig(_Section):
     max_retries: int = _setting(_integer(0), 5)
     connect_timeout: datetime.timedelta = _setting(_DURATION, "5s")  # noqa: RUF009
     read_timeout: datetime.timedelta = _setting(_DURATION, "10s")  # noqa: RUF009
+    leader_burst: int = _setting(_integer(1), 10)
+    leader_interval: datetime.timedelta = _setting(_DURATION, "1s")  # noqa: RUF009
+    max_backlog: int = _setting(_integer(1), 1000)
 
 
 @dataclasses.dataclass(frozen=True, repr=False)

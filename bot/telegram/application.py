@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -21,10 +20,13 @@ from telegram.ext import (
 from bot.coaching.contract import Coach
 from bot.config.loader import Config
 from bot.frontend_texts import frontend_texts
+from bot.telegram.backlog import BacklogQueue
 from bot.telegram.coachbot import CoachBot, keep_leaders_words_out_of_logs
+from bot.telegram.flood import LeaderRateLimit
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.ordering import PerUserUpdateProcessor
+from bot.telegram.pacing import PerChatRateLimiter
 
 log = logging.getLogger("grow_coach.telegram")
 
@@ -34,8 +36,8 @@ Menu = tuple[tuple[str, str], ...]
 MENU_RETRY_FIRST = 1.0
 MENU_RETRY_MAX = 300.0
 
-# Updates handled at once (different leaders; one leader's are serialised anyway). More
-# than the HTTP pool only makes them wait for a connection.
+# Updates handled at once, each of a different leader (a leader's own wait their turn
+# without a slot). More than the HTTP pool only makes them wait for a connection.
 CONCURRENT_UPDATES = 16
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -76,23 +78,27 @@ def build_application(config: Config, coach: Coach) -> Application:  # type: ign
                 "read_timeout": timeouts["read_timeout"] + telegram.poll_timeout.total_seconds(),
             },
         ),
-        # Replies answer a leader's own message and are not capped at the ~30/s Telegram
-        # allows for broadcasts (that cap would queue 200 leaders' replies for seconds);
-        # proactive check-ins are paced by check-in delivery instead. Group limits and 429
-        # handling (waited out, max_retries times) stay on.
-        rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=telegram.max_retries),
+        # A 429 holds back only the chat it was for; see bot/telegram/pacing.py.
+        rate_limiter=PerChatRateLimiter(max_retries=telegram.max_retries),
     )
     keep_leaders_words_out_of_logs()
     texts = frontend_texts(config.coaching.language)
+    handlers = TelegramHandlers(coach, texts)
+    processor = PerUserUpdateProcessor(
+        CONCURRENT_UPDATES,
+        LeaderRateLimit(telegram.leader_burst, telegram.leader_interval.total_seconds()),
+        handlers.on_over_rate,
+    )
     application = (
         Application.builder()
         .bot(bot)
-        .concurrent_updates(PerUserUpdateProcessor(CONCURRENT_UPDATES))
+        .update_queue(BacklogQueue(telegram.max_backlog))
+        .concurrent_updates(processor)
         .post_init(_menu_registration(texts.menu))
         .post_shutdown(_closing(coach))
         .build()
     )
-    register_handlers(application, TelegramHandlers(coach, texts))
+    register_handlers(application, handlers)
     return application
 
 

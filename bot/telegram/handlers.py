@@ -91,6 +91,16 @@ class TelegramHandlers:
         log.info("update=%s group=%s told coaching is private", update.update_id, chat.id)
         await self._tell(context.bot, chat.id, self.texts.groups_are_private, update.update_id)
 
+    async def on_over_rate(self, update: Update, tell: bool) -> None:
+        """An update over the leader's message rate, not handled: the first of a burst is
+        answered with the too-fast notice; a tapped button always gets its callback answered."""
+        if update.callback_query is not None:
+            await _quietly(update.callback_query.answer(self.texts.too_fast_tap))
+            return
+        chat = update.effective_chat
+        if tell and chat is not None and chat.type == chat.PRIVATE:
+            await self._tell(update.get_bot(), chat.id, self.texts.too_fast, update.update_id)
+
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
         update_id = update.update_id if isinstance(update, Update) else None
