@@ -237,3 +237,28 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
     assert key in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "grow-coach.db").exists()
+
+
+@pytest.mark.parametrize("command", ["chat", "run"])
+def test_a_language_without_texts_is_one_line_after_the_subcommand_too(
+    tmp_path: Path, command: str
+) -> None:
+    (tmp_path / "my.toml").write_text('[coaching]\nlanguage = "pt-BR"\n')
+    result = grow_coach_cli(tmp_path, ["hi"], command, "--config", "my.toml")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'grow-coach: my.toml: coaching.language: expected a language the coach has texts for'
+        ' (flows/content/<code>/): "en"; got "pt-BR"'
+    ]
+    assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_config_after_the_subcommand_is_read(tmp_path: Path) -> None:
+    # `make run ARGS="--config my.toml"` runs `grow-coach run --config my.toml`.
+    (tmp_path / "my.toml").write_text(f'[database]\nurl = "sqlite:///{tmp_path / "mine.db"}"\n')
+    result = grow_coach_cli(tmp_path, ["hi"], "run", "--config", "my.toml")
+    assert result.returncode == 0, result.stderr
+    assert shown(result.stdout, "onboarding", "consent")
+    assert (tmp_path / "mine.db").exists()
+    assert not (tmp_path / "grow-coach.db").exists()
