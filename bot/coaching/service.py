@@ -97,14 +97,25 @@ class CoachService:
             raise _Refused("bad_invite")
         return Event.command("start", now=event.now)
 
-    def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
-        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire."""
+    def claim_checkins(
+        self,
+        now: datetime,
+        worker: str,
+        limit: int,
+        grace: timedelta,
+        *,
+        leader: tuple[str, str] | None = None,
+    ) -> list[Claimed]:
+        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire.
+
+        `leader` (channel, external id) limits the claim to one leader's check-ins.
+        """
         try:
             with self.db.session() as session:
                 expired = expire_stale(session, now, grace)
                 if expired:
                     log.info("expired %d stale check-ins", expired)
-                return claim_due(session, now, worker, limit)
+                return claim_due(session, now, worker, limit, leader=leader)
         except OperationalError as error:
             raise StoreUnavailable from error
 
