@@ -110,7 +110,9 @@ def _chat(config: Config, db: object, user: str) -> int:
 
     service = build_service(config, db)  # type: ignore[arg-type]
     try:
-        return run_chat(service, user=user)
+        return run_chat(
+            service, user=user, checkin_every=config.checkins.dispatch_every, grace=config.checkins.grace
+        )
     except KeyboardInterrupt:
         print()
         return 0
