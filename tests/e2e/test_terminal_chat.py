@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.frontend_texts import frontend_texts
 from flows.schedule import format_local
 from tests.support.coach_driver import phrasings
 
@@ -76,6 +77,16 @@ def shown(stdout: str, flow: str, key: str, field: str = "ask", **values: object
         for text in phrasings(flow, key, field, style, name="Ann", **values)
     ]
     return any(message.startswith(wording) for message in messages(stdout) for wording in wordings)
+
+
+def times_shown(stdout: str, flow: str, key: str, field: str = "ask") -> int:
+    """How many messages on screen start with one of the wordings of a text."""
+    wordings = [
+        text.split("\n")[0]
+        for style in ("guided", "open")
+        for text in phrasings(flow, key, field, style, name="Ann")
+    ]
+    return sum(any(message.startswith(w) for w in wordings) for message in messages(stdout))
 
 
 def query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
@@ -262,3 +273,25 @@ def test_config_after_the_subcommand_is_read(tmp_path: Path) -> None:
     assert shown(result.stdout, "onboarding", "consent")
     assert (tmp_path / "mine.db").exists()
     assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_a_new_leader_whose_script_starts_with_start_is_welcomed_once_not_back(tmp_path: Path) -> None:
+    # The README's example: the script's own /start opens the chat.
+    stdout = chat(tmp_path, ["/start", "yes", "Ana", "1", "Berlin"])
+    assert not shown(stdout, "common", "welcome_back")
+    assert times_shown(stdout, "onboarding", "welcome") == 1
+    assert stdout.startswith("> /start\n")
+    assert query(tmp_path, "SELECT name, timezone FROM users") == [("Ana", "Europe/Berlin")]
+
+
+def test_start_again_before_answering_anything_is_a_welcome_not_a_welcome_back(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, ["hello?", "/start"])
+    assert not shown(stdout, "common", "welcome_back")
+    assert times_shown(stdout, "onboarding", "welcome") == 2
+
+
+def test_help_in_the_terminal_lists_quit(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, ["/help"])
+    help_text = next(message for message in messages(stdout) if "/cancel" in message)
+    assert "/quit" in help_text
+    assert help_text.endswith(frontend_texts("en").terminal_help_quit)
