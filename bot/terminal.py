@@ -14,6 +14,7 @@ import dataclasses
 import sys
 import threading
 from datetime import timedelta
+from types import ModuleType
 from typing import TextIO
 
 from bot.coaching.contract import StoreUnavailable
@@ -48,13 +49,14 @@ def to_event(line: str, last: Reply | None) -> Event:
     return Event.message(text)
 
 
-def _typed_so_far() -> str:
-    """What the leader has typed at the prompt and not yet sent ("" without GNU readline)."""
+def _line_editing() -> ModuleType | None:
+    """GNU readline, if this Python has it: input() then edits lines, and a check-in can
+    put back what the leader had typed. It must be imported before input() is called."""
     try:
         import readline
     except ImportError:
-        return ""
-    return readline.get_line_buffer()
+        return None
+    return readline
 
 
 class Screen:
@@ -64,10 +66,13 @@ class Screen:
     the prompt line first, then puts the prompt and their unfinished words back.
     """
 
-    def __init__(self, stdout: TextIO, speaker: str, interactive: bool) -> None:
+    def __init__(
+        self, stdout: TextIO, speaker: str, interactive: bool, readline: ModuleType | None = None
+    ) -> None:
         self.stdout = stdout
         self.speaker = speaker
         self.interactive = interactive
+        self.readline = readline
         self.at_prompt = False
         self._lock = threading.Lock()
 
@@ -82,7 +87,8 @@ class Screen:
             for reply in replies:
                 self.stdout.write(self.speaker + render(reply).replace("\n", indent) + "\n")
             if interrupting:
-                self.stdout.write(PROMPT + _typed_so_far())
+                typed = self.readline.get_line_buffer() if self.readline is not None else ""
+                self.stdout.write(PROMPT + typed)
             self.stdout.flush()
 
     def say(self, text: str) -> None:
@@ -176,7 +182,8 @@ def run_chat(
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     texts = frontend_texts(service.engine.settings.language)
-    screen = Screen(stdout, f"{texts.terminal_speaker}: ", interactive)
+    editing = _line_editing() if interactive and stdin is sys.stdin else None
+    screen = Screen(stdout, f"{texts.terminal_speaker}: ", interactive, editing)
     chat = TerminalChat(service, screen, user, texts, grace)
 
     # The chat opens as if the leader had sent /start; a script that begins with

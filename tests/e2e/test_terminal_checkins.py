@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import queue
+import select
 import subprocess
 import threading
 import time
@@ -151,3 +152,53 @@ def test_a_check_in_that_fell_due_while_the_chat_was_closed_is_shown_when_it_ope
     last = messages(second.stdout)[-1]  # after the welcome back and the menu
     assert ACTION in last and "1) Done" in last
     assert query(tmp_path, "SELECT status FROM checkins WHERE kind = 'first'") == [("sent",)]
+
+
+def test_a_check_in_arriving_mid_typing_keeps_the_half_typed_line(tmp_path: Path) -> None:
+    """In a real terminal (a pseudo-terminal here) the nudge goes above the prompt, and
+    what the leader had typed is put back and still sent whole."""
+    pty = pytest.importorskip("pty")
+    (tmp_path / "fast.toml").write_text(config(tmp_path, "3s", "1s").read_text())
+    master, slave = pty.openpty()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("GROW_COACH_")}
+    environment.update(GROW_COACH_DATA_DIR=str(tmp_path), TERM="dumb")
+    process = subprocess.Popen(
+        [console_script(), "chat", "--config", "fast.toml"],
+        stdin=slave,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+        env=environment,
+        cwd=tmp_path,
+    )
+    os.close(slave)
+    screen = b""
+
+    def wait_for(seen: bytes, after: int = 0) -> None:
+        nonlocal screen
+        deadline = time.monotonic() + 30
+        while seen not in screen[after:]:
+            assert time.monotonic() < deadline, screen.decode(errors="replace")
+            if select.select([master], [], [], 0.2)[0]:
+                screen += os.read(master, 65536)
+
+    try:
+        wait_for(b"> ")
+        for line in SESSION:
+            os.write(master, f"{line}\r".encode())
+        wait_for(b"Commitment: 9/10")
+        typed_from = len(screen)
+        os.write(master, b"/sta")  # not sent yet when the check-in arrives
+        wait_for(b"4) Snooze a day\r\n> /sta", typed_from)
+        assert b"\r\x1b[KCoach: " in screen[typed_from:]  # the prompt line was cleared first
+        os.write(master, b"tus\r")
+        wait_for(CONCRETE.encode(), screen.rindex(b"> /sta"))
+    finally:
+        process.kill()
+        process.wait()
+        os.close(master)
+    # "/sta" + "tus" went out as one /status, answered with the goal (the check-in names
+    # only the action).
+    after = screen[screen.rindex(b"> /sta") :].decode()
+    assert after.startswith("> /status\r\nCoach: ") and CONCRETE in after
+    assert query(tmp_path, "SELECT status FROM checkins WHERE kind = 'first'") == [("sent",)]
+    assert query(tmp_path, "SELECT flow FROM conversations") == [("checkin",)]
