@@ -166,7 +166,11 @@ def _read(stdin: TextIO, interactive: bool, screen: Screen) -> str:
             screen.waiting(False)
     screen.stdout.write(PROMPT)
     screen.stdout.flush()
-    return stdin.readline()
+    screen.waiting(True)
+    try:
+        return stdin.readline()
+    finally:
+        screen.waiting(False)
 
 
 def run_chat(
