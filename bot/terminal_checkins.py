@@ -36,7 +36,7 @@ def deliver_due(
     now = now or datetime.now(UTC)
     try:
         replies: list[Reply] = []
-        for claimed in service.claim_checkins(now, worker, 1, grace, leader=leader):
+        for claimed in service.claim_leader_checkins(leader, now, worker, grace):
             replies += service.deliver_checkin(claimed, worker, now).replies
         return replies
     except StoreUnavailable:

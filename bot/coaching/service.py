@@ -97,19 +97,23 @@ class CoachService:
             raise _Refused("bad_invite")
         return Event.command("start", now=event.now)
 
-    def claim_checkins(
-        self,
-        now: datetime,
-        worker: str,
-        limit: int,
-        grace: timedelta,
-        *,
-        leader: tuple[str, str] | None = None,
-    ) -> list[Claimed]:
-        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire.
+    def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
+        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire."""
+        return self._claim(now, worker, limit, grace, None)
 
-        `leader` (channel, external id) limits the claim to one leader's check-ins.
+    def claim_leader_checkins(
+        self, leader: tuple[str, str], now: datetime, worker: str, grace: timedelta
+    ) -> list[Claimed]:
+        """One leader's (channel, external id) due check-in, as `claim_checkins` would.
+
+        The terminal chat's: it shows its own leader's and leaves everyone else's to
+        whichever front end they use.
         """
+        return self._claim(now, worker, 1, grace, leader)
+
+    def _claim(
+        self, now: datetime, worker: str, limit: int, grace: timedelta, leader: tuple[str, str] | None
+    ) -> list[Claimed]:
         try:
             with self.db.session() as session:
                 expired = expire_stale(session, now, grace)
