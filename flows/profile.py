@@ -12,7 +12,7 @@ from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel
 
 STEPS = (
-    Step("level", Ask.choice(*LEVELS), on_exit="keep_level"),
+    Step("level", Ask.choice(*LEVELS, understands="level"), on_exit="keep_level"),
     Step("timezone", Ask.timezone(*TIMEZONE_SUGGESTIONS), on_exit="keep_timezone"),
     Step("saved", on_enter="confirm"),
 )
