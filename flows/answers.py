@@ -192,7 +192,9 @@ def _long_name(text: str) -> str | None:
     """A name of four to six words as typed ("Maria Fernanda de la Cruz"), which
     extract_name leaves alone: the first and last words capitalised, letters only."""
     words = text.split()
-    if not 4 <= len(words) <= 6 or not all(re.fullmatch(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*\.?", w) for w in words):
+    if not 4 <= len(words) <= 6 or not all(
+        re.fullmatch(r"[^\W\d_]+(?:['’.-][^\W\d_]+)*\.?", w) for w in words
+    ):
         return None
     return " ".join(words) if words[0][0].isupper() and words[-1][0].isupper() else None
 

@@ -27,7 +27,11 @@ from flows.views import CheckinStatus, CheckinView
 MAX_PENDING_LOOKED_AT = 100
 
 STEPS = (
-    Step("did", Ask.choice("done", "partly", "not_yet", "snooze", yes="done", no="not_yet"), on_exit="keep_outcome"),
+    Step(
+        "did",
+        Ask.choice("done", "partly", "not_yet", "snooze", yes="done", no="not_yet"),
+        on_exit="keep_outcome",
+    ),
     Step("snoozed", on_enter="snooze_a_day"),
     Step("reflect", Ask.text()),
     Step("rating", Ask.score(0, 10), on_exit="keep_rating"),
