@@ -13,6 +13,7 @@ from flows.records import (
     CheckinPlanned,
     CheckinResolved,
     CheckinSnoozed,
+    CheckinsReplanned,
     PauseChanged,
     ProfileUpdated,
     ScoreGiven,
@@ -421,7 +422,11 @@ def test_timezone_changes_the_zone(answer: str, zone: str) -> None:
     coach.command("timezone")
     assert coach.asked("profile", "timezone")
     coach.say(answer)
-    assert coach.outcome.records == [ProfileUpdated(timezone=zone)]
+    # A new zone also re-plans pending check-ins at the leader's clock (issue 12).
+    assert coach.outcome.records == [
+        ProfileUpdated(timezone=zone),
+        CheckinsReplanned("UTC", zone, coach.engine.settings.quiet_hours),
+    ]
     assert coach.conv.profile.timezone == zone
     assert coach.conv.flow == "idle"
 
