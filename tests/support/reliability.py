@@ -327,7 +327,9 @@ FIRST_NAMES = (
     "Maria", "Kofi", "Aiko", "Lars", "Priya", "Tomasz", "Amara", "Diego", "Ingrid", "Yusuf",
     "Chloe", "Ravi", "Fatima", "Jonas", "Mei", "Oliver", "Nadia", "Kwame", "Elena", "Sanjay",
 )  # fmt: skip
-SURNAMES = ("Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Silva", "Haddad", "Brennan", "Kowalski", "Osei")
+SURNAMES = (
+    "Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Silva", "Haddad", "Brennan", "Kowalski", "Osei",
+)  # fmt: skip
 
 
 def leader_name(index: int) -> str:
