@@ -16,7 +16,7 @@ from typing import Any
 from flows.events import Choice, Event
 from flows.nonanswers import is_non_answer
 from flows.parsing import AmbiguousZone, Invalid, local_today, parse_score, parse_timezone, short, small_int
-from flows.short_answers import extract_name, parse_level, parse_yes_no
+from flows.short_answers import MAX_NAME_CHARS, extract_name, parse_level, parse_yes_no
 from flows.steps import Ask
 from flows.turn import FlowModel, Turn
 from flows.vagueness import is_vague_action, is_vague_plan, looks_like_nonsense
@@ -180,8 +180,11 @@ def _text_value(turn: Turn, ask: Ask, text: str) -> object:
         return ""
     if ask.understands == "name":
         name = extract_name(text) or _long_name(text)
-        if name is None:
+        if name is None and _first_time(turn, "name"):
             return Invalid("name")
+        if name is None:
+            # Asked twice: whatever they call themselves is their name, trimmed to fit.
+            name = short(" ".join(text.split()), MAX_NAME_CHARS)
         return Understood(name, turn.text("nudges", "understood_name", name=name))
     if ask.challenge and _is_weak(ask.challenge, text) and _first_time(turn, "challenge"):
         return Nudge("nudge", key=f"challenge.{ask.challenge}", answer=short(text, 80))

@@ -257,6 +257,18 @@ def test_a_name_in_a_sentence_is_picked_out_and_read_back(typed: str, name: str)
     assert coach.asked("onboarding", "level")
 
 
+def test_a_name_not_understood_is_asked_once_more_then_taken_as_written() -> None:
+    coach = onboarding_at("name")
+    coach.say("Leader3")
+    assert coach.texts[0] in phrasings("errors", "name")
+    assert coach.conv.profile.name is None
+    assert coach.asked("onboarding", "name")
+    coach.say("Leader3")
+    assert coach.conv.profile.name == "Leader3"
+    assert coach.texts[0] in phrasings("nudges", "understood_name", name="Leader3")
+    assert coach.asked("onboarding", "level")
+
+
 @pytest.mark.parametrize("yes", ["sounds good", "ok", "sure", "yes please", "👍"])
 def test_yes_in_words_gives_consent(yes: str) -> None:
     coach = onboarding_at("consent")
