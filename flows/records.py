@@ -27,6 +27,8 @@ class GoalOpened:
 
 @dataclass(frozen=True)
 class GoalRevised:
+    """A new wording of a goal; storage keeps the earlier ones as its history."""
+
     goal_id: str
     text: str
 
@@ -123,6 +125,7 @@ class DataErased:
 @dataclass(frozen=True)
 class GoalClosed:
     goal_id: str
+    reason: str = "achieved"  # achieved | dropped
 
 
 Record = (

@@ -12,6 +12,7 @@ from storage.models import (
     AnswerRow,
     CheckinRow,
     GoalRow,
+    GoalVersionRow,
     SafetyFlagRow,
     ScoreRow,
     SessionRow,
@@ -51,6 +52,7 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
                 "session_id": score.session_id,
                 "kind": score.kind,
                 "value": score.value,
+                "goal_version": score.goal_version,
                 "created_at": _iso(score.created_at),
             }
         )
@@ -71,6 +73,14 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             }
         )
 
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for version in session.scalars(
+        select(GoalVersionRow).where(GoalVersionRow.user_id == user_id).order_by(GoalVersionRow.id)
+    ):
+        versions.setdefault(version.goal_id, []).append(
+            {"version": version.version, "text": version.text, "created_at": _iso(version.created_at)}
+        )
+
     goals = [
         {
             "id": goal.id,
@@ -78,6 +88,9 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             "status": goal.status,
             "created_at": _iso(goal.created_at),
             "updated_at": _iso(goal.updated_at),
+            "closed_at": _iso(goal.closed_at),
+            "closed_reason": goal.closed_reason,
+            "versions": versions.get(goal.id, []),
             "sessions": sessions_by_goal.get(goal.id, []),
             "scores": scores.get(goal.id, []),
             "checkins": checkins.get(goal.id, []),
