@@ -648,7 +648,7 @@ def test_data_erased_without_saving_leaves_no_conversation(database: Database) -
     user_id = new_user(database)
     with database.session() as session:
         ConversationRepository(session).save(user_id, Conversation(flow="grow"))
-    apply(database, user_id, [DataErased(), GoalOpened(goal_id="fresh", text="Start again")])
+    apply(database, user_id, [DataErased(), *grow_session(goal="fresh", session="s-fresh")])
     assert count(database, ConversationRow, user_id) == 0
     with database.session() as session:
         assert [g.goal_id for g in LeaderRepository(session, user_id).open_goals()] == ["fresh"]
