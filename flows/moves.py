@@ -81,7 +81,7 @@ def ask(turn: Turn, *, again: bool = False) -> None:
     model = flow.model(turn)
     if not again:
         conv.question_seq += 1
-    text = turn.text(flow.name, conv.state, model.ask_field(conv.state))
+    text = turn.text(flow.name, conv.state, model.ask_field(conv.state), shift=model.variation(conv.state))
     offered = tuple(answers.choices(turn, model, question))
     layout = "grid" if question.kind == "score" else "list"
     turn.replies.append(Reply(text, offered, layout, conv.question_seq))

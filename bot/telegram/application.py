@@ -29,6 +29,7 @@ MENU = (
     ("start", "Begin, or pick up where you left off"),
     ("new", "Start a new coaching session"),
     ("status", "Where you are, your goal, next check-in"),
+    ("goals", "Your active goals; close one"),
     ("rescore", "Revisit a goal scored below 8"),
     ("help", "What I can do"),
     ("cancel", "Leave the current conversation"),
