@@ -21,7 +21,10 @@ from tests.support.coach_driver import phrasings
 
 CONCRETE = "stop avoiding difficult conversations with my team"
 ONBOARDING = ["hi", "1", "Ann", "first time", "UTC"]
-REALITY = ["my team tells me within a month", "I skipped a talk with Sam", "nothing yet", "trust", "4"]
+# A first-time manager (guided) is asked "how will you know" and "by when" apart.
+REALITY = ["my team tells me", "within a month", "I skipped a talk with Sam", "nothing yet", "trust", "4"]
+# Experienced leaders (open style) skip by-when, tried and cost.
+REALITY_OPEN = ["my team tells me", "I skipped a talk with Sam", "4"]
 OPTIONS = ["rehearse with a peer", "book a weekly slot", "ask HR for a script", "skip", "2"]
 WILL = [
     "talk to Sam about deadlines",
@@ -30,6 +33,8 @@ WILL = [
     "I put it off",
     "if I put it off then I book a room",
 ]
+# Open style: no support or obstacle step; the if-then plan names the obstacle itself.
+WILL_OPEN = ["talk to Sam about deadlines", "friday", "if I put it off then I book a room"]
 
 
 def console_script() -> str:
@@ -93,7 +98,7 @@ def chat(data_dir: Path, lines: Sequence[str]) -> str:
 def test_a_full_session_with_commitment_9(tmp_path: Path) -> None:
     stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
     recap = messages(stdout)[-1]
-    for part in (f"Goal: {CONCRETE}", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
+    for part in (f"Goal: “{CONCRETE}”", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
         assert part in recap
     first_due = query(tmp_path, "SELECT min(due_at) FROM checkins")[0][0]
     assert isinstance(first_due, str)
@@ -124,7 +129,8 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
         "a smaller first step",
         "1",  # Revisit the goal, by number
         new_goal,
-        "three reports have asked by March",
+        "three reports have asked",
+        "by March",
         "ask Kim",
         "ask Lee",
         "ask Mo",
@@ -144,7 +150,7 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
     assert "• Today: I skipped a talk with Sam" in revisit
     assert "• Your rating today: 4" in revisit
     recap = messages(stdout)[-1]
-    assert f"Goal: {new_goal}" in recap and "Commitment: 8/10" in recap and "4/10" in recap
+    assert f"Goal: “{new_goal}”" in recap and "Commitment: 8/10" in recap and "4/10" in recap
     assert query(tmp_path, "SELECT text FROM goals") == [(new_goal,)]
     # The low score is kept next to the new one.
     assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
@@ -161,15 +167,16 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
 
 def test_a_vague_goal_gets_the_follow_up(tmp_path: Path) -> None:
     stdout = chat(tmp_path, [*ONBOARDING, "be a better leader", CONCRETE])
-    assert shown(stdout, "grow", "goal_concrete")
+    # The follow-up quotes the vague goal back.
+    assert shown(stdout, "grow", "goal_concrete", goal="be a better leader")
     assert shown(stdout, "grow", "goal_measure")
     assert query(tmp_path, "SELECT text FROM goals") == [(f"be a better leader — {CONCRETE}",)]
     assert query(tmp_path, "SELECT step FROM answers ORDER BY id") == [("goal",), ("goal_concrete",)]
 
 
 def test_choices_by_number_and_by_their_words(tmp_path: Path) -> None:
-    lines = ["hi", "Yes, let's start", "Ann", "2", "Europe/Berlin", CONCRETE, *REALITY, *OPTIONS[:4]]
-    stdout = chat(tmp_path, [*lines, "Book a weekly slot", *WILL, "6", "more time", "adjust the action"])
+    lines = ["hi", "Yes, let's start", "Ann", "2", "Europe/Berlin", CONCRETE, *REALITY_OPEN, *OPTIONS[:3]]
+    stdout = chat(tmp_path, [*lines, "Book a weekly slot", *WILL_OPEN, "6", "more time", "adjust the action"])
     assert query(tmp_path, "SELECT level, timezone FROM users") == [("experienced", "Europe/Berlin")]
     # Experienced leaders get no examples: the pick list is their own three options.
     pick = next(m for m in messages(stdout) if "1) rehearse with a peer" in m)

@@ -54,6 +54,11 @@ GUIDED_ONLY = frozenset({"goal_by_when", "reality_tried", "reality_cost", "optio
 ONBOARDING_PATH: tuple[str, ...] = ("hello", "yes", "Ann", "{level}", "UTC")
 
 
+def path_for(style: str, path: Sequence[tuple[str, str]] = GROW_PATH) -> list[tuple[str, str]]:
+    """The steps of `path` a leader of this style is asked ("guided" or "open")."""
+    return [(state, answer) for state, answer in path if style == "guided" or state not in GUIDED_ONLY]
+
+
 class FakeLookup:
     """A leader's history held in memory: the `Lookup` the engine reads."""
 
@@ -221,10 +226,6 @@ class Coach:
             assert self.position < len(path), f"{state} not reached"
             expected, answer = path[self.position]
             if expected in GUIDED_ONLY and self.conv.profile.style == "open" and self.conv.state != expected:
-                self.position += 1
-                continue
-            if expected == "options_more" and self.conv.state == "options_pick":
-                # Open style: three options are enough, the powerful question was the third.
                 self.position += 1
                 continue
             assert self.conv.state == expected, (self.conv.state, expected, self.texts)
