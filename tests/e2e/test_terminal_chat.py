@@ -103,7 +103,7 @@ def test_a_full_session_with_commitment_9(tmp_path: Path) -> None:
     first_due = query(tmp_path, "SELECT min(due_at) FROM checkins")[0][0]
     assert isinstance(first_due, str)
     assert format_local(datetime.fromisoformat(first_due).replace(tzinfo=UTC), "UTC") in recap
-    assert not shown(stdout, "grow", "goal_concrete")
+    assert not shown(stdout, "grow", "goal_concrete", goal=CONCRETE)
     assert query(tmp_path, "SELECT name, level, timezone FROM users") == [("Ann", "first_time", "UTC")]
     assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
         ("baseline", 4),
