@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flows import goals, grow, onboarding, rescore
+from flows.events import Choice, Reply
 from flows.export_text import export_text
-from flows.events import Reply
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
-from flows.events import Choice
 from flows.quoting import quote
 from flows.records import PauseChanged
 from flows.registry import FLOWS
@@ -188,7 +187,9 @@ def list_goals(turn: Turn) -> None:
         return
     data = goals.start_data(active, new_seed())
     turn.hand_over(FlowName.GOALS, "pick", data)
-    turn.say_text(turn.content.text("goals", "list", seed=data.seed or 0, values={"goals": goals.listing(active)}))
+    turn.say_text(
+        turn.content.text("goals", "list", seed=data.seed or 0, values={"goals": goals.listing(active)})
+    )
     carry_on(turn)
 
 

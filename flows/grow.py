@@ -136,7 +136,9 @@ def where_you_are(content: Content, recap: RecapView, seed: int, timezone: str |
     lines = [line("goal", values={"goal": quote(recap.goal_text)})]
     if recap.action:
         due = recap.action_due.strftime("%a %d %b") if recap.action_due else ""
-        lines.append(line("action" if due else "action_undated", values={"action": quote(recap.action), "due": due}))
+        lines.append(
+            line("action" if due else "action_undated", values={"action": quote(recap.action), "due": due})
+        )
     if recap.if_then:
         lines.append(line("if_then", values={"if_then": quote(recap.if_then)}))
     lines.append(line(f"checkin_{recap.checkin_outcome or 'none'}"))
@@ -144,7 +146,9 @@ def where_you_are(content: Content, recap: RecapView, seed: int, timezone: str |
         first = recap.ratings[0].at.astimezone(ZoneInfo(timezone or "UTC"))
         trend = " → ".join(str(rating.value) for rating in recap.ratings[-4:])
         since = f"{first.day} {first:%b}"
-        lines.append(content.text("grow", "where_you_are", "trend", seed=seed, values={"trend": trend, "since": since}))
+        lines.append(
+            content.text("grow", "where_you_are", "trend", seed=seed, values={"trend": trend, "since": since})
+        )
     elif recap.ratings:
         lines.append(line("rating", values={"rating": recap.ratings[0].value}))
     return "\n".join(f"• {text}" for text in lines)

@@ -35,18 +35,14 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
 
     sessions_by_goal: dict[str | None, list[dict[str, Any]]] = {}
     for coaching in session.scalars(
-        select(SessionRow)
-        .where(SessionRow.user_id == user_id)
-        .order_by(SessionRow.started_at, SessionRow.id)
+        select(SessionRow).where(SessionRow.user_id == user_id).order_by(SessionRow.started_at, SessionRow.id)
     ):
         sessions_by_goal.setdefault(coaching.goal_id, []).append(
             _session(coaching, answers.get(coaching.id, []))
         )
 
     scores: dict[str, list[dict[str, Any]]] = {}
-    for score in session.scalars(
-        select(ScoreRow).where(ScoreRow.user_id == user_id).order_by(ScoreRow.id)
-    ):
+    for score in session.scalars(select(ScoreRow).where(ScoreRow.user_id == user_id).order_by(ScoreRow.id)):
         scores.setdefault(score.goal_id, []).append(
             {
                 "session_id": score.session_id,

@@ -105,9 +105,7 @@ class SessionRow(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[int] = user_fk()
-    goal_id: Mapped[str | None] = mapped_column(
-        ForeignKey("goals.id", ondelete="CASCADE"), index=True
-    )
+    goal_id: Mapped[str | None] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # grow | checkin | rescore
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
@@ -154,9 +152,7 @@ class ConversationRow(Base):
 
     __tablename__ = "conversations"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -171,7 +171,9 @@ class RecordWriter:
             )
         )
         self.session.add(
-            GoalVersionRow(user_id=self.user_id, goal_id=record.goal_id, version=1, text=record.text, created_at=now)
+            GoalVersionRow(
+                user_id=self.user_id, goal_id=record.goal_id, version=1, text=record.text, created_at=now
+            )
         )
 
     def _goal_revised(self, record: GoalRevised, now: datetime) -> None:

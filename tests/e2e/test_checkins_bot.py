@@ -26,8 +26,8 @@ from storage.models import AnswerRow, ScoreRow, SessionRow
 from tests.support.bot_harness import Leader
 from tests.support.checkins import (
     ACTION,
-    PLAN,
     ONBOARDING,
+    PLAN,
     asked_checkins,
     by_kind,
     checkin_questions,

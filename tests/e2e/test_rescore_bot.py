@@ -11,8 +11,8 @@ from storage.db import Database
 from storage.models import SessionRow
 from tests.support.checkins import (
     ACTION,
-    PLAN,
     GOAL,
+    PLAN,
     checkins,
     leader_of,
     new_service,

@@ -88,7 +88,9 @@ def test_a_restart_at_every_grow_question_asks_it_again(database_url: str, posit
         for _, answer in GROW_PATH[position:]:
             replies = send(service, answer)
     assert "Commitment: 5/10" in replies[-1].text
-    assert "Goal: “be a better leader — stop avoiding difficult conversations with my team”" in replies[-1].text
+    assert (
+        "Goal: “be a better leader — stop avoiding difficult conversations with my team”" in replies[-1].text
+    )
     conversation, answers = stored(database_url)
     assert conversation.flow == "idle"
     assert [row.step for row in answers] == [s for s, _ in GROW_PATH]

@@ -29,9 +29,9 @@ from storage.dispatch import claim_due
 from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow
 from tests.support.checkins import (
     ACTION,
-    PLAN,
     CHANNEL,
     FAST,
+    PLAN,
     add_checkin,
     add_leader,
     by_kind,

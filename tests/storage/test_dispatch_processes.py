@@ -112,9 +112,7 @@ async def work(url: str, log: Path, go: Path, name: str) -> None:
     while time.monotonic() < deadline:
         await dispatcher.run()
         with db.session() as session:
-            left = session.scalar(
-                select(func.count()).where(CheckinRow.status.in_(("pending", "claimed")))
-            )
+            left = session.scalar(select(func.count()).where(CheckinRow.status.in_(("pending", "claimed"))))
         if not left:
             break
         await asyncio.sleep(0.01)

@@ -18,9 +18,9 @@ from storage.leader_views import goal as goal_view
 from storage.models import AnswerRow, CheckinRow, ScoreRow, SessionRow
 from tests.support.checkins import (
     ACTION,
-    PLAN,
     GOAL,
     ONBOARDING,
+    PLAN,
     checkins,
     goal_of,
     new_service,

@@ -62,9 +62,7 @@ def apply(db: Database, user_id: int, records: list[Record], now: datetime = T0)
         LeaderRepository(session, user_id).apply(records, now)
 
 
-def grow_session(
-    goal: str = "g1", session: str = "s1", text: str = "Delegate more"
-) -> list[Record]:
+def grow_session(goal: str = "g1", session: str = "s1", text: str = "Delegate more") -> list[Record]:
     """The records of one complete GROW conversation, in the order the engine emits them."""
     return [
         SessionOpened(session_id=session, goal_id=None, kind="grow"),
@@ -380,9 +378,7 @@ def test_goal_view_shows_the_latest_facts(database: Database) -> None:
             AnswerGiven(session_id="s2", step="reality", text="Sam took the report"),
             ScoreGiven(goal_id="g1", session_id="s2", kind="commitment", value=9),
             ScoreGiven(goal_id="g1", session_id="s2", kind="checkin", value=5),
-            ActionAgreed(
-                goal_id="g1", session_id="s2", action="Delegate hiring", due=date(2025, 4, 1)
-            ),
+            ActionAgreed(goal_id="g1", session_id="s2", action="Delegate hiring", due=date(2025, 4, 1)),
             SessionClosed(session_id="s2", outcome="committed"),
             # A later session with no action must not hide the last agreed one.
             SessionOpened(session_id="s3", goal_id="g1", kind="checkin"),
@@ -458,9 +454,7 @@ def test_checkins_cancelled_for_one_goal_or_all(database: Database) -> None:
     apply(database, user_id, [CheckinsCancelled(goal_id="g1")])
     with database.session() as session:
         statuses = dict(
-            session.execute(
-                select(CheckinRow.id, CheckinRow.status).where(CheckinRow.goal_id == "g1")
-            ).all()
+            session.execute(select(CheckinRow.id, CheckinRow.status).where(CheckinRow.goal_id == "g1")).all()
         )
         assert statuses[answered.checkin_id] == "answered"
         assert sorted(statuses.values()) == ["answered", "cancelled"]
@@ -662,9 +656,7 @@ def test_export_is_json_and_complete(database: Database) -> None:
         database,
         user_id,
         [
-            ProfileUpdated(
-                name="Ana", level="first_time", timezone="Europe/Paris", consented_at=T0
-            ),
+            ProfileUpdated(name="Ana", level="first_time", timezone="Europe/Paris", consented_at=T0),
             SessionOpened(session_id="s0", goal_id=None, kind="grow"),
             AnswerGiven(session_id="s0", step="goal", text="Something I dropped"),
             *grow_session(),
@@ -780,9 +772,7 @@ def test_datetimes_come_back_aware_utc(database: Database) -> None:
         ).all()
         assert due == [checkin.checkin_id]
         not_yet = session.scalars(
-            select(CheckinRow.id).where(
-                CheckinRow.due_at <= datetime(2025, 3, 4, 8, 59, tzinfo=UTC)
-            )
+            select(CheckinRow.id).where(CheckinRow.due_at <= datetime(2025, 3, 4, 8, 59, tzinfo=UTC))
         ).all()
         assert not_yet == []
 
@@ -790,7 +780,5 @@ def test_datetimes_come_back_aware_utc(database: Database) -> None:
 def test_naive_datetimes_are_refused(database: Database) -> None:
     user_id = new_user(database)
     with pytest.raises(Exception, match="naive"), database.session() as session:
-        LeaderRepository(session, user_id).apply(
-            [ProfileUpdated(consented_at=datetime(2025, 1, 1))], T0
-        )
+        LeaderRepository(session, user_id).apply([ProfileUpdated(consented_at=datetime(2025, 1, 1))], T0)
         session.flush()

@@ -129,9 +129,7 @@ def by_kind(db: Database, user_id: int) -> dict[str, CheckinRow]:
 def set_due(db: Database, checkin_id: int, due_at: datetime, **values: Any) -> None:
     """Move a check-in in time, as if the clock had run on to (or past) it."""
     with db.session() as session:
-        session.execute(
-            update(CheckinRow).where(CheckinRow.id == checkin_id).values(due_at=due_at, **values)
-        )
+        session.execute(update(CheckinRow).where(CheckinRow.id == checkin_id).values(due_at=due_at, **values))
 
 
 def goal_of(db: Database, user_id: int) -> GoalRow:
@@ -262,8 +260,10 @@ async def wait_until_polling(emulator: BotApiEmulator, bot: BotProcess, timeout:
     """A bot is ready once it long-polls; its log says why when it died on the way."""
     try:
         await emulator.wait_for(
-            lambda: emulator.call_count("getUpdates") > 0
-            or (bot.process is not None and bot.process.returncode is not None),
+            lambda: (
+                emulator.call_count("getUpdates") > 0
+                or (bot.process is not None and bot.process.returncode is not None)
+            ),
             timeout,
         )
     except TimeoutError:

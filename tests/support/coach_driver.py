@@ -50,7 +50,9 @@ GROW_PATH: tuple[tuple[str, str], ...] = (
 )
 GROW_QUESTIONS: tuple[str, ...] = tuple(dict.fromkeys(state for state, _ in GROW_PATH))
 # Steps only first-time managers are asked; experienced leaders go past them.
-GUIDED_ONLY = frozenset({"goal_by_when", "reality_tried", "reality_cost", "options_bold", "will_support", "will_obstacle"})
+GUIDED_ONLY = frozenset(
+    {"goal_by_when", "reality_tried", "reality_cost", "options_bold", "will_support", "will_obstacle"}
+)
 ONBOARDING_PATH: tuple[str, ...] = ("hello", "yes", "Ann", "{level}", "UTC")
 
 

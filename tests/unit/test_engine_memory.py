@@ -187,7 +187,14 @@ def test_a_new_session_opens_with_the_last_goal_action_check_in_and_trend() -> N
     coach.command("new")
     assert coach.conv.state == "opening"
     text = coach.question.text
-    for part in (f"“{CONCRETE}”", "“talk to Sam about deadlines”", "Fri 27 Nov", PLAN, "4 → 6", "since 1 Dec"):
+    for part in (
+        f"“{CONCRETE}”",
+        "“talk to Sam about deadlines”",
+        "Fri 27 Nov",
+        PLAN,
+        "4 → 6",
+        "since 1 Dec",
+    ):
         assert part in text, text
     assert any(line in text for line in phrasings("grow", "where_you_are", "checkin_partly"))
     assert coach.labels() == ["Keep this goal", "Start another goal"]
@@ -268,7 +275,17 @@ def test_done_cancels_the_actions_remaining_nudges_but_keeps_the_next_session() 
 
 def test_the_low_commitment_reply_never_repeats_in_a_session() -> None:
     coach = grow_coach("senior")
-    for answer in (CONCRETE, "they tell me", "the launch", "4", "a\nb\nc", "1", "talk to Sam", "friday", PLAN):
+    for answer in (
+        CONCRETE,
+        "they tell me",
+        "the launch",
+        "4",
+        "a\nb\nc",
+        "1",
+        "talk to Sam",
+        "friday",
+        PLAN,
+    ):
         coach.say(answer)
     seen = []
     for score in ("5", "6", "4"):
@@ -298,7 +315,10 @@ def test_goals_lists_active_goals_and_closing_one_cancels_its_check_ins() -> Non
     assert CONCRETE not in coach.question.text and "delegate the weekly report" in coach.question.text
     coach.say("Achieved")
     assert coach.outcome.records == [GoalClosed("goal-2", "achieved"), CheckinsCancelled("goal-2")]
-    assert any(text in coach.texts for text in phrasings("goals", "closed", "achieved", goal="delegate the weekly report"))
+    assert any(
+        text in coach.texts
+        for text in phrasings("goals", "closed", "achieved", goal="delegate the weekly report")
+    )
     assert coach.conv.flow == "idle"
 
 
@@ -341,4 +361,3 @@ def test_an_old_abandon_button_does_nothing_outside_a_session() -> None:
     coach.choose("cmd:abandon", 3)
     assert coach.outcome.records == []
     assert coach.conv.flow == "idle"
-
