@@ -24,16 +24,22 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+GOAL_COLUMNS = ("version", "closed_at", "closed_reason")
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("goals") as batch:
-        batch.add_column(sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
-        batch.add_column(sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(sa.Column("closed_reason", sa.String(16), nullable=True))
-    with op.batch_alter_table("goals") as batch:
-        # The default only fills existing rows; the models always set a version.
-        batch.alter_column("version", server_default=None)
-    with op.batch_alter_table("scores") as batch:
-        batch.add_column(sa.Column("goal_version", sa.Integer(), nullable=True))
+    # Plain ADD COLUMN, never a batch rebuild of goals: on SQLite a rebuild drops the
+    # table, and with foreign keys on that deletes every session, score and check-in
+    # hanging off it (ON DELETE CASCADE).
+    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("goals")}
+    if "version" not in present:
+        # The default fills existing rows; the models always set a version themselves.
+        op.add_column("goals", sa.Column("version", sa.Integer(), nullable=False, server_default="1"))
+    if "closed_at" not in present:
+        op.add_column("goals", sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True))
+    if "closed_reason" not in present:
+        op.add_column("goals", sa.Column("closed_reason", sa.String(16), nullable=True))
+    op.add_column("scores", sa.Column("goal_version", sa.Integer(), nullable=True))
 
     op.create_table(
         "goal_versions",
@@ -74,9 +80,11 @@ def downgrade() -> None:
     op.execute("UPDATE goals SET status = 'open' WHERE status = 'draft'")
     op.drop_index("ix_goal_versions_user_id", table_name="goal_versions")
     op.drop_table("goal_versions")
+    # Scores have no children: rebuilding the table (SQLite) loses nothing.
     with op.batch_alter_table("scores") as batch:
         batch.drop_column("goal_version")
-    with op.batch_alter_table("goals") as batch:
-        batch.drop_column("closed_reason")
-        batch.drop_column("closed_at")
-        batch.drop_column("version")
+    if op.get_bind().dialect.name != "sqlite":
+        for column in reversed(GOAL_COLUMNS):
+            op.drop_column("goals", column)
+    # On SQLite the goal columns stay (a rebuild would cascade-delete sessions, scores
+    # and check-ins); 0001 code ignores them, and upgrading again finds them there.
