@@ -244,3 +244,19 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
     assert key in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_a_second_session_opens_with_the_recap_of_the_first(tmp_path: Path) -> None:
+    chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
+    # Another day, another chat: the leader asks for a new session.
+    stdout = chat(tmp_path, ["/new", "Keep this goal", "I raised a late report the same day"])
+    opening = next(m for m in messages(stdout) if "Keep this goal" in m)
+    for part in (f"“{CONCRETE}”", "“talk to Sam about deadlines”", WILL[-1], "4/10"):
+        assert part in opening, opening
+    assert any(line in opening for line in phrasings("grow", "where_you_are", "checkin_none"))
+    assert shown(stdout, "grow", "reality_now", "again", goal=CONCRETE)
+    # The second session carries on the same goal: one goal row, two sessions on it.
+    assert query(tmp_path, "SELECT count(*) FROM goals") == [(1,)]
+    assert query(tmp_path, "SELECT count(DISTINCT id), count(DISTINCT goal_id) FROM coaching_sessions") == [
+        (2, 1)
+    ]
