@@ -23,6 +23,9 @@ from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, new_id, new_seed
 from flows.views import CheckinStatus, CheckinView
 
+# The nudges about one action; "next_session" is about the next session instead.
+ACTION_NUDGES = ("first", "midway", "action_due")
+
 # More than any leader has pending: a few per goal.
 MAX_PENDING_LOOKED_AT = 100
 
@@ -101,8 +104,9 @@ class CheckinModel(FlowModel[CheckinData]):
         if outcome != "snooze":
             self.turn.record(CheckinResolved(self.data.checkin_id, outcome))
         if outcome == "done":
-            # Nudges about an action already done would ask a finished question.
-            self._drop_old_action_checkins()
+            # Nudges about an action already done would ask a finished question; the
+            # next-session reminder keeps the rhythm of sessions.
+            self.turn.record(CheckinsCancelled(self._goal_id, ACTION_NUDGES))
 
     def snooze_a_day(self, event: EventData) -> None:
         turn = self.turn

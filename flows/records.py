@@ -93,6 +93,7 @@ class CheckinPlanned:
 @dataclass(frozen=True)
 class CheckinsCancelled:
     goal_id: str | None = None  # None: every pending check-in of the leader
+    kinds: tuple[str, ...] | None = None  # None: every kind
 
 
 @dataclass(frozen=True)

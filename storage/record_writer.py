@@ -247,6 +247,8 @@ class RecordWriter:
         )
         if record.goal_id is not None:
             statement = statement.where(CheckinRow.goal_id == record.goal_id)
+        if record.kinds is not None:
+            statement = statement.where(CheckinRow.kind.in_(record.kinds))
         self.session.execute(statement)
 
     def _checkin_snoozed(self, record: CheckinSnoozed) -> None:

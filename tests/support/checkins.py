@@ -158,8 +158,8 @@ def checkin_questions(messages: Sequence[SentMessage]) -> list[SentMessage]:
     """The bot's "did you do it?" questions (first, mid-way or due) among these messages."""
     asked = {
         text
-        for key in ("ask", "midway")
-        for text in phrasings("checkin", "did", key, "guided", name="Ann", action=ACTION)
+        for key in ("ask", "recall_plan", "midway")
+        for text in phrasings("checkin", "did", key, "guided", name="Ann", action=ACTION, if_then=PLAN)
     }
     return [message for message in messages if message.text in asked]
 
