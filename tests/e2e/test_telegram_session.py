@@ -192,7 +192,7 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert is_asked(replies[-1], "grow", "goal", style="guided")
 
     replies = await leader.send("be a better leader", expect=1)
-    assert is_asked(replies[-1], "grow", "goal_concrete")
+    assert is_asked(replies[-1], "grow", "goal_concrete", goal="be a better leader")
     replies = await answer_all(
         leader,
         [
@@ -544,8 +544,14 @@ async def test_a_burst_of_answers_is_applied_in_order(coach: Coach) -> None:
         emulator.send_text(1024, text)
     replies = await emulator.wait_for_bot_messages(1024, before + len(burst))
     today = {"today": "I froze in Monday's meeting"}
-    questions = [("goal_measure", "ask", {}), ("reality_now", "ask", {}), ("reality_baseline", "ask", {"goal": GOAL}),
-                 ("options_first", "recall", today), ("options_more", "ask", {}), ("options_more", "last", {})]  # fmt: skip
+    questions = [
+        ("goal_measure", "ask", {}),
+        ("reality_now", "ask", {}),
+        ("reality_baseline", "ask", {"goal": GOAL}),
+        ("options_first", "recall", today),
+        ("options_more", "ask", {}),
+        ("options_more", "last", {}),
+    ]
     for message, (key, field, values) in zip(replies[before:], questions, strict=True):
         assert is_asked(message, "grow", key, field, style="open", **values), (key, message.text)
     steps = ["goal", "goal_measure", "reality_now", "reality_baseline", "options_first", "options_more"]
