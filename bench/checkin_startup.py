@@ -7,7 +7,7 @@ Seeds --checkins pending check-ins due between an hour and 90 days from now, ove
 --leaders onboarded leaders (each check-in hangs off a committed session, at most one
 of each kind per session), plus a handful of leaders with a check-in due now. Then:
 
-- runs one dispatcher round's claim query (`storage.dispatch.claim_due`) and the expiry
+- runs one dispatcher round's claim query (`storage.checkin_delivery.claim_due`) and the expiry
   that precedes it (`expire_stale`), exactly as the bot sends them (captured from the
   real functions in a transaction that is rolled back), under EXPLAIN QUERY PLAN
   (SQLite) or EXPLAIN ANALYZE (PostgreSQL, after an ANALYZE, as autovacuum would soon
@@ -49,8 +49,8 @@ from bench.seed import (
     timed,
 )
 from devtools.telegram_emulator import EmulatorConfig
+from storage.checkin_delivery import claim_due, expire_stale
 from storage.db import Database
-from storage.dispatch import claim_due, expire_stale
 
 FIRST_LEADER = 4_000_000
 DUE_NOW_LEADER = 4_900_000

@@ -46,14 +46,14 @@ from bench.driver import (
     vm_mb,
     wait_until_polling,
 )
-from bot.app import coach_settings
-from bot.config import load_config
+from bot.coaching.wiring import coach_settings
+from bot.config.loader import load_config
 from flows.engine import CoachEngine
 from flows.events import Event
 from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.leader import LeaderRepository
-from storage.users import UserRepository
+from storage.leader_history import LeaderHistory
+from storage.leaders import LeaderRepository
 
 RSS_TARGET_MB = 150.0
 MID_SESSION: tuple[Action, ...] = ONBOARDING + GROW_SESSION[:2]  # now at "reality_now"
@@ -198,12 +198,12 @@ def seed(database_url: str, leaders: int, first: int) -> float:
             # One transaction per batch: the rows are the same as per-answer commits
             # would leave, written a few hundred times faster.
             with db.session() as session:
-                users = UserRepository(session)
+                users = LeaderRepository(session)
                 conversations = ConversationRepository(session)
                 for external_id in range(batch_start, min(batch_start + SEED_BATCH, first + leaders)):
                     user = users.get_or_create("telegram", str(external_id))
                     conversation = conversations.load(user.id)
-                    leader = LeaderRepository(session, user.id)
+                    leader = LeaderHistory(session, user.id)
                     for kind, value in steps:
                         event = _event(kind, value, conversation.question_seq)
                         outcome = engine.handle(conversation, event, leader)

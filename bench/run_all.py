@@ -14,11 +14,14 @@ from bench.driver import REPO
 
 BENCHES: tuple[str, ...] = (
     "bench.telegram_load",
+    "bench.flood",
     "bench.memory_sessions",
     "bench.checkin_burst",
     "bench.checkin_startup",
     "bench.soak",
     "bench.encryption_cost",
+    "bench.chart_render",
+    "bench.safety_screen",
 )
 
 

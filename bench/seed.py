@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from bench.driver import REPO, TimingEmulator, log
 from devtools.bot_process import BotProcess, bot_env
 from storage.db import Database
-from storage.models import CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow, UserRow
+from storage.models import CheckinRow, CoachingSessionRow, ConversationRow, GoalRow, LeaderRow, ScoreRow
 
 CHANNEL = "telegram"
 GOAL = "stop avoiding difficult conversations with my team"
@@ -58,7 +58,7 @@ def _bulk(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def _next_user_id(session: Session) -> int:
-    return int(session.scalar(select(func.coalesce(func.max(UserRow.id), 0))) or 0) + 1
+    return int(session.scalar(select(func.coalesce(func.max(LeaderRow.id), 0))) or 0) + 1
 
 
 def _user(user_id: int, external_id: int, now: datetime) -> dict[str, Any]:
@@ -143,10 +143,10 @@ def _leaders(
             }
         )
         made.append((user_id, goal_id, session_ids))
-    _bulk(session, UserRow, users)
+    _bulk(session, LeaderRow, users)
     _bulk(session, ConversationRow, conversations)
     _bulk(session, GoalRow, goals)
-    _bulk(session, SessionRow, sessions)
+    _bulk(session, CoachingSessionRow, sessions)
     _bulk(session, ScoreRow, scores)
     return made
 
@@ -162,7 +162,7 @@ def seed_onboarded(database_url: str, external_ids: Sequence[int]) -> float:
             first_id = _next_user_id(session)
             _bulk(
                 session,
-                UserRow,
+                LeaderRow,
                 [_user(first_id + n, external_id, now) for n, external_id in enumerate(external_ids)],
             )
             _bulk(session, ConversationRow, [_idle(first_id + n, now) for n in range(len(external_ids))])

@@ -54,9 +54,11 @@ from bench.driver import (
     wait_until_polling,
 )
 from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded
-from bot.telegram.handlers import SOMETHING_WRONG, TRY_AGAIN
+from bot.frontend_texts import frontend_texts
 from devtools.telegram_emulator import EmulatorConfig
 from devtools.telegram_emulator.config import SEND_METHODS
+
+TEXTS = frontend_texts("en")
 
 FIRST_LEADER = 5_000_000
 RSS_GROWTH_TARGET = 0.10
@@ -178,7 +180,7 @@ async def leader(
             continue
         await asyncio.sleep(rng.uniform(0.5, 1.5) * think)
         last = emulator.last_bot_message(user_id)
-        if last is not None and last.text in (SOMETHING_WRONG, TRY_AGAIN):
+        if last is not None and last.text in (TEXTS.something_wrong, TEXTS.try_again):
             tally.told_to_restart += 1
             answer = ("command", "/start")
             continue

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from bot.config import Config, ConfigError, load_config
+from bot.config.loader import Config, ConfigError, load_config
 from bot.logs import setup_logging
 
 
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.telegram.runner import run_telegram
 
             return run_telegram(config)
-        from bot.app import open_database
+        from bot.coaching.wiring import open_database
 
         db = open_database(url)
     except ConfigError as error:
@@ -89,7 +89,7 @@ def _invite(config: Config, db: object, count: int, bot_username: str | None) ->
 
 
 def _chat(config: Config, db: object, user: str) -> int:
-    from bot.app import build_service
+    from bot.coaching.wiring import build_service
     from bot.terminal import run_chat
 
     service = build_service(config, db)  # type: ignore[arg-type]

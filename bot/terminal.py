@@ -10,8 +10,9 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from bot.coach import StoreUnavailable
-from bot.service import CoachService
+from bot.coaching.contract import StoreUnavailable
+from bot.coaching.service import CoachService
+from bot.frontend_texts import frontend_texts
 from flows.events import Event, Reply
 
 CHANNEL = "terminal"
@@ -49,16 +50,18 @@ def run_chat(
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     last: Reply | None = None
+    texts = frontend_texts(service.engine.settings.language)
+    speaker = f"{texts.terminal_speaker}: "
 
     def send(event: Event) -> None:
         nonlocal last
         try:
             replies = service.handle(CHANNEL, user, event).replies
         except StoreUnavailable:
-            print("Coach: I can't reach my notes right now; try again in a moment.", file=stdout)
+            print(speaker + texts.terminal_store_unavailable, file=stdout)
             return
         for reply in replies:
-            print("Coach: " + render(reply).replace("\n", "\n       "), file=stdout)
+            print(speaker + render(reply).replace("\n", "\n" + " " * len(speaker)), file=stdout)
             if reply.question is not None:
                 last = reply
         stdout.flush()

@@ -83,11 +83,24 @@ class Content:
 
 @cache
 def load_content(language: str = "en") -> Content:
+    tree = {path.stem: _load(path) for path in sorted(_folder(language).glob("*.toml"))}
+    return Content(tree)
+
+
+@cache
+def load_part(part: str, language: str = "en") -> Content:
+    """One content file alone (e.g. `frontend`): a process that only says a few lines
+    around the conversation need not hold the coach's whole script."""
+    return Content({part: _load(_folder(language) / f"{part}.toml")})
+
+
+def _folder(language: str) -> Path:
     folder = CONTENT_DIR / language
     if not folder.is_dir():
         raise FileNotFoundError(f"no content for language {language!r} in {CONTENT_DIR}")
-    tree: dict[str, Any] = {}
-    for path in sorted(folder.glob("*.toml")):
-        with path.open("rb") as handle:
-            tree[path.stem] = tomllib.load(handle)
-    return Content(tree)
+    return folder
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)

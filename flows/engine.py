@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows import answers, checkin, commands
+from flows import answers, checkin, commands, language_notice
 from flows.content import Content, load_content
 from flows.conversation import Conversation
 from flows.events import Event, Outcome
@@ -36,10 +36,14 @@ class CoachEngine:
         self.screen = screen or load_screen(language=self.settings.language)
 
     def handle(self, conv: Conversation, event: Event, lookup: Lookup | None = None) -> Outcome:
+        # Issue 11: the once-per-leader note on the coaching language (flows/language_notice.py).
+        # Its flag sits beside the flow's typed data, which drops keys it does not know.
+        given = language_notice.remembered(conv)
         data = load_data(conv.flow, conv.data)
         turn = Turn(conv, event, lookup or EmptyLookup(), self.content, self.settings, data)
         outcome = self._route(turn)
         conv.data = turn.data.to_dict()
+        language_notice.after_turn(conv, event, outcome, given, self.content, self.settings)
         return outcome
 
     def _route(self, turn: Turn) -> Outcome:

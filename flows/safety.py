@@ -6,7 +6,8 @@ mental-health crisis, severe hopelessness) and the engine hands over to professi
 resources instead of asking the next question.
 
 The phrase lists live in `flows/content/<language>/safety.toml`, beside the rest of the
-coach's words for that language, so a coach or clinician can tune
+coach's words for that language, and, for the other languages leaders write in whatever
+the content language, in `flows/content/safety/<lang>.toml`, so a coach or clinician can tune
 them without touching code. They are written in a small pattern language rather than raw
 regex (see `compile_pattern`), because the people who know which phrases matter are
 rarely the people who can audit a regex for backtracking.
@@ -14,7 +15,7 @@ rarely the people who can audit a regex for backtracking.
 Design constraints that shape the code:
 
 * It runs on every message, so all patterns are compiled once into a single regex and a
-  check is a handful of `re` calls over the normalised text (~15 µs for 200 characters).
+  check is a handful of `re` calls over the normalised text (cost: bench/README.md).
 * Every pattern is a sequence of whole words with only bounded gaps, so matching cost is
   linear in the input length; no data-file edit can introduce catastrophic backtracking.
 * The result carries the category only, never the matched words: what a person wrote in
@@ -34,6 +35,9 @@ from typing import Any, Final
 
 CONTENT_DIR: Final[Path] = Path(__file__).resolve().parent / "content"
 DEFAULT_PATH: Final[Path] = CONTENT_DIR / "en" / "safety.toml"
+# Phrase lists for the other languages leaders may write in, one file per language
+# (es.toml, de.toml, ...). They are screened whatever language the coaching content is in.
+SCREENING_DIR: Final[Path] = CONTENT_DIR / "safety"
 
 # A gap (`...`) spans at most this many words: enough for "I really just want to",
 # few enough that unrelated words in one sentence are not stitched into a match.
@@ -127,6 +131,13 @@ _CONTRACTIONS: Final[Mapping[str, str]] = {
     "he's": "he is",
     "she's": "she is",
     "who's": "who is",
+    # French written without the elision apostrophe, common on phones.
+    "jai": "j ai",
+    "jen": "j en",
+    "jme": "j me",
+    "jveux": "j veux",
+    "chui": "j suis",
+    "jsuis": "j suis",
 }
 # Split across two words, so they are fixed on the joined text.
 _TWO_WORD: Final[tuple[tuple[str, str], ...]] = (
@@ -148,6 +159,9 @@ _SENTENCE_END: Final = re.compile(r"[.!?;][\s.!?;]*")
 
 
 _NON_ASCII: Final = re.compile(r"[^\x00-\x7f]")
+_UMLAUT: Final = re.compile("([aou])\u0308(?!e)")
+# A single elided letter (or "qu") at the start of a word, followed by a letter.
+_ELISION: Final = re.compile(r"(?<![\w'])([cdjlmnst]|qu)'(?=\w)")
 
 
 def _keep_visible(match: re.Match[str]) -> str:
@@ -173,6 +187,13 @@ def normalise_text(text: str) -> str:
         text = text.lower()
     else:
         text = unicodedata.normalize("NFKC", text).translate(_TRANSLATE).casefold()
+        # Accents are split off and then dropped with the other combining marks, so
+        # "disparaître" and "disparaitre", "não" and "nao" read the same; casefold has
+        # already made "ß" "ss". German umlauts become the e-spelling people type without
+        # them ("müde" -> "muede"), except before an e ("vergüenza" -> "verguenza").
+        text = unicodedata.normalize("NFD", text)
+        if "\u0308" in text:
+            text = _UMLAUT.sub(r"\1e", text)
         # Only the non-ASCII characters need a category look-up.
         text = _NON_ASCII.sub(_keep_visible, text)
     if ".." in text:
@@ -181,6 +202,9 @@ def normalise_text(text: str) -> str:
     text = _SENTENCE_END.sub(" . ", text)
     text = " ".join([_CONTRACTIONS.get(word, word) for word in text.split()])
     if "'" in text:
+        # French elision ("j'ai", "qu'il", "l'envie") becomes two words; apostrophe-less
+        # "jai" is spelled out by _CONTRACTIONS so both forms reach the same patterns.
+        text = _ELISION.sub(r"\1 ", text)
         text = _SUFFIX_RE.sub(lambda m: _SUFFIXES[m.group()], text)
         # Leftover apostrophes are possessives or quote marks: "husband's" -> "husbands".
         # Re-splitting closes the gap a lone quote mark would leave between two words.
@@ -443,26 +467,57 @@ class Screen:
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Screen:
         """Build a screen from the parsed data file (see safety.toml for the layout)."""
-        raw_categories = data.get("categories")
-        if not isinstance(raw_categories, Mapping) or not raw_categories:
-            raise ValueError("safety data needs a non-empty [categories] table")
-        categories = {
-            str(name): _strings(
-                table.get("patterns") if isinstance(table, Mapping) else None, f"categories.{name}.patterns"
-            )
-            for name, table in raw_categories.items()
-        }
-        raw_benign = data.get("benign", {})
-        benign = (
-            _strings(raw_benign.get("patterns", []), "benign.patterns", allow_empty=True)
-            if isinstance(raw_benign, Mapping)
-            else _strings(None, "benign")
-        )
-        raw_sets = data.get("sets", {})
-        if not isinstance(raw_sets, Mapping):
-            raise ValueError("[sets] must be a table of phrase lists")
-        sets = {str(name): _strings(members, f"sets.{name}") for name, members in raw_sets.items()}
+        return cls(*_parts(data))
+
+    @classmethod
+    def from_mappings(cls, datas: Sequence[Mapping[str, Any]]) -> Screen:
+        """One screen over several data files (one per language), compiled as one regex.
+
+        Each file keeps its own [sets]: a set name is made unique per file, so Spanish
+        "@someone" never picks up the English members. Categories of the same name are
+        pooled, in file order, so the first file's category order wins.
+        """
+        categories: dict[str, list[str]] = {}
+        benign: list[str] = []
+        sets: dict[str, list[str]] = {}
+        for index, data in enumerate(datas):
+            file_categories, file_benign, file_sets = _parts(data)
+
+            def local(pattern: str, suffix: str = f"__f{index}") -> str:
+                return _SET_REF.sub(lambda m: m.group() + suffix, pattern)
+
+            for name, patterns in file_categories.items():
+                categories.setdefault(name, []).extend(local(p) for p in patterns)
+            benign.extend(local(p) for p in file_benign)
+            sets.update({f"{name}__f{index}": list(members) for name, members in file_sets.items()})
         return cls(categories, benign, sets)
+
+
+_SET_REF: Final = re.compile(r"@[a-z_][a-z0-9_]*")
+
+
+def _parts(data: Mapping[str, Any]) -> tuple[dict[str, list[str]], list[str], dict[str, list[str]]]:
+    """Categories, benign idioms and sets of one parsed data file, checked for shape."""
+    raw_categories = data.get("categories")
+    if not isinstance(raw_categories, Mapping) or not raw_categories:
+        raise ValueError("safety data needs a non-empty [categories] table")
+    categories = {
+        str(name): _strings(
+            table.get("patterns") if isinstance(table, Mapping) else None, f"categories.{name}.patterns"
+        )
+        for name, table in raw_categories.items()
+    }
+    raw_benign = data.get("benign", {})
+    benign = (
+        _strings(raw_benign.get("patterns", []), "benign.patterns", allow_empty=True)
+        if isinstance(raw_benign, Mapping)
+        else _strings(None, "benign")
+    )
+    raw_sets = data.get("sets", {})
+    if not isinstance(raw_sets, Mapping):
+        raise ValueError("[sets] must be a table of phrase lists")
+    sets = {str(name): _strings(members, f"sets.{name}") for name, members in raw_sets.items()}
+    return categories, benign, sets
 
 
 def _strings(value: object, where: str, *, allow_empty: bool = False) -> list[str]:
@@ -473,16 +528,37 @@ def _strings(value: object, where: str, *, allow_empty: bool = False) -> list[st
     return list(value)
 
 
-def load_screen(path: Path | None = None, *, language: str = "en") -> Screen:
-    """The screen built from a data file: the language's shipped file unless a path is given.
+def screening_paths(language: str = "en") -> tuple[Path, ...]:
+    """The content language's own list first, then every file in `SCREENING_DIR`.
 
-    Cached per path, so the file is read and compiled once per process, never per message.
+    Leaders write about a crisis in their own language whatever language the coaching
+    content is in, so the default screen always holds all of them. A screening file for
+    the content language itself is skipped: the content's own list is the one to edit.
+    """
+    own = CONTENT_DIR / language / "safety.toml"
+    if not own.is_file():
+        raise FileNotFoundError(f"no safety screen for language {language!r} in {CONTENT_DIR}")
+    return (own, *(path for path in sorted(SCREENING_DIR.glob("*.toml")) if path.stem != language))
+
+
+def load_screen(path: Path | None = None, *, language: str = "en") -> Screen:
+    """The screen from one data file if a path is given, else the language's own list
+    together with every other screening language.
+
+    Cached, so the files are read and compiled once per process, never per message.
     """
     if path is None:
-        path = CONTENT_DIR / language / "safety.toml"
-        if not path.is_file():
-            raise FileNotFoundError(f"no safety screen for language {language!r} in {CONTENT_DIR}")
+        return _load_all(screening_paths(language))
     return _load_cached(Path(path).resolve())
+
+
+@lru_cache(maxsize=4)
+def _load_all(paths: tuple[Path, ...]) -> Screen:
+    datas = []
+    for path in paths:
+        with path.open("rb") as handle:
+            datas.append(tomllib.load(handle))
+    return Screen.from_mappings(datas)
 
 
 @lru_cache(maxsize=8)

@@ -1,6 +1,6 @@
 """The coaching settings the engine needs, independent of where they were configured.
 
-The defaults here are the only ones: bot/config.py writes its config-file defaults
+The defaults here are the only ones: bot/config/loader.py writes its config-file defaults
 from them, so a coach running the engine without a config file gets the same coach.
 """
 

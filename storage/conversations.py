@@ -6,13 +6,13 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.conversation import Conversation
-from storage.models import ConversationRow, UserRow
-from storage.users import UserRepository, profile_of
+from storage.leaders import LeaderRepository, profile_of
+from storage.models import ConversationRow, LeaderRow
 from storage.utc import utcnow
 
 # Plain table statements rather than the ORM's unit of work: this row is read and
-# written on every message, and the ORM's bookkeeping around it was a sixth of the
-# bot's CPU per answer.
+# written on every message, and the ORM's bookkeeping around it was a large share of the
+# bot's CPU per answer (figures: bench/README.md, "Figures behind the code").
 CONVERSATIONS = ConversationRow.__table__
 
 
@@ -20,17 +20,17 @@ class ConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def load(self, user_id: int, locked_user: UserRow | None = None) -> Conversation:
-        """The user's position, locking the user until this transaction ends.
+    def load(self, user_id: int, locked_leader: LeaderRow | None = None) -> Conversation:
+        """The leader's position, locking the leader until this transaction ends.
 
-        Locking the users row (not the conversation row, which a new user lacks)
-        makes two processes handling the same user take turns on PostgreSQL; on
+        Locking the leader's row (not the conversation row, which a new leader lacks)
+        makes two processes handling the same leader take turns on PostgreSQL; on
         SQLite every transaction already holds the write lock (see storage.db). A
         caller that already holds that lock passes the row and saves a query.
         """
-        user = locked_user or UserRepository(self.session).locked(UserRow.id == user_id)
-        if user is None:
-            raise LookupError(f"no user {user_id}")
+        leader = locked_leader or LeaderRepository(self.session).locked(LeaderRow.id == user_id)
+        if leader is None:
+            raise LookupError(f"no leader {user_id}")
         row = self.session.execute(
             select(
                 CONVERSATIONS.c.flow,
@@ -39,7 +39,7 @@ class ConversationRepository:
                 CONVERSATIONS.c.question_seq,
             ).where(CONVERSATIONS.c.user_id == user_id)
         ).first()
-        conversation = Conversation(profile=profile_of(user))
+        conversation = Conversation(profile=profile_of(leader))
         if row is not None:
             # `data` is decoded from JSON afresh, so the engine may change it in place.
             conversation.flow, conversation.state, conversation.data, conversation.question_seq = row

@@ -39,7 +39,7 @@ class Database:
                 # finds nothing to do. The lock ends with this transaction.
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             # Imported here: a process that only reads and writes (the bot's service
-            # process) is spared Alembic's ~12 MB.
+            # process) is spared Alembic's memory.
             from alembic import command
 
             command.upgrade(alembic_config(connection), "head")

@@ -11,17 +11,17 @@ from sqlalchemy.orm import Session
 from storage.models import (
     AnswerRow,
     CheckinRow,
+    CoachingSessionRow,
     GoalRow,
     GoalVersionRow,
+    LeaderRow,
     SafetyFlagRow,
     ScoreRow,
-    SessionRow,
-    UserRow,
 )
 
 
 def export_user(session: Session, user_id: int) -> dict[str, Any]:
-    user = session.get(UserRow, user_id)
+    user = session.get(LeaderRow, user_id)
     if user is None:
         raise LookupError(f"no user {user_id}")
 
@@ -35,7 +35,9 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
 
     sessions_by_goal: dict[str | None, list[dict[str, Any]]] = {}
     for coaching in session.scalars(
-        select(SessionRow).where(SessionRow.user_id == user_id).order_by(SessionRow.started_at, SessionRow.id)
+        select(CoachingSessionRow)
+        .where(CoachingSessionRow.user_id == user_id)
+        .order_by(CoachingSessionRow.started_at, CoachingSessionRow.id)
     ):
         sessions_by_goal.setdefault(coaching.goal_id, []).append(
             _session(coaching, answers.get(coaching.id, []))
@@ -120,7 +122,7 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
     }
 
 
-def _session(row: SessionRow, answers: list[dict[str, Any]]) -> dict[str, Any]:
+def _session(row: CoachingSessionRow, answers: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": row.id,
         "kind": row.kind,

@@ -12,9 +12,9 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from flows.views import CheckinView, GoalView, Rating, RecapView
-from storage.models import AnswerRow, CheckinRow, GoalRow, ScoreRow, SessionRow
+from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, GoalRow, ScoreRow
 
-# Check-ins a cancellation still stops: scheduled, or claimed by a dispatcher that has
+# Check-ins a cancellation still stops: scheduled, or claimed by a delivery round that has
 # not sent them yet (its mark_sent then finds them gone). A sent one is already in the
 # leader's conversation; cancelling it would change nothing they see.
 CANCELLABLE_CHECKIN_STATUSES = ("pending", "claimed")
@@ -60,9 +60,9 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
 
     answers: dict[str, dict[str, str]] = {goal_id: {} for goal_id in ids}
     for goal_id, step, text in session.execute(
-        select(SessionRow.goal_id, AnswerRow.step, AnswerRow.text)
-        .join(SessionRow, AnswerRow.session_id == SessionRow.id)
-        .where(AnswerRow.user_id == user_id, SessionRow.goal_id.in_(ids))
+        select(CoachingSessionRow.goal_id, AnswerRow.step, AnswerRow.text)
+        .join(CoachingSessionRow, AnswerRow.session_id == CoachingSessionRow.id)
+        .where(AnswerRow.user_id == user_id, CoachingSessionRow.goal_id.in_(ids))
         .order_by(AnswerRow.id)
     ):
         answers[goal_id][step] = text
@@ -91,17 +91,17 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
     return views
 
 
-def latest_actions(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, SessionRow]:
+def latest_actions(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, CoachingSessionRow]:
     """For each goal, the latest session that agreed an action."""
-    latest: dict[str, SessionRow] = {}
+    latest: dict[str, CoachingSessionRow] = {}
     for coaching in session.scalars(
-        select(SessionRow)
+        select(CoachingSessionRow)
         .where(
-            SessionRow.user_id == user_id,
-            SessionRow.goal_id.in_(goal_ids),
-            SessionRow.action.is_not(None),
+            CoachingSessionRow.user_id == user_id,
+            CoachingSessionRow.goal_id.in_(goal_ids),
+            CoachingSessionRow.action.is_not(None),
         )
-        .order_by(SessionRow.started_at, SessionRow.id)
+        .order_by(CoachingSessionRow.started_at, CoachingSessionRow.id)
     ):
         assert coaching.goal_id is not None
         latest[coaching.goal_id] = coaching
@@ -110,10 +110,14 @@ def latest_actions(session: Session, user_id: int, goal_ids: list[str]) -> dict[
 
 def last_recap(session: Session, user_id: int) -> RecapView | None:
     latest = session.scalar(
-        select(SessionRow)
-        .join(GoalRow, SessionRow.goal_id == GoalRow.id)
-        .where(SessionRow.user_id == user_id, SessionRow.action.is_not(None), GoalRow.status == "open")
-        .order_by(SessionRow.started_at.desc(), SessionRow.id.desc())
+        select(CoachingSessionRow)
+        .join(GoalRow, CoachingSessionRow.goal_id == GoalRow.id)
+        .where(
+            CoachingSessionRow.user_id == user_id,
+            CoachingSessionRow.action.is_not(None),
+            GoalRow.status == "open",
+        )
+        .order_by(CoachingSessionRow.started_at.desc(), CoachingSessionRow.id.desc())
         .limit(1)
     )
     if latest is None or latest.goal_id is None:
@@ -158,14 +162,14 @@ def latest_plans(session: Session, user_id: int, goal_ids: list[str]) -> dict[st
     """For each goal, the latest if-then plan the leader made (a re-dated action has none)."""
     plans: dict[str, str] = {}
     for goal_id, if_then in session.execute(
-        select(SessionRow.goal_id, SessionRow.if_then)
+        select(CoachingSessionRow.goal_id, CoachingSessionRow.if_then)
         .where(
-            SessionRow.user_id == user_id,
-            SessionRow.goal_id.in_(goal_ids),
-            SessionRow.if_then.is_not(None),
-            SessionRow.if_then != "",
+            CoachingSessionRow.user_id == user_id,
+            CoachingSessionRow.goal_id.in_(goal_ids),
+            CoachingSessionRow.if_then.is_not(None),
+            CoachingSessionRow.if_then != "",
         )
-        .order_by(SessionRow.started_at, SessionRow.id)
+        .order_by(CoachingSessionRow.started_at, CoachingSessionRow.id)
     ):
         plans[str(goal_id)] = if_then
     return plans
@@ -227,9 +231,9 @@ def _baselines(session: Session, user_id: int, goal_ids: list[str]) -> dict[str,
 
 def _checkin_query(user_id: int) -> Select[tuple[CheckinRow, str, str | None, str | None]]:
     return (
-        select(CheckinRow, GoalRow.text, SessionRow.action, SessionRow.if_then)
+        select(CheckinRow, GoalRow.text, CoachingSessionRow.action, CoachingSessionRow.if_then)
         .join(GoalRow, CheckinRow.goal_id == GoalRow.id)
-        .outerjoin(SessionRow, CheckinRow.session_id == SessionRow.id)
+        .outerjoin(CoachingSessionRow, CheckinRow.session_id == CoachingSessionRow.id)
         .where(CheckinRow.user_id == user_id)
     )
 

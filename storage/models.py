@@ -21,7 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, relationship
 
 from storage.utc import UTCDateTime, utcnow
 
@@ -51,7 +51,7 @@ def user_fk() -> MappedColumn[int]:
     return mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
 
 
-class UserRow(Base):
+class LeaderRow(Base):
     __tablename__ = "users"
     __table_args__ = (UniqueConstraint("channel", "external_id"),)
 
@@ -98,7 +98,7 @@ class GoalVersionRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SessionRow(Base):
+class CoachingSessionRow(Base):
     """One coaching session (GROW, check-in or re-score); holds the action it agreed."""
 
     __tablename__ = "coaching_sessions"
@@ -115,6 +115,10 @@ class SessionRow(Base):
     support: Mapped[str | None] = mapped_column(Text)
     obstacle: Mapped[str | None] = mapped_column(Text)
     if_then: Mapped[str | None] = mapped_column(Text)
+    # Never loaded (rows are read by id): declared so that a goal and its first session
+    # added in one flush are inserted goal first. Without a relationship the unit of work
+    # orders mappers by class name, which must not decide whether a foreign key holds.
+    goal: Mapped[GoalRow | None] = relationship(lazy="raise")
 
 
 class AnswerRow(Base):
@@ -174,7 +178,7 @@ class CheckinRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # first | midway | action_due | next_session
     due_at: Mapped[datetime]
-    # pending | claimed | sent | answered | cancelled | expired; storage.dispatch moves
+    # pending | claimed | sent | answered | cancelled | expired; storage.checkin_delivery moves
     # pending → claimed → sent
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)

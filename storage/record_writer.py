@@ -38,13 +38,13 @@ from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
     AnswerRow,
     CheckinRow,
+    CoachingSessionRow,
     ConversationRow,
     GoalRow,
     GoalVersionRow,
+    LeaderRow,
     SafetyFlagRow,
     ScoreRow,
-    SessionRow,
-    UserRow,
 )
 from storage.upsert import insert_ignoring
 
@@ -56,7 +56,7 @@ ERASED_TABLES = (
     CheckinRow,
     ScoreRow,
     AnswerRow,
-    SessionRow,
+    CoachingSessionRow,
     GoalVersionRow,
     GoalRow,
     SafetyFlagRow,
@@ -127,7 +127,7 @@ class RecordWriter:
             case CheckinSnoozed():
                 self._checkin_snoozed(record)
             case PauseChanged():
-                # Pending check-ins stay pending; the dispatcher skips paused users.
+                # Pending check-ins stay pending; check-in delivery skips paused leaders.
                 user = self._user()
                 user.paused = record.paused
                 user.updated_at = now
@@ -190,12 +190,12 @@ class RecordWriter:
         )
 
     def _session_opened(self, record: SessionOpened, now: datetime) -> None:
-        if self.session.get(SessionRow, record.session_id) is not None:
+        if self.session.get(CoachingSessionRow, record.session_id) is not None:
             return
         if record.goal_id is not None and self._goal(record.goal_id) is None:
             return
         self.session.add(
-            SessionRow(
+            CoachingSessionRow(
                 id=record.session_id,
                 user_id=self.user_id,
                 goal_id=record.goal_id,
@@ -255,7 +255,7 @@ class RecordWriter:
         row = self._checkin(record.checkin_id)
         if row is None:
             return
-        # A fresh delivery: the dispatcher must be able to claim and send it again.
+        # A fresh delivery: check-in delivery must be able to claim and send it again.
         row.status = "pending"
         row.due_at = record.due_at
         row.attempts = 0
@@ -278,7 +278,7 @@ class RecordWriter:
     def _answer_given(self, record: AnswerGiven, now: datetime) -> None:
         """The commonest record, so one statement: the answer is inserted only if the
         session is this leader's (an ORM lookup and then an insert cost twice as much)."""
-        answers, sessions = AnswerRow.__table__, SessionRow.__table__
+        answers, sessions = AnswerRow.__table__, CoachingSessionRow.__table__
         values = {
             "session_id": record.session_id,
             "user_id": self.user_id,
@@ -297,8 +297,8 @@ class RecordWriter:
         if inserted.first() is None:
             self._owned(None, "session", record.session_id)
 
-    def _user(self) -> UserRow:
-        user = self.session.get(UserRow, self.user_id)
+    def _user(self) -> LeaderRow:
+        user = self.session.get(LeaderRow, self.user_id)
         if user is None:
             raise LookupError(f"no user {self.user_id}")
         return user
@@ -307,15 +307,15 @@ class RecordWriter:
         row = self.session.get(GoalRow, goal_id)
         return row if self._owned(row, "goal", goal_id) else None
 
-    def _coaching(self, session_id: str) -> SessionRow | None:
-        row = self.session.get(SessionRow, session_id)
+    def _coaching(self, session_id: str) -> CoachingSessionRow | None:
+        row = self.session.get(CoachingSessionRow, session_id)
         return row if self._owned(row, "session", session_id) else None
 
     def _checkin(self, checkin_id: int) -> CheckinRow | None:
         row = self.session.get(CheckinRow, checkin_id)
         return row if self._owned(row, "check-in", checkin_id) else None
 
-    def _owned(self, row: GoalRow | SessionRow | CheckinRow | None, kind: str, key: object) -> bool:
+    def _owned(self, row: GoalRow | CoachingSessionRow | CheckinRow | None, kind: str, key: object) -> bool:
         if row is not None and row.user_id == self.user_id:
             return True
         # Ids only, never text. Normal for a stale button after an erasure; anything

@@ -18,7 +18,7 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     SQLite has no timestamp type: SQLAlchemy stores text without the offset and reads
     naive values back. Normalising to UTC before storing keeps the text sortable (the
-    dispatcher compares `due_at` as text there), and attaching UTC on the way out gives
+    check-in delivery compares `due_at` as text there), and attaching UTC on the way out gives
     callers the same aware values PostgreSQL returns.
     """
 

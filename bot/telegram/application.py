@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from telegram import BotCommand, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationHandlerStop,
     CallbackQueryHandler,
@@ -18,31 +17,27 @@ from telegram.ext import (
     filters,
 )
 
-from bot.coach import Coach
-from bot.config import Config
+from bot.coaching.contract import Coach
+from bot.config.loader import Config
+from bot.frontend_texts import frontend_texts
+from bot.telegram.backlog import BacklogQueue
 from bot.telegram.coachbot import CoachBot, keep_leaders_words_out_of_logs
+from bot.telegram.flood import LeaderRateLimit
 from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.ordering import PerUserUpdateProcessor
-
-MENU = (
-    ("start", "Begin, or pick up where you left off"),
-    ("new", "Start a new coaching session"),
-    ("status", "Where you are, your goal, next check-in"),
-    ("goals", "Your active goals; close one"),
-    ("rescore", "Revisit a goal scored below 8"),
-    ("help", "What I can do"),
-    ("cancel", "Leave the current conversation"),
-)
+from bot.telegram.pacing import PerChatRateLimiter
 
 log = logging.getLogger("grow_coach.telegram")
+
+Menu = tuple[tuple[str, str], ...]
 
 # Retries of the command menu after a failed registration: 1 s, 2 s, 4 s … at most 5 min.
 MENU_RETRY_FIRST = 1.0
 MENU_RETRY_MAX = 300.0
 
-# Updates handled at once (different leaders; one leader's are serialised anyway). More
-# than the HTTP pool only makes them wait for a connection.
+# Updates handled at once, each of a different leader (a leader's own wait their turn
+# without a slot). More than the HTTP pool only makes them wait for a connection.
 CONCURRENT_UPDATES = 16
 
 PRIVATE = filters.ChatType.PRIVATE
@@ -83,22 +78,27 @@ def build_application(config: Config, coach: Coach) -> Application:  # type: ign
                 "read_timeout": timeouts["read_timeout"] + telegram.poll_timeout.total_seconds(),
             },
         ),
-        # Replies answer a leader's own message and are not capped at the ~30/s Telegram
-        # allows for broadcasts (that cap would queue 200 leaders' replies for seconds);
-        # proactive check-ins are paced by the dispatcher instead. Group limits and 429
-        # handling (waited out, max_retries times) stay on.
-        rate_limiter=AIORateLimiter(overall_max_rate=0, max_retries=telegram.max_retries),
+        # A 429 holds back only the chat it was for; see bot/telegram/pacing.py.
+        rate_limiter=PerChatRateLimiter(max_retries=telegram.max_retries),
     )
     keep_leaders_words_out_of_logs()
+    texts = frontend_texts(config.coaching.language)
+    handlers = TelegramHandlers(coach, texts)
+    processor = PerUserUpdateProcessor(
+        CONCURRENT_UPDATES,
+        LeaderRateLimit(telegram.leader_burst, telegram.leader_interval.total_seconds()),
+        handlers.on_over_rate,
+    )
     application = (
         Application.builder()
         .bot(bot)
-        .concurrent_updates(PerUserUpdateProcessor(CONCURRENT_UPDATES))
-        .post_init(_register_menu)
+        .update_queue(BacklogQueue(telegram.max_backlog))
+        .concurrent_updates(processor)
+        .post_init(_menu_registration(texts.menu))
         .post_shutdown(_closing(coach))
         .build()
     )
-    register_handlers(application, TelegramHandlers(coach))
+    register_handlers(application, handlers)
     return application
 
 
@@ -140,25 +140,32 @@ def _ignore_non_private_chats(handlers: TelegramHandlers):  # type: ignore[no-un
     return gate
 
 
-async def _register_menu(application: Application) -> None:  # type: ignore[type-arg]
-    """The menu is a convenience: a Telegram hiccup at start-up must not keep coaching down
-    (PTB stops the whole application when post_init raises), so it is tried again later."""
-    try:
-        await application.bot.set_my_commands([BotCommand(name, text) for name, text in MENU])
-    except TelegramError as error:
-        log.warning("command menu not registered (%s): trying again", type(error).__name__)
-        _retry_menu(application, MENU_RETRY_FIRST)
-
-
-def _retry_menu(application: Application, delay: float) -> None:  # type: ignore[type-arg]
-    async def again(context: ContextTypes.DEFAULT_TYPE) -> None:
+def _menu_registration(menu: Menu) -> Callable[[Application], Awaitable[None]]:  # type: ignore[type-arg]
+    async def register_menu(application: Application) -> None:  # type: ignore[type-arg]
+        """The menu is a convenience: a Telegram hiccup at start-up must not keep coaching
+        down (PTB stops the whole application when post_init raises), so it is tried again later."""
         try:
-            await context.bot.set_my_commands([BotCommand(name, text) for name, text in MENU])
+            await application.bot.set_my_commands(_commands(menu))
         except TelegramError as error:
             log.warning("command menu not registered (%s): trying again", type(error).__name__)
-            _retry_menu(application, min(delay * 2, MENU_RETRY_MAX))
+            _retry_menu(application, menu, MENU_RETRY_FIRST)
+
+    return register_menu
+
+
+def _retry_menu(application: Application, menu: Menu, delay: float) -> None:  # type: ignore[type-arg]
+    async def again(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            await context.bot.set_my_commands(_commands(menu))
+        except TelegramError as error:
+            log.warning("command menu not registered (%s): trying again", type(error).__name__)
+            _retry_menu(application, menu, min(delay * 2, MENU_RETRY_MAX))
         else:
             log.info("command menu registered")
 
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
     application.job_queue.run_once(again, delay, name="command-menu")
+
+
+def _commands(menu: Menu) -> list[BotCommand]:
+    return [BotCommand(name, text) for name, text in menu]

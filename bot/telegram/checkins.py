@@ -9,17 +9,16 @@ from aiolimiter import AsyncLimiter
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.coach import Coach
-from bot.config import Config
-from bot.dispatcher import CheckinDispatcher
+from bot.checkin_delivery import CheckinDelivery
+from bot.coaching.contract import Claimed, Coach
+from bot.config.loader import Config
 from bot.telegram.handlers import send_reply
 from flows.events import Reply
-from storage.claims import Claimed
 
 log = logging.getLogger("grow_coach.checkins")
 
 # However short the configured grace, a check-in found due by the next round or two of
-# the dispatcher is on time, not stale: a grace of 0 would otherwise drop every one.
+# check-in delivery is on time, not stale: a grace of 0 would otherwise drop every one.
 MIN_GRACE = timedelta(minutes=1)
 
 
@@ -28,10 +27,10 @@ def effective_grace(config: Config) -> timedelta:
     return max(checkins.grace, MIN_GRACE, 2 * checkins.dispatch_every)
 
 
-def install_dispatcher(application: Application, config: Config, coach: Coach) -> CheckinDispatcher:  # type: ignore[type-arg]
+def schedule_checkin_delivery(application: Application, config: Config, coach: Coach) -> CheckinDelivery:  # type: ignore[type-arg]
     # Check-ins are messages nobody asked for: Telegram allows about 30 a second of those
     # for the whole bot. One every 1/rate seconds, rather than 30 at once each second,
-    # keeps a burst of 10,000 free of 429s (bench/checkin_burst.py).
+    # keeps a large burst free of 429s (bench/checkin_burst.py).
     pace = AsyncLimiter(1, 1 / config.checkins.send_rate)
 
     async def send(claimed: Claimed, replies: list[Reply]) -> bool:
@@ -48,7 +47,7 @@ def install_dispatcher(application: Application, config: Config, coach: Coach) -
                 return False
         return True
 
-    dispatcher = CheckinDispatcher(
+    delivery = CheckinDelivery(
         coach,
         send,
         batch_size=config.checkins.batch_size,
@@ -56,7 +55,7 @@ def install_dispatcher(application: Application, config: Config, coach: Coach) -
     )
 
     async def look_for_due_checkins(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await dispatcher.run()
+        await delivery.run()
 
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
     application.job_queue.run_repeating(
@@ -67,4 +66,4 @@ def install_dispatcher(application: Application, config: Config, coach: Coach) -
         # One run at a time; a run that was missed while busy is simply the next one.
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
-    return dispatcher
+    return delivery

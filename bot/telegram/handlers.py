@@ -14,39 +14,21 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.coach import Coach, Handled, StoreUnavailable
+from bot.coaching.contract import Coach, Handled, StoreUnavailable
+from bot.frontend_texts import FrontendTexts
 from bot.telegram.formatting import MESSAGE_LIMIT, answered, as_html, keyboard, parse_callback, split_text
 from flows.events import Event, Reply
 
 log = logging.getLogger("grow_coach.telegram")
 
 CHANNEL = "telegram"
-# Nothing of this message was stored (the transaction never began), so it must be sent again.
-TRY_AGAIN = (
-    "I can't reach my notes right now, so I couldn't take that in. "
-    "Please send it again in a moment; your earlier answers are safe."
-)
-# The handler may have failed after the answer was committed (e.g. Telegram refused the
-# reply), so asking for the same answer again could store it as the next question's:
-# /start repeats whichever question is current, right in both cases.
-SOMETHING_WRONG = (
-    "Sorry, something went wrong on my side. Your answers so far are safe; "
-    "send /start to pick up where we left off."
-)
-GROUPS_ARE_PRIVATE = (
-    "Coaching is private, so I don't work in groups. Message me directly and we can start there."
-)
-EDITED = (
-    "I keep answers as first sent, so that edit didn't change anything. "
-    "Just send the new answer as a message."
-)
-EXPIRED = "This question has expired."
 MAX_GROUPS_REMEMBERED = 10_000
 
 
 class TelegramHandlers:
-    def __init__(self, coach: Coach) -> None:
+    def __init__(self, coach: Coach, texts: FrontendTexts) -> None:
         self.coach = coach
+        self.texts = texts
         self._told_groups: dict[int, None] = {}
 
     # what the leader does
@@ -78,7 +60,7 @@ class TelegramHandlers:
             # Someone access control turns away: nothing was taken, so nothing is marked.
             await _quietly(query.answer())
         elif handled.expired or handled.duplicate:
-            await _quietly(query.answer(EXPIRED))
+            await _quietly(query.answer(self.texts.expired))
             if message is not None and message.reply_markup is not None:
                 await _quietly(message.edit_reply_markup(reply_markup=None))
         else:
@@ -97,7 +79,7 @@ class TelegramHandlers:
         if chat is None:
             return
         log.info("update=%s user=%s edited message ignored", update.update_id, _user_id(update))
-        await self._tell(context.bot, chat.id, EDITED, update.update_id)
+        await self._tell(context.bot, chat.id, self.texts.edited, update.update_id)
 
     async def on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         chat = update.effective_chat
@@ -107,7 +89,17 @@ class TelegramHandlers:
             self._told_groups.pop(next(iter(self._told_groups)))
         self._told_groups[chat.id] = None
         log.info("update=%s group=%s told coaching is private", update.update_id, chat.id)
-        await self._tell(context.bot, chat.id, GROUPS_ARE_PRIVATE, update.update_id)
+        await self._tell(context.bot, chat.id, self.texts.groups_are_private, update.update_id)
+
+    async def on_over_rate(self, update: Update, tell: bool) -> None:
+        """An update over the leader's message rate, not handled: the first of a burst is
+        answered with the too-fast notice; a tapped button always gets its callback answered."""
+        if update.callback_query is not None:
+            await _quietly(update.callback_query.answer(self.texts.too_fast_tap))
+            return
+        chat = update.effective_chat
+        if tell and chat is not None and chat.type == chat.PRIVATE:
+            await self._tell(update.get_bot(), chat.id, self.texts.too_fast, update.update_id)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         error = context.error
@@ -121,7 +113,10 @@ class TelegramHandlers:
         )
         chat = update.effective_chat if isinstance(update, Update) else None
         if isinstance(update, Update) and chat is not None and chat.type == chat.PRIVATE:
-            await self._tell(context.bot, chat.id, SOMETHING_WRONG, update_id)
+            # The handler may have failed after the answer was committed (e.g. Telegram
+            # refused the reply), so asking for the same answer again could store it as the
+            # next question's: /start repeats whichever question is current, right in both cases.
+            await self._tell(context.bot, chat.id, self.texts.something_wrong, update_id)
 
     # plumbing
 
@@ -139,8 +134,9 @@ class TelegramHandlers:
             # Committed before this returns, in this process or a service process.
             handled = await self.coach.handle(CHANNEL, str(user.id), event, update_id=update.update_id)
         except StoreUnavailable:
+            # Nothing of this message was stored (the transaction never began): ask for it again.
             log.warning("update=%s user=%s database unavailable", update.update_id, user.id)
-            await self._tell(update.get_bot(), chat.id, TRY_AGAIN, update.update_id)
+            await self._tell(update.get_bot(), chat.id, self.texts.try_again, update.update_id)
             return None
         log.info(
             "update=%s user=%s event=%s%s",
@@ -202,9 +198,8 @@ async def send_reply(
     return True
 
 
-# Four tries after the first, 7.5 s in all: with 5% of calls failing and 3% answered
-# after the read timeout, three retries still lost a reply in one of eight fault-test
-# runs (tests/e2e/test_reliability_telegram_faults.py).
+# Four tries after the first, 7.5 s in all: fewer still lost replies in the fault test
+# (tests/e2e/test_reliability_telegram_faults.py; bench/README.md, "Figures behind the code").
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 

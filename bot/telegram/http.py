@@ -1,10 +1,10 @@
 """PTB's HTTP transport on aiohttp instead of httpx.
 
 PTB lets a bot bring its own `BaseRequest`; this one is the same contract (status and
-body back, `TimedOut`/`NetworkError` on failure) over aiohttp's client. On this
-machine a Bot API call costs the bot about 0.25 ms of CPU through aiohttp against
-0.8-1.0 ms through httpx with 16 calls in flight, and each answer makes two or three calls: the
-transport was the largest share of the bot's CPU per answer (see bench/README.md).
+body back, `TimedOut`/`NetworkError` on failure) over aiohttp's client, which costs the
+bot a fraction of httpx's CPU per Bot API call; each answer makes two or three calls, and
+the transport was the largest share of the bot's CPU per answer (bench/README.md,
+"Figures behind the code").
 """
 
 from __future__ import annotations

@@ -7,12 +7,12 @@ from urllib.parse import urlparse
 
 from telegram import Update
 
-from bot.coach import Coach
-from bot.config import Config
-from bot.database_url import parse_database_url
-from bot.gc_settings import spare_long_lived_objects_from_gc
+from bot.coaching.contract import Coach
+from bot.config.database_url import parse_database_url
+from bot.config.loader import Config
+from bot.processes.gc_tuning import spare_long_lived_objects_from_gc
 from bot.telegram.application import build_application
-from bot.telegram.checkins import install_dispatcher
+from bot.telegram.checkins import schedule_checkin_delivery
 
 log = logging.getLogger("grow_coach")
 
@@ -21,7 +21,7 @@ def run_telegram(config: Config) -> int:
     """Runs until stopped; a database that cannot be opened raises ConfigError first."""
     coach = start_coach(config)
     application = build_application(config, coach)
-    install_dispatcher(application, config, coach)
+    schedule_checkin_delivery(application, config, coach)
     spare_long_lived_objects_from_gc()
     telegram = config.telegram
     if telegram.mode == "webhook":
@@ -52,11 +52,11 @@ def start_coach(config: Config) -> Coach:
     dialect = parse_database_url(url).drivername.partition("+")[0]
     workers = service_processes(config.database.processes, dialect)
     if workers:
-        from bot.service_process import ServiceProcess
+        from bot.processes.service_process import ServiceProcess
 
         return ServiceProcess(config, workers)
-    from bot.app import build_service, open_database
-    from bot.local_coach import LocalCoach
+    from bot.coaching.local_coach import LocalCoach
+    from bot.coaching.wiring import build_service, open_database
 
     return LocalCoach(build_service(config, open_database(url)))
 

@@ -22,7 +22,7 @@ import pytest
 from flows.schedule import format_local
 from storage.db import Database
 from storage.leader_views import goal as goal_view
-from storage.models import AnswerRow, ScoreRow, SessionRow
+from storage.models import AnswerRow, CoachingSessionRow, ScoreRow
 from tests.support.bot_harness import Leader
 from tests.support.checkins import (
     ACTION,
@@ -108,7 +108,7 @@ async def test_a_check_in_arrives_after_a_session_and_its_answers_are_stored(
         assert [b["text"] for b in asked.buttons()] == ["Done", "Partly", "Not yet", "Snooze a day"]
         assert texts(await ann.press("Done"))[-1] in guided("checkin", "reflect", "ask_done")
         await ann.send("Sam thanked me for being direct")
-        goal = rows(db, SessionRow, SessionRow.kind == "grow")[0].goal_id
+        goal = rows(db, CoachingSessionRow, CoachingSessionRow.kind == "grow")[0].goal_id
         assert ann.last().text in guided("checkin", "rating", goal=goal_text(db, goal))
         await ann.press("7")
         assert ann.last().text in guided("checkin", "next")
@@ -124,7 +124,12 @@ async def test_a_check_in_arrives_after_a_session_and_its_answers_are_stored(
     answered = [row for row in checkins(db, user_id) if row.status == "answered"]
     assert [(row.kind, row.outcome) for row in answered] == [("first", "done")]
     # The first check-in's session is closed; the second (the re-planned one) is open.
-    (checkin_session,) = rows(db, SessionRow, SessionRow.kind == "checkin", SessionRow.closed_at.is_not(None))
+    (checkin_session,) = rows(
+        db,
+        CoachingSessionRow,
+        CoachingSessionRow.kind == "checkin",
+        CoachingSessionRow.closed_at.is_not(None),
+    )
     assert checkin_session.outcome == "done"
     steps = [(a.step, a.text) for a in rows(db, AnswerRow, AnswerRow.session_id == checkin_session.id)]
     due = date.fromisoformat(steps[-1][1])
@@ -166,9 +171,9 @@ def goal_text(db: Database, goal_id: str | None) -> str:
 
 
 def user_row_id(db: Database, external_id: int) -> int:
-    from storage.models import UserRow
+    from storage.models import LeaderRow
 
-    (user,) = rows(db, UserRow, UserRow.external_id == str(external_id))
+    (user,) = rows(db, LeaderRow, LeaderRow.external_id == str(external_id))
     return user.id
 
 

@@ -36,17 +36,17 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from bot.coach import Handled
-from bot.service import CoachService
+from bot.coaching.contract import Handled
+from bot.coaching.service import CoachService
 from bot.telegram.formatting import CALLBACK_LIMIT, MESSAGE_LIMIT, as_html, keyboard, split_text
 from devtools.telegram_emulator import BotApiEmulator
 from flows.engine import FLOWS, CoachEngine
 from flows.events import Event, Reply
 from flows.parsing import MAX_ANSWER_CHARS
 from flows.settings import CoachSettings
+from storage.checkin_delivery import claim_due
 from storage.db import Database
-from storage.dispatch import claim_due
-from storage.models import AnswerRow, ConversationRow, GoalRow, SessionRow, UserRow
+from storage.models import AnswerRow, CoachingSessionRow, ConversationRow, GoalRow, LeaderRow
 from tests.support.bot_harness import TOKEN
 from tests.support.reliability import CATALOG, BotRun, log_problems
 
@@ -157,8 +157,8 @@ class InProcess:
         with self.db.session() as session:
             row = session.execute(
                 select(ConversationRow.flow, ConversationRow.state, ConversationRow.question_seq)
-                .join(UserRow, UserRow.id == ConversationRow.user_id)
-                .where(UserRow.external_id == leader.external_id)
+                .join(LeaderRow, LeaderRow.id == ConversationRow.user_id)
+                .where(LeaderRow.external_id == leader.external_id)
             ).first()
         return None if row is None else (row.flow, row.state, row.question_seq)
 
@@ -277,14 +277,14 @@ class InProcess:
             ids = {
                 row.id: row.external_id
                 for row in session.execute(
-                    select(UserRow.id, UserRow.external_id).where(
-                        UserRow.external_id.in_([leader.external_id for leader in leaders])
+                    select(LeaderRow.id, LeaderRow.external_id).where(
+                        LeaderRow.external_id.in_([leader.external_id for leader in leaders])
                     )
                 )
             }
             for answer, owner in session.execute(
-                select(AnswerRow, SessionRow.user_id)
-                .join(SessionRow, SessionRow.id == AnswerRow.session_id)
+                select(AnswerRow, CoachingSessionRow.user_id)
+                .join(CoachingSessionRow, CoachingSessionRow.id == AnswerRow.session_id)
                 .where(AnswerRow.user_id.in_(ids))
             ):
                 assert owner == answer.user_id, "an answer stored in another leader's session"

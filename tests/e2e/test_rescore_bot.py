@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from storage.models import SessionRow
+from storage.models import CoachingSessionRow
 from tests.support.checkins import (
     ACTION,
     GOAL,
@@ -54,8 +54,8 @@ async def test_rescore_both_ways_through_the_bot(database_url: str, tmp_path: Pa
             assert (confirmed[-1].text or "").startswith(("9/10 — that's a commitment.", "Great, 9/10."))
             (checkin,) = await next_messages(ann)
             assert checkin.text in guided("checkin", "did", "recall_plan", if_then=PLAN)
-            mine = SessionRow.user_id == committed_id
-            (rescore,) = rows(db, SessionRow, mine, SessionRow.kind == "rescore")
+            mine = CoachingSessionRow.user_id == committed_id
+            (rescore,) = rows(db, CoachingSessionRow, mine, CoachingSessionRow.kind == "rescore")
             planned = checkins(db, committed_id)
             kinds = sorted(row.kind for row in planned if row.session_id == rescore.id)
             assert kinds == ["action_due", "first", "midway", "next_session"]

@@ -21,11 +21,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.service import CoachService
+from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from storage.db import Database
-from storage.models import AnswerRow, ConversationRow, GoalRow, ScoreRow, SessionRow
+from storage.models import AnswerRow, CoachingSessionRow, ConversationRow, GoalRow, ScoreRow
 from tests.support.coach_driver import GROW_PATH, phrasings
 
 ONBOARDING = ("hello", "yes", "Ann", "first time", "UTC")
@@ -105,7 +105,7 @@ def test_a_restart_mid_session_keeps_goal_scores_and_session(database_url: str) 
         with service.db.session() as session:
             goals = list(session.scalars(select(GoalRow)))
             scores = [(s.kind, s.value) for s in session.scalars(select(ScoreRow))]
-            sessions = [(s.kind, s.closed_at, s.goal_id) for s in session.scalars(select(SessionRow))]
+            sessions = [(s.kind, s.closed_at, s.goal_id) for s in session.scalars(select(CoachingSessionRow))]
     assert [g.text for g in goals] == [
         "be a better leader — stop avoiding difficult conversations with my team"
     ]

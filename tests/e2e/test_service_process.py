@@ -1,4 +1,4 @@
-"""The service process (bot/service_process.py): database work in a child, as `grow-coach run`
+"""The service process (bot/processes/service_process.py): database work in a child, as `grow-coach run`
 does it, with the child's death and the parent's death handled."""
 
 from __future__ import annotations
@@ -16,15 +16,15 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import select
 
-from bot.app import open_database
-from bot.coach import StoreUnavailable
-from bot.config import ConfigError, load_config
-from bot.service_process import ServiceProcess
+from bot.coaching.contract import StoreUnavailable
+from bot.coaching.wiring import open_database
+from bot.config.loader import ConfigError, load_config
+from bot.processes.service_process import ServiceProcess
 from bot.telegram.runner import service_processes
 from devtools.telegram_emulator import BotApiEmulator
 from flows.events import Event
 from storage.db import Database
-from storage.models import ConversationRow, UserRow
+from storage.models import ConversationRow, LeaderRow
 from tests.support.bot_harness import CONSENT, TOKEN, BotProcess, Leader, bot_env
 
 
@@ -38,7 +38,7 @@ def children_of(pid: int) -> list[int]:
         except OSError:
             continue
         # State Z: exited, waiting for its parent to collect it.
-        if int(fields[1]) == pid and fields[0] != "Z" and b"bot.service_child" in command:
+        if int(fields[1]) == pid and fields[0] != "Z" and b"bot.processes.service_child" in command:
             found.append(int(stat.parent.name))
     return found
 
@@ -102,7 +102,7 @@ def stored_state(url: str, external_id: str) -> tuple[str, str] | None:
     db = Database(url)
     try:
         with db.session() as session:
-            user = session.scalar(select(UserRow).where(UserRow.external_id == external_id))
+            user = session.scalar(select(LeaderRow).where(LeaderRow.external_id == external_id))
             if user is None:
                 return None
             row = session.get(ConversationRow, user.id)

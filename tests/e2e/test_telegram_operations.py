@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 
-from bot.access import BAD_INVITE, NEEDS_INVITE, NOT_ALLOWED
-from bot.telegram.handlers import TRY_AGAIN
+from bot.frontend_texts import frontend_texts
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
+from flows.content import load_part
 from tests.support.bot_harness import (
     BOT_COMMAND,
     CONSENT,
@@ -29,6 +29,12 @@ from tests.support.bot_harness import (
     free_port,
 )
 from tests.support.coach_driver import phrasings
+
+ACCESS = load_part("access", "en")
+NOT_ALLOWED, NEEDS_INVITE, BAD_INVITE = (
+    ACCESS.text("access", reason, "text") for reason in ("not_allowed", "needs_invite", "bad_invite")
+)
+TRY_AGAIN = frontend_texts("en").try_again
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 import pytest
 import pytest_asyncio
 
-from bot.telegram.handlers import EDITED, EXPIRED, GROUPS_ARE_PRIVATE, SEND_RETRY_DELAYS, SOMETHING_WRONG
+from bot.frontend_texts import frontend_texts
+from bot.telegram.handlers import SEND_RETRY_DELAYS
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from flows.quoting import quote
 from tests.support.bot_harness import (
@@ -37,6 +38,9 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:.*retry_after.*"),
 ]
 
+TEXTS = frontend_texts("en")
+EDITED, EXPIRED, GROUPS_ARE_PRIVATE = TEXTS.edited, TEXTS.expired, TEXTS.groups_are_private
+SOMETHING_WRONG = TEXTS.something_wrong
 MENU = ["start", "new", "status", "goals", "rescore", "help", "cancel"]
 # A goal with a concrete marker ("stop"), so GROW goes straight on to goal_measure.
 GOAL = "stop avoiding difficult conversations with my team"

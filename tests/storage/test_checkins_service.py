@@ -15,18 +15,18 @@ import pytest
 from sqlalchemy import func, select
 from telegram.ext import Application
 
-from bot.config import Config
-from bot.dispatcher import CheckinDispatcher
-from bot.local_coach import LocalCoach
-from bot.service import CoachService
-from bot.telegram.checkins import install_dispatcher
+from bot.checkin_delivery import CheckinDelivery
+from bot.coaching.contract import Claimed
+from bot.coaching.local_coach import LocalCoach
+from bot.coaching.service import CoachService
+from bot.config.loader import Config
+from bot.telegram.checkins import schedule_checkin_delivery
 from flows.events import Event, Reply
 from flows.settings import CoachSettings
-from storage.claims import Claimed
+from storage.checkin_delivery import claim_due
 from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.dispatch import claim_due
-from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, ScoreRow, SessionRow
+from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, ConversationRow, GoalRow, ScoreRow
 from tests.support.checkins import (
     ACTION,
     CHANNEL,
@@ -69,8 +69,8 @@ class Outbox:
         return [reply.text for to, replies in self.sent if to == str(user) for reply in replies]
 
 
-def dispatcher(service: CoachService, at: datetime, outbox: Outbox, **kwargs: object) -> CheckinDispatcher:
-    return CheckinDispatcher(LocalCoach(service), outbox, worker="w1", clock=lambda: at, **kwargs)  # type: ignore[arg-type]
+def dispatcher(service: CoachService, at: datetime, outbox: Outbox, **kwargs: object) -> CheckinDelivery:
+    return CheckinDelivery(LocalCoach(service), outbox, worker="w1", clock=lambda: at, **kwargs)  # type: ignore[arg-type]
 
 
 def texts(handled_replies: list[Reply]) -> list[str]:
@@ -124,7 +124,7 @@ async def test_each_answer_is_stored_with_the_outcome_and_a_fresh_rating(
     ]
     first = by_kind(database, user_id)["first"]
     assert (first.status, first.outcome) == ("answered", outcome)
-    (checkin_session,) = rows(database, SessionRow, SessionRow.kind == "checkin")
+    (checkin_session,) = rows(database, CoachingSessionRow, CoachingSessionRow.kind == "checkin")
     assert checkin_session.goal_id == first.goal_id
     stored = rows(database, AnswerRow, AnswerRow.session_id == checkin_session.id)
     answers = [(a.step, a.text) for a in stored]
@@ -433,7 +433,7 @@ def test_the_job_queue_holds_one_job_however_many_check_ins_there_are(database: 
         for kind in ("first", "midway", "action_due", "next_session"):
             add_checkin(session, leader, kind, NOW + timedelta(days=3))
     application = Application.builder().token("123:TEST").build()
-    install_dispatcher(application, Config(), LocalCoach(new_service(database)))
+    schedule_checkin_delivery(application, Config(), LocalCoach(new_service(database)))
     assert application.job_queue is not None
     (job,) = application.job_queue.jobs()
     assert job.name == "checkin-dispatcher"
@@ -445,7 +445,7 @@ async def test_a_grace_of_zero_still_sends_what_is_due_now(database: Database) -
     config = dataclasses.replace(config, checkins=dataclasses.replace(config.checkins, grace=timedelta(0)))
     application = Application.builder().token("123:TEST").build()
     service = new_service(database)
-    installed = install_dispatcher(application, config, LocalCoach(service))
+    installed = schedule_checkin_delivery(application, config, LocalCoach(service))
     with database.session() as session:
         add_checkin(session, add_leader(session, 801), "first", NOW - timedelta(seconds=4))
         add_checkin(session, add_leader(session, 802), "first", NOW - timedelta(hours=2))

@@ -1,7 +1,7 @@
 """Two dispatcher processes on one PostgreSQL database: each check-in is sent exactly once.
 
 Two OS processes (this module run as a script) build the real service on the same
-database and run the real `CheckinDispatcher` side by side; their sender appends one
+database and run the real `CheckinDelivery` side by side; their sender appends one
 line per check-in to a shared file. Two bot processes cannot share one emulator (they
 would fight over getUpdates), and the dispatcher is the part that must not double-send.
 """
@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.dispatcher import CheckinDispatcher
-from bot.local_coach import LocalCoach
-from bot.service import CoachService
+from bot.checkin_delivery import CheckinDelivery
+from bot.coaching.contract import Claimed
+from bot.coaching.local_coach import LocalCoach
+from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Reply
 from flows.settings import CoachSettings
-from storage.claims import Claimed
 from storage.db import Database
 from storage.models import CheckinRow, ConversationRow
 from tests.support.checkins import add_checkin, add_leader, now_utc
@@ -101,7 +101,7 @@ async def work(url: str, log: Path, go: Path, name: str) -> None:
         await asyncio.sleep(0.001)  # a network round trip, so the two overlap
         return True
 
-    dispatcher = CheckinDispatcher(LocalCoach(service), send, batch_size=BATCH, worker=name)
+    dispatcher = CheckinDelivery(LocalCoach(service), send, batch_size=BATCH, worker=name)
     with db.session() as session:
         session.execute(select(1))  # connected
     (go.parent / f"ready-{name}").touch()

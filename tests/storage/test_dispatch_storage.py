@@ -1,4 +1,4 @@
-"""storage/dispatch.py on SQLite and PostgreSQL: claiming, leases, staleness, cancelling.
+"""storage/checkin_delivery.py on SQLite and PostgreSQL: claiming, leases, staleness, cancelling.
 
 Clocks are explicit: every function takes `now`, so "two minutes later" is an argument,
 not a sleep.
@@ -10,19 +10,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from storage.db import Database
-from storage.dispatch import (
+from storage.checkin_delivery import (
     CLAIM_LEASE,
     cancel_one,
     cancel_pending,
     claim_due,
     count_by_status,
-    due_for_user,
+    due_for_leader,
     expire_stale,
     mark_sent,
     release,
 )
-from storage.models import CheckinRow, GoalRow, SessionRow
+from storage.db import Database
+from storage.models import CheckinRow, CoachingSessionRow, GoalRow
 from tests.support.checkins import add_checkin, add_leader, add_session, statuses
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -104,7 +104,7 @@ def test_one_check_in_per_leader_at_a_time(database: Database) -> None:
         ann = add_leader(session, 1)
         session.add(GoalRow(id="goal-1b", user_id=ann[0], text="another goal"))
         second = add_session(session, ann, "b")
-        session.get(SessionRow, second).goal_id = "goal-1b"  # type: ignore[union-attr]
+        session.get(CoachingSessionRow, second).goal_id = "goal-1b"  # type: ignore[union-attr]
         older = add_checkin(session, ann, "first", NOW - minutes(9))
         other_goal = add_checkin(session, (ann[0], "goal-1b", second), "first", NOW - minutes(5))
         bobs = add_checkin(session, add_leader(session, 2), "first", NOW - minutes(1))
@@ -113,7 +113,7 @@ def test_one_check_in_per_leader_at_a_time(database: Database) -> None:
     stored = row(database, other_goal)
     assert (stored.status, stored.due_at, stored.attempts) == ("pending", NOW - minutes(5), 0)
     with database.session() as session:
-        assert due_for_user(session, ann[0], NOW) == other_goal
+        assert due_for_leader(session, ann[0], NOW) == other_goal
 
 
 def test_a_claim_is_not_taken_again_within_its_lease(database: Database) -> None:
@@ -321,8 +321,8 @@ def test_due_for_user_is_the_latest_due_pending_one_of_that_leader(database: Dat
         bob = add_leader(session, 2, flow="grow")
         add_checkin(session, bob, "first", NOW - minutes(1))
     with database.session() as session:
-        assert due_for_user(session, ann[0], NOW) == latest
-        assert due_for_user(session, ann[0], NOW - minutes(40)) is None
+        assert due_for_leader(session, ann[0], NOW) == latest
+        assert due_for_leader(session, ann[0], NOW - minutes(40)) is None
 
 
 # PostgreSQL: several processes at once
@@ -343,7 +343,7 @@ def test_two_open_claims_on_postgresql_take_disjoint_rows(database: Database) ->
         # The first transaction still holds its rows: the second skips them, not waits.
         with database.session() as second:
             taken_second = {c.checkin_id for c in claim_due(second, NOW, "w2", 100)}
-            assert due_for_user(second, leaders[9][0], NOW) is None
+            assert due_for_leader(second, leaders[9][0], NOW) is None
     assert len(taken_first) == 4
     assert taken_first.isdisjoint(taken_second)
     assert taken_first | taken_second == ids
@@ -361,5 +361,5 @@ def test_a_locked_check_in_is_skipped_by_the_flow_end_path_on_postgresql(databas
     with database.session() as dispatcher:
         assert [c.checkin_id for c in claim_due(dispatcher, NOW, "w1", 10)] == [checkin_id]
         with database.session() as leader:
-            assert due_for_user(leader, ann[0], NOW) is None
+            assert due_for_leader(leader, ann[0], NOW) is None
     assert statuses(database, checkin_id) == ["claimed"]

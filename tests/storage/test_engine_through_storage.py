@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.service import CoachService
+from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event
 from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.leader import LeaderRepository
+from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow
 from tests.support.coach_driver import path_for
 
@@ -31,7 +31,7 @@ def test_a_check_in_planned_by_rescore_names_the_action(database: Database) -> N
         assert checkin_id is not None
         conversation = ConversationRepository(session).load(handled.user_id)
         outcome = service.engine.handle(
-            conversation, Event.timer("checkin", checkin_id), LeaderRepository(session, handled.user_id)
+            conversation, Event.timer("checkin", checkin_id), LeaderHistory(session, handled.user_id)
         )
     assert outcome.delivered
     assert "talk to Sam about deadlines" in outcome.replies[-1].text

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from alembic import command
 from sqlalchemy import select, text
 
-from bot.service import CoachService
+from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event
 from flows.records import (
@@ -23,8 +23,8 @@ from flows.records import (
     SessionOpened,
 )
 from storage.db import Database, alembic_config
-from storage.leader import LeaderRepository
-from storage.models import CheckinRow, GoalRow, GoalVersionRow, ScoreRow, SessionRow
+from storage.leader_history import LeaderHistory
+from storage.models import CheckinRow, CoachingSessionRow, GoalRow, GoalVersionRow, ScoreRow
 from tests.support.checkins import ACTION, PLAN, by_kind, new_service, rows, say, seed_leader
 from tests.support.coach_driver import GROW_PATH, phrasings
 
@@ -33,7 +33,7 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 def apply(db: Database, user_id: int, records: list[Record], now: datetime = NOW) -> None:
     with db.session() as session:
-        LeaderRepository(session, user_id).apply(records, now)
+        LeaderHistory(session, user_id).apply(records, now)
 
 
 def answer_checkin(service: CoachService, user: int, kind: str, at: datetime, *answers: str) -> list[str]:
@@ -87,7 +87,7 @@ def test_revisiting_a_goal_keeps_the_earlier_wording_and_its_commitment(database
     scores = rows(database, ScoreRow, ScoreRow.goal_id == goal.id, ScoreRow.kind == "commitment")
     assert [(s.value, s.goal_version) for s in scores] == [(5, 2), (6, 2)]
     with database.session() as session:
-        exported = LeaderRepository(session, user_id).export()
+        exported = LeaderHistory(session, user_id).export()
     assert [v["version"] for v in exported["goals"][0]["versions"]] == [1, 2, 3]
     export_text = (
         say(service, 701, "/cancel", NOW).replies and say(service, 701, "/export", NOW).replies[0].text
@@ -156,7 +156,8 @@ def test_an_abandoned_session_leaves_no_goal_in_status_or_rescore(database: Data
     (goal,) = rows(database, GoalRow, GoalRow.user_id == handled.user_id)
     assert goal.status == "draft"
     outcomes = sorted(
-        row.outcome or "" for row in rows(database, SessionRow, SessionRow.user_id == handled.user_id)
+        row.outcome or ""
+        for row in rows(database, CoachingSessionRow, CoachingSessionRow.user_id == handled.user_id)
     )
     assert outcomes == ["abandoned", "cancelled"]
     status = say(service, 705, "/status", NOW).replies[0].text
@@ -174,7 +175,7 @@ def test_the_recap_reads_goal_action_plan_check_in_and_rating_trend(database: Da
         service, 706, "first", NOW + timedelta(seconds=3), "Partly", "the launch got in the way", "6"
     )
     with database.session() as session:
-        recap = LeaderRepository(session, user_id).last_recap()
+        recap = LeaderHistory(session, user_id).last_recap()
     assert recap is not None
     assert (recap.action, recap.if_then, recap.checkin_outcome) == (ACTION, PLAN, "partly")
     assert [(r.kind, r.value) for r in recap.ratings] == [("baseline", 4), ("checkin", 6)]
@@ -260,7 +261,7 @@ def test_upgrading_from_0001_lets_a_leader_mid_session_carry_on(database_url: st
                 ("baseline", 4, 1),
                 ("commitment", 9, 1),
             ]
-            assert len(LeaderRepository(session, 1).open_goals()) == 1
+            assert len(LeaderHistory(session, 1).open_goals()) == 1
     finally:
         db.dispose()
 
@@ -304,7 +305,7 @@ def test_upgrading_keeps_a_finished_goal_open(database_url: str) -> None:
             statuses = dict(session.execute(select(GoalRow.id, GoalRow.status)).all())
             assert statuses == {"g1": "open", "g2": "closed"}
             assert session.scalars(select(ScoreRow.goal_version)).all() == [1]
-            assert [g.goal_id for g in LeaderRepository(session, 1).open_goals()] == ["g1"]
+            assert [g.goal_id for g in LeaderHistory(session, 1).open_goals()] == ["g1"]
     finally:
         db.dispose()
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.dispatcher import CheckinDispatcher
-from bot.local_coach import LocalCoach
+from bot.checkin_delivery import CheckinDelivery
+from bot.coaching.contract import Claimed
+from bot.coaching.local_coach import LocalCoach
 from flows.events import Reply
-from storage.claims import Claimed
 from storage.db import Database
 from storage.leader_views import goal as goal_view
-from storage.models import AnswerRow, CheckinRow, ScoreRow, SessionRow
+from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, ScoreRow
 from tests.support.checkins import (
     ACTION,
     GOAL,
@@ -47,8 +47,8 @@ def labels(reply: Reply) -> list[str]:
     return [choice.label for choice in reply.choices]
 
 
-def rescore_session(db: Database) -> SessionRow:
-    (found,) = rows(db, SessionRow, SessionRow.kind == "rescore")
+def rescore_session(db: Database) -> CoachingSessionRow:
+    (found,) = rows(db, CoachingSessionRow, CoachingSessionRow.kind == "rescore")
     return found
 
 
@@ -117,7 +117,7 @@ async def test_at_8_or_more_it_confirms_and_plans_check_ins_that_name_the_action
         sent.extend(reply.text for reply in replies)
         return True
 
-    dispatcher = CheckinDispatcher(LocalCoach(service), send, clock=lambda: LATER + timedelta(seconds=3))
+    dispatcher = CheckinDelivery(LocalCoach(service), send, clock=lambda: LATER + timedelta(seconds=3))
     assert await dispatcher.run() == 1
     assert sent in ([text] for text in guided("checkin", "did", "recall_plan", if_then=PLAN))
 

@@ -32,18 +32,18 @@ from flows.records import (
 from flows.views import Lookup
 from storage.conversations import ConversationRepository
 from storage.db import Database
-from storage.leader import LeaderRepository
+from storage.leader_history import LeaderHistory
+from storage.leaders import LeaderRepository
 from storage.models import (
     AnswerRow,
     CheckinRow,
+    CoachingSessionRow,
     ConversationRow,
     GoalRow,
+    LeaderRow,
     SafetyFlagRow,
     ScoreRow,
-    SessionRow,
-    UserRow,
 )
-from storage.users import UserRepository
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
 
@@ -54,12 +54,12 @@ def at(minutes: int) -> datetime:
 
 def new_user(db: Database, external_id: str = "1001") -> int:
     with db.session() as session:
-        return UserRepository(session).get_or_create("telegram", external_id).id
+        return LeaderRepository(session).get_or_create("telegram", external_id).id
 
 
 def apply(db: Database, user_id: int, records: list[Record], now: datetime = T0) -> None:
     with db.session() as session:
-        LeaderRepository(session, user_id).apply(records, now)
+        LeaderHistory(session, user_id).apply(records, now)
 
 
 def grow_session(goal: str = "g1", session: str = "s1", text: str = "Delegate more") -> list[Record]:
@@ -112,7 +112,7 @@ def test_upgrade_twice_is_harmless(database: Database) -> None:
     database.upgrade()
     database.upgrade()
     with database.session() as session:
-        assert UserRepository(session).get(user_id) is not None
+        assert LeaderRepository(session).get(user_id) is not None
         tables = set(inspect(session.connection()).get_table_names())
     assert {
         "alembic_version",
@@ -130,10 +130,10 @@ def test_upgrade_twice_is_harmless(database: Database) -> None:
 
 def test_session_rolls_back_on_error(database: Database) -> None:
     with pytest.raises(RuntimeError), database.session() as session:
-        UserRepository(session).get_or_create("terminal", "ghost")
+        LeaderRepository(session).get_or_create("terminal", "ghost")
         raise RuntimeError("engine crashed")
     with database.session() as session:
-        assert session.scalar(select(func.count()).select_from(UserRow)) == 0
+        assert session.scalar(select(func.count()).select_from(LeaderRow)) == 0
 
 
 def test_sqlite_file_gets_its_parent_directory(tmp_path: object) -> None:
@@ -157,7 +157,7 @@ def test_sqlite_file_gets_its_parent_directory(tmp_path: object) -> None:
 
 def test_get_or_create_returns_the_same_user(database: Database) -> None:
     with database.session() as session:
-        users = UserRepository(session)
+        users = LeaderRepository(session)
         first = users.get_or_create("telegram", "42")
         again = users.get_or_create("telegram", "42")
         other_channel = users.get_or_create("terminal", "42")
@@ -170,36 +170,36 @@ def test_get_or_create_returns_the_same_user(database: Database) -> None:
 def test_seen_update_dedupes(database: Database) -> None:
     user_id = new_user(database)
     with database.session() as session:
-        users = UserRepository(session)
+        users = LeaderRepository(session)
         assert users.seen_update(user_id, 100) is False
         assert users.seen_update(user_id, 100) is True
         assert users.seen_update(user_id, 99) is True
         assert users.seen_update(user_id, 101) is False
     with database.session() as session:
-        assert UserRepository(session).seen_update(user_id, 101) is True
+        assert LeaderRepository(session).seen_update(user_id, 101) is True
         # Telegram update ids exceed 32 bits over a bot's lifetime.
-        assert UserRepository(session).seen_update(user_id, 2**40) is False
+        assert LeaderRepository(session).seen_update(user_id, 2**40) is False
 
 
 def test_seen_update_rolled_back_counts_as_unseen(database: Database) -> None:
     user_id = new_user(database)
     with pytest.raises(RuntimeError), database.session() as session:
-        assert UserRepository(session).seen_update(user_id, 7) is False
+        assert LeaderRepository(session).seen_update(user_id, 7) is False
         raise RuntimeError("handling failed")
     with database.session() as session:
-        assert UserRepository(session).seen_update(user_id, 7) is False
+        assert LeaderRepository(session).seen_update(user_id, 7) is False
 
 
 def test_set_active(database: Database) -> None:
     user_id = new_user(database)
     with database.session() as session:
-        UserRepository(session).set_active(user_id, False)
+        LeaderRepository(session).set_active(user_id, False)
     with database.session() as session:
-        user = UserRepository(session).get(user_id)
+        user = LeaderRepository(session).get(user_id)
         assert user is not None and user.active is False
-        UserRepository(session).set_active(user_id, True)
+        LeaderRepository(session).set_active(user_id, True)
     with database.session() as session:
-        user = UserRepository(session).get(user_id)
+        user = LeaderRepository(session).get(user_id)
         assert user is not None and user.active is True
 
 
@@ -290,7 +290,7 @@ def test_profile_updated_writes_only_given_fields(database: Database) -> None:
     apply(database, user_id, [ProfileUpdated(consented_at=consent)])
     apply(database, user_id, [ProfileUpdated(level="experienced")])
     with database.session() as session:
-        users = UserRepository(session)
+        users = LeaderRepository(session)
         user = users.get(user_id)
         assert user is not None
         profile = users.profile(user)
@@ -308,8 +308,8 @@ def test_grow_session_round_trip(database: Database) -> None:
     user_id = new_user(database)
     apply(database, user_id, grow_session(), now=at(0))
     with database.session() as session:
-        # Annotated so a type checker proves LeaderRepository satisfies the protocol.
-        leader: Lookup = LeaderRepository(session, user_id)
+        # Annotated so a type checker proves LeaderHistory satisfies the protocol.
+        leader: Lookup = LeaderHistory(session, user_id)
         [goal] = leader.open_goals()
         assert goal.goal_id == "g1"
         assert goal.text == "Delegate more"
@@ -327,7 +327,7 @@ def test_grow_session_round_trip(database: Database) -> None:
         }
         assert leader.goal("g1") == goal
 
-        coaching = session.get(SessionRow, "s1")
+        coaching = session.get(CoachingSessionRow, "s1")
         assert coaching is not None
         assert (coaching.goal_id, coaching.kind, coaching.outcome) == ("g1", "grow", "committed")
         assert (coaching.support, coaching.obstacle, coaching.if_then) == (
@@ -386,7 +386,7 @@ def test_goal_view_shows_the_latest_facts(database: Database) -> None:
         now=at(90),
     )
     with database.session() as session:
-        goal = LeaderRepository(session, user_id).goal("g1")
+        goal = LeaderHistory(session, user_id).goal("g1")
     assert goal is not None
     assert (goal.commitment, goal.commitment_at, goal.baseline) == (9, at(90), 3)
     assert (goal.action, goal.action_due, goal.session_id) == (
@@ -419,7 +419,7 @@ def test_open_goals_newest_first_and_closed_goals_left_out(database: Database) -
         now=at(5),
     )
     with database.session() as session:
-        leader = LeaderRepository(session, user_id)
+        leader = LeaderHistory(session, user_id)
         assert [g.goal_id for g in leader.open_goals()] == ["new", "old"]
         old = leader.goal("old")
         mid = leader.goal("mid")
@@ -447,7 +447,7 @@ def test_checkins_cancelled_for_one_goal_or_all(database: Database) -> None:
     apply(database, user_id, grow_session("g1", "s1"), now=at(0))
     apply(database, user_id, grow_session("g2", "s2", "Give feedback"), now=at(1))
     with database.session() as session:
-        leader = LeaderRepository(session, user_id)
+        leader = LeaderHistory(session, user_id)
         answered = leader.pending_checkins()[0]
         leader.apply([CheckinResolved(checkin_id=answered.checkin_id, outcome="done")], at(2))
 
@@ -458,7 +458,7 @@ def test_checkins_cancelled_for_one_goal_or_all(database: Database) -> None:
         )
         assert statuses[answered.checkin_id] == "answered"
         assert sorted(statuses.values()) == ["answered", "cancelled"]
-        assert [c.goal_id for c in LeaderRepository(session, user_id).pending_checkins()] == [
+        assert [c.goal_id for c in LeaderHistory(session, user_id).pending_checkins()] == [
             "g2",
             "g2",
         ]
@@ -471,7 +471,7 @@ def test_checkins_cancelled_for_one_goal_or_all(database: Database) -> None:
         claimed.status, claimed.claimed_by, claimed.claimed_at = "claimed", "worker-1", at(3)
         sent.status, sent.sent_at = "sent", at(3)
     with database.session() as session:
-        assert LeaderRepository(session, user_id).pending_checkins() == []
+        assert LeaderHistory(session, user_id).pending_checkins() == []
 
     apply(database, user_id, [CheckinsCancelled()])
     with database.session() as session:
@@ -485,7 +485,7 @@ def test_checkin_resolved_and_snoozed(database: Database) -> None:
     user_id = new_user(database)
     apply(database, user_id, grow_session(), now=at(0))
     with database.session() as session:
-        first = LeaderRepository(session, user_id).pending_checkins()[0]
+        first = LeaderHistory(session, user_id).pending_checkins()[0]
         row = session.get(CheckinRow, first.checkin_id)
         assert row is not None
         # As the dispatcher would leave it after delivering.
@@ -494,7 +494,7 @@ def test_checkin_resolved_and_snoozed(database: Database) -> None:
 
     apply(database, user_id, [CheckinSnoozed(checkin_id=first.checkin_id, due_at=at(600))])
     with database.session() as session:
-        snoozed = LeaderRepository(session, user_id).checkin(first.checkin_id)
+        snoozed = LeaderHistory(session, user_id).checkin(first.checkin_id)
         assert snoozed is not None
         assert (snoozed.status, snoozed.due_at) == ("pending", at(600))
         row = session.get(CheckinRow, first.checkin_id)
@@ -503,12 +503,12 @@ def test_checkin_resolved_and_snoozed(database: Database) -> None:
 
     apply(database, user_id, [CheckinResolved(checkin_id=first.checkin_id, outcome="partly")])
     with database.session() as session:
-        resolved = LeaderRepository(session, user_id).checkin(first.checkin_id)
+        resolved = LeaderHistory(session, user_id).checkin(first.checkin_id)
         assert resolved is not None and resolved.status == "answered"
         row = session.get(CheckinRow, first.checkin_id)
         assert row is not None and row.outcome == "partly"
         assert first.checkin_id not in [
-            c.checkin_id for c in LeaderRepository(session, user_id).pending_checkins()
+            c.checkin_id for c in LeaderHistory(session, user_id).pending_checkins()
         ]
 
 
@@ -527,7 +527,7 @@ def test_checkin_of_a_session_without_action_names_the_goals_action(database: Da
         now=at(10),
     )
     with database.session() as session:
-        leader = LeaderRepository(session, user_id)
+        leader = LeaderHistory(session, user_id)
         midway = leader.pending_checkins()[0]
         assert (midway.kind, midway.action) == ("midway", "Hand the report to Sam")
         assert leader.checkin(midway.checkin_id) == midway
@@ -545,7 +545,7 @@ def test_pending_checkins_in_due_order_with_limit(database: Database) -> None:
         ],
     )
     with database.session() as session:
-        leader = LeaderRepository(session, user_id)
+        leader = LeaderHistory(session, user_id)
         assert [c.kind for c in leader.pending_checkins()] == [
             "midway",
             "first",
@@ -561,7 +561,7 @@ def test_pause_keeps_checkins_pending(database: Database) -> None:
     apply(database, user_id, [PauseChanged(paused=True)])
     with database.session() as session:
         assert ConversationRepository(session).load(user_id).profile.paused is True
-        assert len(LeaderRepository(session, user_id).pending_checkins()) == 2
+        assert len(LeaderHistory(session, user_id).pending_checkins()) == 2
     apply(database, user_id, [PauseChanged(paused=False)])
     with database.session() as session:
         assert ConversationRepository(session).load(user_id).profile.paused is False
@@ -584,7 +584,7 @@ def test_safety_flag_keeps_only_the_category(database: Database) -> None:
 def test_unknown_record_type_is_refused(database: Database) -> None:
     user_id = new_user(database)
     with database.session() as session, pytest.raises(TypeError):
-        LeaderRepository(session, user_id).apply(["not a record"], T0)  # type: ignore[list-item]
+        LeaderHistory(session, user_id).apply(["not a record"], T0)  # type: ignore[list-item]
 
 
 # --- erasure and export ----------------------------------------------------------------
@@ -605,7 +605,7 @@ def test_data_erased_removes_everything_but_the_user_row(database: Database) -> 
             ],
         )
     with database.session() as session:
-        assert UserRepository(session).seen_update(user_id, 500) is False
+        assert LeaderRepository(session).seen_update(user_id, 500) is False
         conversations = ConversationRepository(session)
         conversation = conversations.load(user_id)
         conversation.flow, conversation.data = "grow", {"draft": "secret"}
@@ -615,18 +615,18 @@ def test_data_erased_removes_everything_but_the_user_row(database: Database) -> 
     with database.session() as session:
         conversations = ConversationRepository(session)
         conversations.load(user_id)
-        LeaderRepository(session, user_id).apply([DataErased()], at(5))
+        LeaderHistory(session, user_id).apply([DataErased()], at(5))
         conversations.save(user_id, Conversation(flow="onboarding", state="erased"))
 
-    for model in (GoalRow, SessionRow, AnswerRow, ScoreRow, CheckinRow, SafetyFlagRow):
+    for model in (GoalRow, CoachingSessionRow, AnswerRow, ScoreRow, CheckinRow, SafetyFlagRow):
         assert count(database, model, user_id) == 0, model.__name__
         assert count(database, model, other_id) > 0, model.__name__
     with database.session() as session:
-        user = session.get(UserRow, user_id)
+        user = session.get(LeaderRow, user_id)
         assert user is not None
         assert (user.name, user.level, user.timezone, user.consented_at) == (None, None, None, None)
         assert user.paused is False
-        assert UserRepository(session).seen_update(user_id, 500) is True
+        assert LeaderRepository(session).seen_update(user_id, 500) is True
         conversation = ConversationRepository(session).load(user_id)
         assert (conversation.flow, conversation.state, conversation.data) == (
             "onboarding",
@@ -634,8 +634,8 @@ def test_data_erased_removes_everything_but_the_user_row(database: Database) -> 
             {},
         )
         assert conversation.profile.consented is False
-        assert LeaderRepository(session, user_id).open_goals() == []
-        assert LeaderRepository(session, other_id).goal(f"g-{other_id}") is not None
+        assert LeaderHistory(session, user_id).open_goals() == []
+        assert LeaderHistory(session, other_id).goal(f"g-{other_id}") is not None
 
 
 def test_data_erased_without_saving_leaves_no_conversation(database: Database) -> None:
@@ -645,7 +645,7 @@ def test_data_erased_without_saving_leaves_no_conversation(database: Database) -
     apply(database, user_id, [DataErased(), *grow_session(goal="fresh", session="s-fresh")])
     assert count(database, ConversationRow, user_id) == 0
     with database.session() as session:
-        assert [g.goal_id for g in LeaderRepository(session, user_id).open_goals()] == ["fresh"]
+        assert [g.goal_id for g in LeaderHistory(session, user_id).open_goals()] == ["fresh"]
 
 
 def test_export_is_json_and_complete(database: Database) -> None:
@@ -664,8 +664,8 @@ def test_export_is_json_and_complete(database: Database) -> None:
         ],
     )
     with database.session() as session:
-        exported = UserRepository(session).export(user_id)
-        assert LeaderRepository(session, user_id).export() == exported
+        exported = LeaderRepository(session).export(user_id)
+        assert LeaderHistory(session, user_id).export() == exported
     assert json.loads(json.dumps(exported)) == exported
     assert exported["profile"]["name"] == "Ana"
     assert exported["profile"]["consented_at"] == T0.isoformat()
@@ -691,8 +691,8 @@ def test_leader_cannot_read_another_leaders_goal_or_checkin(database: Database) 
     bob = new_user(database, "bob")
     apply(database, alice, grow_session(), now=at(0))
     with database.session() as session:
-        checkin_id = LeaderRepository(session, alice).pending_checkins()[0].checkin_id
-        as_bob = LeaderRepository(session, bob)
+        checkin_id = LeaderHistory(session, alice).pending_checkins()[0].checkin_id
+        as_bob = LeaderHistory(session, bob)
         assert as_bob.goal("g1") is None
         assert as_bob.checkin(checkin_id) is None
         assert as_bob.open_goals() == []
@@ -704,8 +704,8 @@ def test_leader_cannot_change_another_leaders_rows(database: Database) -> None:
     bob = new_user(database, "bob")
     apply(database, alice, grow_session(), now=at(0))
     with database.session() as session:
-        before = LeaderRepository(session, alice).export()
-        checkin_id = LeaderRepository(session, alice).pending_checkins()[0].checkin_id
+        before = LeaderHistory(session, alice).export()
+        checkin_id = LeaderHistory(session, alice).pending_checkins()[0].checkin_id
 
     apply(database, bob, [SessionOpened(session_id="s-bob", goal_id=None, kind="grow")])
     apply(
@@ -735,9 +735,9 @@ def test_leader_cannot_change_another_leaders_rows(database: Database) -> None:
         now=at(50),
     )
     with database.session() as session:
-        assert LeaderRepository(session, alice).export() == before
+        assert LeaderHistory(session, alice).export() == before
         # Bob's DataErased took only his own session; Alice's is the one left.
-        assert session.scalars(select(SessionRow.id)).all() == ["s1"]
+        assert session.scalars(select(CoachingSessionRow.id)).all() == ["s1"]
     assert count(database, GoalRow, bob) == 0
 
 
@@ -754,11 +754,11 @@ def test_datetimes_come_back_aware_utc(database: Database) -> None:
     ]
     apply(database, user_id, records, now=at(0).astimezone(paris))
     with database.session() as session:
-        user = session.get(UserRow, user_id)
+        user = session.get(LeaderRow, user_id)
         assert user is not None
-        goal = LeaderRepository(session, user_id).goal("g1")
+        goal = LeaderHistory(session, user_id).goal("g1")
         assert goal is not None
-        [checkin] = LeaderRepository(session, user_id).pending_checkins()
+        [checkin] = LeaderHistory(session, user_id).pending_checkins()
         row = session.get(CheckinRow, checkin.checkin_id)
         assert row is not None
         for value in (user.created_at, user.updated_at, goal.created_at, goal.commitment_at):
@@ -780,5 +780,5 @@ def test_datetimes_come_back_aware_utc(database: Database) -> None:
 def test_naive_datetimes_are_refused(database: Database) -> None:
     user_id = new_user(database)
     with pytest.raises(Exception, match="naive"), database.session() as session:
-        LeaderRepository(session, user_id).apply([ProfileUpdated(consented_at=datetime(2025, 1, 1))], T0)
+        LeaderHistory(session, user_id).apply([ProfileUpdated(consented_at=datetime(2025, 1, 1))], T0)
         session.flush()

@@ -17,8 +17,8 @@ from sqlalchemy import inspect, text
 
 from storage.conversations import ConversationRepository
 from storage.db import Database, alembic_config
+from storage.leaders import LeaderRepository
 from storage.models import Base
-from storage.users import UserRepository
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 UPGRADE_SCRIPT = "import sys; from storage.db import Database; Database(sys.argv[1]).upgrade()"
@@ -58,7 +58,7 @@ def test_downgrade_to_base_and_back(database: Database) -> None:
         assert set(inspect(connection).get_table_names()) <= {"alembic_version"}
     database.upgrade()
     with database.session() as session:
-        assert UserRepository(session).get_or_create("terminal", "me").id
+        assert LeaderRepository(session).get_or_create("terminal", "me").id
 
 
 def test_concurrent_first_upgrades_do_not_crash(database_url: str) -> None:
@@ -99,7 +99,7 @@ def test_loading_a_conversation_makes_other_processes_wait(database_url: str) ->
     loaded = threading.Event()
     try:
         with first.session() as session:
-            user_id = UserRepository(session).get_or_create("telegram", "7").id
+            user_id = LeaderRepository(session).get_or_create("telegram", "7").id
 
         def handle(index: int) -> None:
             db = first if index == 0 else second

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from devtools.bot_process import BOT_COMMAND, TOKEN, BotProcess, bot_env
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from storage.db import Database
-from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, ScoreRow, UserRow
+from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, LeaderRow, ScoreRow
 
 CONSENT = "Yes, let's start"  # the onboarding consent button
 
@@ -177,16 +177,16 @@ class Store:
         finally:
             db.dispose()
 
-    def user(self, external_id: int | str) -> UserRow | None:
+    def user(self, external_id: int | str) -> LeaderRow | None:
         with self.session() as session:
-            return session.scalars(select(UserRow).where(UserRow.external_id == str(external_id))).first()
+            return session.scalars(select(LeaderRow).where(LeaderRow.external_id == str(external_id))).first()
 
     def external_ids(self) -> set[str]:
         with self.session() as session:
-            return set(session.scalars(select(UserRow.external_id)))
+            return set(session.scalars(select(LeaderRow.external_id)))
 
     def _user_id(self, session: Session, external_id: int | str) -> int | None:
-        return session.scalar(select(UserRow.id).where(UserRow.external_id == str(external_id)))
+        return session.scalar(select(LeaderRow.id).where(LeaderRow.external_id == str(external_id)))
 
     def answers(self, external_id: int | str) -> list[tuple[str, str]]:
         """(step, text) of every stored answer, oldest first."""

@@ -16,14 +16,14 @@ from typing import Any, TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot.coach import Handled
-from bot.service import CoachService
+from bot.coaching.contract import Handled
+from bot.coaching.service import CoachService
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
 from flows.settings import CoachSettings
 from storage.db import Database
-from storage.models import Base, CheckinRow, ConversationRow, GoalRow, SessionRow, UserRow
+from storage.models import Base, CheckinRow, CoachingSessionRow, ConversationRow, GoalRow, LeaderRow
 from tests.support.bot_harness import TOKEN, BotProcess, Leader, bot_env
 from tests.support.coach_driver import GROW_PATH, phrasings
 
@@ -138,9 +138,9 @@ def goal_of(db: Database, user_id: int) -> GoalRow:
     return goals[0]
 
 
-def user_row(db: Database, user_id: int) -> UserRow:
+def user_row(db: Database, user_id: int) -> LeaderRow:
     with db.session() as session:
-        user = session.get(UserRow, user_id)
+        user = session.get(LeaderRow, user_id)
         assert user is not None
         session.expunge(user)
     return user
@@ -178,7 +178,7 @@ def add_leader(
 ) -> tuple[int, str, str]:
     """An onboarded leader with one goal and a session that agreed ACTION: (user, goal, session)."""
     stamp = datetime(2026, 1, 1, tzinfo=UTC)
-    user = UserRow(
+    user = LeaderRow(
         channel=CHANNEL,
         external_id=str(number),
         name="Ann",
@@ -193,7 +193,7 @@ def add_leader(
     session.add(user)
     session.flush()
     goal = GoalRow(id=f"goal-{number}", user_id=user.id, text=f"goal of leader {number}", created_at=stamp)
-    coaching = SessionRow(
+    coaching = CoachingSessionRow(
         id=f"session-{number}",
         user_id=user.id,
         goal_id=goal.id,
@@ -214,7 +214,7 @@ def add_session(session: Session, leader: tuple[int, str, str], suffix: str) -> 
     """Another committed session on the leader's goal, for a second set of check-ins."""
     user_id, goal_id, coaching_id = leader
     stamp = datetime(2026, 1, 1, tzinfo=UTC)
-    row = SessionRow(
+    row = CoachingSessionRow(
         id=f"{coaching_id}-{suffix}", user_id=user_id, goal_id=goal_id, kind="grow", started_at=stamp
     )
     session.add(row)

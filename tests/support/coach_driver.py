@@ -1,7 +1,7 @@
 """Drive the coaching engine the way a leader would, and read what they would see.
 
 Used by the engine, resume and terminal tests. Nothing here talks to Telegram; the
-engine is called directly (`Coach`) or through `bot.service.CoachService`.
+engine is called directly (`Coach`) or through `bot.coaching.service.CoachService`.
 """
 
 from __future__ import annotations

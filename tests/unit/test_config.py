@@ -1,4 +1,4 @@
-"""Tests for bot.config and bot.durations."""
+"""Tests for bot.config.loader and bot.config.durations."""
 
 import dataclasses
 import datetime
@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import (
+from bot.config.durations import parse_duration, parse_quiet_hours
+from bot.config.loader import (
     DEFAULT_RESOURCES,
     SECTIONS,
     Config,
@@ -16,7 +17,6 @@ from bot.config import (
     default_data_dir,
     load_config,
 )
-from bot.durations import parse_duration, parse_quiet_hours
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 TOKEN = "123456789:AAF-secret-token-value"

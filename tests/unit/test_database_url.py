@@ -1,4 +1,4 @@
-"""bot.database_url must agree with SQLAlchemy's make_url(), which it stands in for."""
+"""bot.config.database_url must agree with SQLAlchemy's make_url(), which it stands in for."""
 
 import subprocess
 import sys
@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.database_url import parse_database_url
+from bot.config.database_url import parse_database_url
 
 # URLs that SQLAlchemy renders back exactly as written.
 ORDINARY = [
@@ -104,7 +104,10 @@ def test_rejects_what_sqlalchemy_rejects(text: str) -> None:
 
 
 def test_config_does_not_import_sqlalchemy() -> None:
-    code = "import sys, bot.config; print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
+    code = (
+        "import sys, bot.config.loader;"
+        " print(sorted(m for m in sys.modules if m.split('.')[0] == 'sqlalchemy'))"
+    )
     result = subprocess.run(
         [sys.executable, "-c", code],
         cwd=Path(__file__).resolve().parents[2],

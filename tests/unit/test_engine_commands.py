@@ -676,7 +676,7 @@ def test_the_rating_is_stored_and_the_next_step_asked() -> None:
     assert coach.labels() == ["Keep the action, new date", "Choose a new action", "Start a new session"]
 
 
-@pytest.mark.parametrize(("answer", "reason"), [("11", "score_range"), ("six-ish", "score_format")])
+@pytest.mark.parametrize(("answer", "reason"), [("11", "score_range"), ("six or seven", "score_format")])
 def test_a_bad_rating_is_refused(answer: str, reason: str) -> None:
     coach = checkin_coach()
     coach.timer(7)

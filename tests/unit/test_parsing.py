@@ -111,7 +111,7 @@ def test_parse_score_uses_the_scale_it_is_given() -> None:
         ("dec 3", date(2026, 12, 3)),
         ("December 3rd", date(2026, 12, 3)),
         ("Dec 3, 2026", date(2026, 12, 3)),
-        ("1 nov", date(2027, 11, 1)),
+        ("1 jan", date(2027, 1, 1)),
         ("in 366 days", date(2027, 11, 26)),
     ],
 )
@@ -143,13 +143,18 @@ def test_parse_date_refuses(text: str, reason: str) -> None:
     assert parse_date(text, TODAY) == Invalid(reason)
 
 
-def test_parse_date_rolls_a_passed_day_and_month_into_next_year() -> None:
-    assert parse_date("20 nov", TODAY) == date(2027, 11, 20)
+def test_parse_date_rolls_a_passed_day_and_month_into_next_year_only_when_near() -> None:
+    # Issue 12: a day/month already passed means next year only within about three months;
+    # "20 nov" said on 25 November is a slip, not a deadline a year away.
+    assert parse_date("20 nov", TODAY) == Invalid("date_past")
+    assert parse_date("1 nov", TODAY) == Invalid("date_past")
     assert parse_date("25 nov", TODAY) == TODAY
+    assert parse_date("5 feb", TODAY) == date(2027, 2, 5)
 
 
 def test_parse_date_finds_the_next_29_february() -> None:
-    assert parse_date("29 feb", date(2027, 3, 1)) == date(2028, 2, 29)
+    assert parse_date("29 feb", date(2027, 12, 10)) == date(2028, 2, 29)
+    assert parse_date("29 feb", date(2027, 3, 1)) == Invalid("date_past")
 
 
 def test_local_today_is_the_leaders_day() -> None:

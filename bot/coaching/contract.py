@@ -1,0 +1,71 @@
+"""The one contract between a front end and the coach, with no database in sight.
+
+The Telegram front end imports only this: the service behind it (SQLAlchemy, the
+engine, the content) lives either in the same process (`bot.coaching.local_coach`) or
+in service processes (`bot.processes.service_process`), and the front end cannot tell
+which. What crosses the process boundary is exactly what is defined here: the calls of
+`Coach` (`REMOTE_CALLS`), their arguments and `Handled`, `Claimed` or `StoreUnavailable`.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from flows.events import Event, Reply
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not be reached; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Handled:
+    replies: list[Reply]
+    user_id: int
+    duplicate: bool = False
+    deferred: bool = False
+    delivered: bool = False
+    expired: bool = False
+    refused: bool = False
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A check-in claimed for delivery by one worker (`storage.checkin_delivery.claim_due`)."""
+
+    checkin_id: int
+    user_id: int
+    external_id: str
+    channel: str
+    timezone: str | None
+    due_at: datetime  # when it fell due: a delivery put off for a busy leader keeps it
+
+
+class Coach(Protocol):
+    """`CoachService`'s work, awaited; each call has committed before it returns."""
+
+    async def handle(
+        self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
+    ) -> Handled: ...
+
+    async def set_active(self, channel: str, external_id: str, active: bool) -> None: ...
+
+    async def claim_checkins(
+        self, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]: ...
+
+    async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled: ...
+
+    async def close(self) -> None: ...
+
+
+# `close` ends the connection to the coach; every other call is the service's work.
+LOCAL_ONLY = frozenset({"close"})
+REMOTE_CALLS = frozenset(
+    name
+    for name, member in vars(Coach).items()
+    if inspect.iscoroutinefunction(member) and name not in LOCAL_ONLY
+)

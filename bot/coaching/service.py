@@ -1,0 +1,176 @@
+"""The one path every front end takes: load the leader, run the engine, commit, then reply.
+
+The transaction commits before `handle` returns, so a reply is only ever sent for an
+answer that is already stored; a crash in between loses nothing the leader typed.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from bot.coaching.access import AccessPolicy
+from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from flows.content import load_content
+from flows.engine import CoachEngine
+from flows.events import Event, Reply
+from flows.schedule import in_quiet_hours, out_of_quiet_hours
+from storage.checkin_delivery import (
+    cancel_one,
+    cancel_pending,
+    claim_due,
+    due_for_leader,
+    expire_stale,
+    mark_sent,
+    release,
+)
+from storage.conversations import ConversationRepository
+from storage.db import Database
+from storage.invites import looks_like_code, redeem_invite
+from storage.leader_history import LeaderHistory
+from storage.leaders import LeaderRepository
+from storage.models import LeaderRow
+
+log = logging.getLogger(__name__)
+
+
+class _Undeliverable(Exception):
+    """The check-in's leader or goal is gone, or the leader paused: roll back, then cancel it."""
+
+
+class _ClaimLost(Exception):
+    """Another worker re-claimed this check-in after our lease ran out: roll back."""
+
+
+class _Refused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # a key of access.toml
+
+
+class CoachService:
+    """The synchronous core; front ends reach it through a `bot.coaching.contract.Coach`."""
+
+    def __init__(self, db: Database, engine: CoachEngine, access: AccessPolicy | None = None) -> None:
+        self.db = db
+        self.engine = engine
+        self.access = access or AccessPolicy()
+
+    def handle(
+        self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
+    ) -> Handled:
+        try:
+            with self.db.session() as session:
+                leaders = LeaderRepository(session)
+                known = leaders.find(channel, external_id, lock=True)
+                leader = known or leaders.get_or_create(channel, external_id)
+                if known is None and not self.access.allows_new(channel, external_id):
+                    event = self._admit_with_invite(session, leader.id, event)
+                elif known is not None and not self.access.allows_known(channel, external_id):
+                    raise _Refused("not_allowed")
+                if update_id is not None and leaders.seen_update(leader.id, update_id):
+                    return Handled([], leader.id, duplicate=True)
+                if not leader.active:
+                    # Writing again after blocking the bot means they want it back.
+                    leaders.set_active(leader.id, True)
+                # Only a row found with the lock is passed on; a new one is locked in `load`.
+                return self._run(session, leader.id, event, locked_leader=known)
+        except _Refused as refusal:
+            # The transaction rolled back: nothing about this person was kept.
+            words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
+            return Handled([Reply(words)], 0, refused=True)
+        except OperationalError as error:
+            log.warning("database unavailable: %s", type(error).__name__)
+            raise StoreUnavailable from error
+
+    def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
+        if self.access.mode != "invite":
+            raise _Refused("not_allowed")
+        words = (event.text or "").split()
+        code = words[-1] if words else ""
+        if not looks_like_code(code):
+            raise _Refused("needs_invite")
+        if not redeem_invite(session, code, user_id, event.now):
+            raise _Refused("bad_invite")
+        return Event.command("start", now=event.now)
+
+    def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
+        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire."""
+        try:
+            with self.db.session() as session:
+                expired = expire_stale(session, now, grace)
+                if expired:
+                    log.info("expired %d stale check-ins", expired)
+                return claim_due(session, now, worker, limit)
+        except OperationalError as error:
+            raise StoreUnavailable from error
+
+    def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
+        """Put a claimed check-in into the leader's conversation, marking it sent in the same commit."""
+        try:
+            with self.db.session() as session:
+                zone = claimed.timezone or "UTC"
+                quiet = self.engine.settings.quiet_hours
+                if in_quiet_hours(now, zone, quiet):
+                    release(session, claimed.checkin_id, out_of_quiet_hours(now, zone, quiet))
+                    return Handled([], claimed.user_id, deferred=True)
+                handled = self._run(session, claimed.user_id, Event.timer("checkin", claimed.checkin_id, now))
+                if handled.deferred:
+                    # Mid-flow: it stays due and goes out when the flow ends.
+                    release(session, claimed.checkin_id, claimed.due_at)
+                    return handled
+                if not handled.delivered:
+                    raise _Undeliverable
+                if not mark_sent(session, claimed.checkin_id, now, worker):
+                    raise _ClaimLost
+                return handled
+        except _Undeliverable:
+            with self.db.session() as session:
+                cancel_one(session, claimed.checkin_id)
+        except _ClaimLost:
+            log.info("checkin=%s claim taken over by another worker", claimed.checkin_id)
+        except OperationalError as error:
+            raise StoreUnavailable from error
+        return Handled([], claimed.user_id)
+
+    def _run(
+        self, session: Session, user_id: int, event: Event, locked_leader: LeaderRow | None = None
+    ) -> Handled:
+        conversations = ConversationRepository(session)
+        conversation = conversations.load(user_id, locked_leader)
+        was_busy = conversation.flow != "idle"
+        history = LeaderHistory(session, user_id)
+        outcome = self.engine.handle(conversation, event, history)
+        history.apply(outcome.records, event.now)
+        if was_busy and conversation.flow == "idle" and event.kind != "timer":
+            # A check-in that fell due during the flow was waiting for it to end.
+            waiting = due_for_leader(session, user_id, event.now)
+            if waiting is not None:
+                later = self.engine.handle(conversation, Event.timer("checkin", waiting, event.now), history)
+                if later.delivered:
+                    history.apply(later.records, event.now)
+                    mark_sent(session, waiting, event.now, None)
+                    outcome.replies.extend(later.replies)
+        conversations.save(user_id, conversation)
+        return Handled(
+            outcome.replies,
+            user_id,
+            deferred=outcome.deferred,
+            delivered=outcome.delivered,
+            expired=outcome.expired,
+        )
+
+    def set_active(self, channel: str, external_id: str, active: bool) -> None:
+        """A leader who blocked the bot gets nothing more: their pending check-ins end too."""
+        with self.db.session() as session:
+            leaders = LeaderRepository(session)
+            leader = leaders.find(channel, external_id)
+            if leader is None:
+                # A group, or someone access control turned away: nobody to remember.
+                return
+            leaders.set_active(leader.id, active)
+            if not active:
+                cancel_pending(session, leader.id)

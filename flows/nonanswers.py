@@ -1,0 +1,49 @@
+"""Telling "nothing to add" ("no, that's it", "idk", "🤷") from an answer with content."""
+
+from __future__ import annotations
+
+import re
+
+from flows.lexicon import phrase_set, phrase_text, phrases
+
+
+def is_non_answer(text: str) -> bool:
+    """True when the text says nothing, or only that the leader has nothing (more) to say.
+
+    "no meetings on Fridays" starts with "no" but is content; "no, that's it" is not.
+    """
+    if not phrase_text(text):
+        # Only punctuation, emoji or symbols: "?", "...", "🤷", "-".
+        return True
+    parts = [part for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
+    return all(_is_empty_phrase(phrase_text(part)) for part in parts)
+
+
+def _is_empty_phrase(phrase: str) -> bool:
+    known = phrase_set("non_answers")
+    if phrase in known:
+        return True
+    # "nothing else really", "no thanks, I think that's all for now"
+    for filler in sorted(phrases("non_answer_fillers"), key=len, reverse=True):
+        for stripped in (_drop_prefix(phrase, filler), _drop_suffix(phrase, filler)):
+            if stripped is not None and (not stripped or _is_empty_phrase(stripped)):
+                return True
+    # "no nothing", "nope that's all": two empty phrases back to back
+    tokens = phrase.split()
+    for cut in range(1, len(tokens)):
+        head, tail = " ".join(tokens[:cut]), " ".join(tokens[cut:])
+        if head in known and _is_empty_phrase(tail):
+            return True
+    return False
+
+
+def _drop_prefix(phrase: str, word: str) -> str | None:
+    if phrase == word:
+        return ""
+    return phrase[len(word) + 1 :] if phrase.startswith(word + " ") else None
+
+
+def _drop_suffix(phrase: str, word: str) -> str | None:
+    if phrase == word:
+        return ""
+    return phrase[: -len(word) - 1] if phrase.endswith(" " + word) else None

@@ -1,0 +1,49 @@
+"""One leader's history, as the engine sees it: `flows.views.Lookup` plus `apply`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from flows.records import Record
+from flows.views import CheckinView, GoalView, RecapView
+from storage import leader_views
+from storage.export import export_user
+from storage.record_writer import RecordWriter
+
+
+class LeaderHistory:
+    """Scoped to one user: nothing here can read or change another leader's rows."""
+
+    def __init__(self, session: Session, user_id: int) -> None:
+        self.session = session
+        self.user_id = user_id
+        self._writer = RecordWriter(session, user_id)
+
+    def open_goals(self) -> list[GoalView]:
+        """Open goals, newest first."""
+        return leader_views.open_goals(self.session, self.user_id)
+
+    def goal(self, goal_id: str) -> GoalView | None:
+        return leader_views.goal(self.session, self.user_id, goal_id)
+
+    def pending_checkins(self, limit: int = 20) -> list[CheckinView]:
+        """Scheduled check-ins (status pending), soonest due first."""
+        return leader_views.pending_checkins(self.session, self.user_id, limit)
+
+    def checkin(self, checkin_id: int) -> CheckinView | None:
+        return leader_views.checkin(self.session, self.user_id, checkin_id)
+
+    def last_recap(self) -> RecapView | None:
+        """The open goal most recently given an action, with its check-in and ratings."""
+        return leader_views.last_recap(self.session, self.user_id)
+
+    def apply(self, records: Iterable[Record], now: datetime) -> None:
+        """Apply the records in order; `now` stamps the rows they create or change."""
+        self._writer.apply(records, now)
+
+    def export(self) -> dict[str, Any]:
+        return export_user(self.session, self.user_id)

@@ -1,0 +1,108 @@
+"""Who the leaders are: one users row per (channel, external id)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from flows.conversation import Profile
+from storage.export import export_user
+from storage.models import LeaderRow
+from storage.upsert import insert_ignoring
+from storage.utc import utcnow
+
+
+class LeaderRepository:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get_or_create(self, channel: str, external_id: str) -> LeaderRow:
+        row = self._find(channel, external_id)
+        if row is not None:
+            return row
+        # Two first messages from a new user may arrive in two processes at once.
+        now = utcnow()
+        insert_ignoring(
+            self.session,
+            LeaderRow,
+            ["channel", "external_id"],
+            channel=channel,
+            external_id=external_id,
+            active=True,
+            paused=False,
+            created_at=now,
+            updated_at=now,
+        )
+        row = self._find(channel, external_id)
+        assert row is not None
+        return row
+
+    def find(self, channel: str, external_id: str, *, lock: bool = False) -> LeaderRow | None:
+        """With `lock`, the row stays locked until the transaction ends (see conversations.load)."""
+        if not lock:
+            return self._find(channel, external_id)
+        return self.locked(LeaderRow.channel == channel, LeaderRow.external_id == external_id)
+
+    def locked(self, *where: ColumnElement[bool]) -> LeaderRow | None:
+        """The matching user, locked for this transaction and read afresh."""
+        return self.session.scalar(
+            select(LeaderRow)
+            .where(*where)
+            .with_for_update()
+            # Whatever this session read before waiting for the lock may be stale.
+            .execution_options(populate_existing=True)
+        )
+
+    def get(self, user_id: int) -> LeaderRow | None:
+        return self.session.get(LeaderRow, user_id)
+
+    def set_active(self, user_id: int, active: bool) -> None:
+        user = self.session.get(LeaderRow, user_id)
+        if user is not None and user.active != active:
+            user.active = active
+
+    def seen_update(self, user_id: int, update_id: int) -> bool:
+        """True if this update was handled before; otherwise remember it and say False.
+
+        One conditional UPDATE, so two processes handed the same update cannot both
+        see it as new. It belongs to the event's transaction: if handling fails and
+        rolls back, the update counts as unseen and Telegram's redelivery is handled.
+        """
+        # On the table, not the mapped class: the ORM would also evaluate the condition
+        # against the rows in the session, a measurable share of the bot's CPU per answer
+        # (bench/README.md, "Figures behind the code").
+        users = LeaderRow.__table__
+        result = self.session.execute(
+            update(users)
+            .where(
+                users.c.id == user_id,
+                or_(users.c.last_update_id.is_(None), users.c.last_update_id < update_id),
+            )
+            .values(last_update_id=update_id)
+        )
+        return not getattr(result, "rowcount", 0)
+
+    def profile(self, user: LeaderRow) -> Profile:
+        return profile_of(user)
+
+    def export(self, user_id: int) -> dict[str, Any]:
+        """Everything kept about the user, JSON-serialisable, for /export."""
+        return export_user(self.session, user_id)
+
+    def _find(self, channel: str, external_id: str) -> LeaderRow | None:
+        return self.session.scalar(
+            select(LeaderRow).where(LeaderRow.channel == channel, LeaderRow.external_id == external_id)
+        )
+
+
+def profile_of(user: LeaderRow) -> Profile:
+    return Profile(
+        name=user.name,
+        level=user.level,
+        timezone=user.timezone,
+        consented=user.consented_at is not None,
+        paused=user.paused,
+    )
