@@ -45,7 +45,11 @@ def config(tmp_path: Path, first_after: str, dispatch_every: str) -> Path:
 
 
 def checkin_shown(stdout: str) -> bool:
-    return shown(stdout, "checkin", "did", action=ACTION)
+    """The check-in's question, in any wording (with the leader's if-then plan or without)."""
+    return any(
+        shown(stdout, "checkin", "did", field, action=ACTION, if_then=WILL[-1])
+        for field in ("ask", "recall_plan")
+    )
 
 
 class OpenChat:
