@@ -131,7 +131,7 @@ async def test_a_row_lock_held_elsewhere_costs_only_that_leader_a_try_again(
                 # Before lock_timeout Ann waited for as long as the lock was held.
                 replies = await ann.send("yes", expect=1, timeout=30)
                 assert [reply.text for reply in replies] == [TRY_AGAIN]
-                warning = await log_line(bot, r"user=821 .*database unavailable")
+                warning = await log_line(bot, r"user=821 \(update \d+\) database unavailable")
                 assert " WARNING " in warning and "lock_timeout" in warning
                 # Bob's row is not locked: he goes on as usual meanwhile.
                 replies = await bob.send("yes", expect=1, timeout=30)
