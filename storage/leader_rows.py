@@ -33,9 +33,7 @@ LEADER_FREE: dict[str, str] = {}
 def leader_columns(table: Table) -> list[Column[Any]]:
     """The columns of `table` that point at a users row."""
     return [
-        column
-        for column in table.columns
-        if any(key.column is USERS.c.id for key in column.foreign_keys)
+        column for column in table.columns if any(key.column is USERS.c.id for key in column.foreign_keys)
     ]
 
 

@@ -106,8 +106,17 @@ def test_delete_leaves_nothing_that_identifies_the_leader(database: Database) ->
         about_kept = rows_about(session, kept)
     # The scan below is only worth something if the leader was really spread over the tables.
     holding = {name for name, rows in about_gone.items() if rows}
-    for name in ("users", "goals", "coaching_sessions", "answers", "scores", "checkins",
-                 "conversations", "safety_flags", "invites"):
+    for name in (
+        "users",
+        "goals",
+        "coaching_sessions",
+        "answers",
+        "scores",
+        "checkins",
+        "conversations",
+        "safety_flags",
+        "invites",
+    ):
         assert name in holding, name
     before = _all_rows(database)
 

@@ -607,7 +607,8 @@ def test_data_erased_removes_the_leader_and_only_them(database: Database) -> Non
         history.apply([DataErased()], at(5))
         assert history.erased
 
-    for model in (GoalRow, CoachingSessionRow, AnswerRow, ScoreRow, CheckinRow, SafetyFlagRow, ConversationRow):
+    tables = (GoalRow, CoachingSessionRow, AnswerRow, ScoreRow, CheckinRow, SafetyFlagRow, ConversationRow)
+    for model in tables:
         assert count(database, model, user_id) == 0, model.__name__
         assert count(database, model, other_id) > 0, model.__name__
     with database.session() as session:
