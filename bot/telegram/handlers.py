@@ -221,7 +221,7 @@ async def _send_text(bot: Bot, chat_id: int, html_text: str, markup: InlineKeybo
 async def _send_document(bot: Bot, chat_id: int, reply: Reply) -> None:
     attachment = reply.attachment
     assert attachment is not None
-    document = InputFile(attachment.content, filename=attachment.filename, attach=True)
+    document = InputFile(attachment.content, filename=attachment.filename)
     # A caption holds 1024 characters; ours is one line, as_html escapes what it quotes.
     await bot.send_document(
         chat_id,
