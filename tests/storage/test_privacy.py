@@ -191,3 +191,15 @@ def test_export_holds_every_row_about_the_leader(database: Database) -> None:
     answers = [row["text"] for row in stored["answers"]]
     assert GOAL in answers and REALITY in answers
     assert "Tobias" not in str(exported)
+
+
+def test_sqlite_overwrites_what_delete_removes(tmp_path: Any) -> None:
+    database = Database(f"sqlite:///{tmp_path}/coach.db")
+    database.upgrade()
+    service = CoachService(database, CoachEngine())
+    _coached_leader(service, TELEGRAM_ID, NAME, 1000)
+    _erase(service, TELEGRAM_ID, 1100)
+    # The last connection to close checkpoints the write-ahead log into the file.
+    database.dispose()
+    raw = b"".join(path.read_bytes() for path in tmp_path.iterdir())
+    assert GOAL.encode() not in raw and REALITY.encode() not in raw and NAME.encode() not in raw
