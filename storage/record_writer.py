@@ -51,6 +51,7 @@ from storage.upsert import insert_ignoring
 
 log = logging.getLogger("grow_coach.storage")
 
+
 class RecordWriter:
     def __init__(self, session: Session, user_id: int) -> None:
         self.session = session
