@@ -66,11 +66,12 @@ class CoachService:
             with self.db.session() as session:
                 leaders = LeaderRepository(session)
                 known = leaders.find(channel, external_id, lock=True)
-                if known is None and event.kind == "choice":
+                if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
                     # A button under a message from before /delete (or a forged one): the
                     # press says nothing new, so no leader is created for it; the front end
-                    # answers it as expired. Writing anything else starts afresh.
-                    return Handled([], 0, expired=True)
+                    # answers it as expired and says how to begin. Writing starts afresh.
+                    hint = load_content(self.engine.settings.language).text("common", "start_hint")
+                    return Handled([Reply(hint)], 0, expired=True)
                 leader = known or leaders.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
                     event = self._admit_with_invite(session, leader.id, event)
