@@ -75,6 +75,12 @@ class _Markdown:
         self.lines += ["", f"## {self.word('goal')}: {_inline(goal['text'])}", ""]
         created = f"{self.word('created')} {_day(goal['created_at'])}"
         self.lines.append(f"{self.word('status')}: {goal['status']}, {created}")
+        if goal.get("closed_at"):
+            reason = goal.get("closed_reason") or "—"
+            self.lines += ["", f"{self.word('closed')} {_day(goal['closed_at'])}: {reason}"]
+        for version in goal.get("versions", [])[:-1]:
+            when = f"v{version['version']}, {_day(version['created_at'])}"
+            self.lines += ["", f"{self.word('earlier')} ({when}): {_inline(version['text'])}"]
         scores = ", ".join(
             f"{s['kind']} {s['value']}/10 ({_day(s['created_at'])})" for s in goal.get("scores", [])
         )
