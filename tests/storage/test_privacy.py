@@ -21,7 +21,7 @@ from storage.invites import create_invite
 from storage.leader_history import LeaderHistory
 from storage.leader_rows import LEADER_FREE, leader_columns, leader_tables, rows_about, unaccounted_tables
 from storage.models import Base, LeaderRow
-from tests.support.coach_driver import GROW_PATH
+from tests.support.coach_driver import path_for
 
 TELEGRAM_ID = "583920174"
 NAME = "Marguerite"
@@ -35,7 +35,8 @@ def _path(goal: str, reality: str) -> list[str]:
     """The GROW path, committed enough (8/10) that check-ins are planned."""
     mine = {"goal": goal, "reality_now": reality, "will_commitment": "8"}
     skipped = ("goal_concrete", "will_raise", "will_low_next")
-    return [mine.get(state, answer) for state, answer in GROW_PATH if state not in skipped]
+    # Level 2 below is an experienced manager: the open style's questions.
+    return [mine.get(state, answer) for state, answer in path_for("open") if state not in skipped]
 
 
 def _talk(service: CoachService, who: str, messages: list[str], first_update: int) -> Reply:
