@@ -2,7 +2,8 @@
 
 Choices are shown numbered and can be answered by number or by their words. When
 standard input is not a terminal, each line is one message, so a whole conversation
-can be scripted: `printf '...' | grow-coach chat`.
+can be scripted: `printf '...' | grow-coach chat`. Files a reply carries (/export) are
+written to a directory and their paths printed.
 
 Check-ins reach the leader here too: those already due when the chat opens, then any
 that fall due while it is open (`bot.terminal_checkins`).
@@ -14,6 +15,7 @@ import dataclasses
 import sys
 import threading
 from datetime import timedelta
+from pathlib import Path
 from types import ModuleType
 from typing import TextIO
 
@@ -25,10 +27,13 @@ from flows.events import Event, Reply
 
 CHANNEL = "terminal"
 PROMPT = "> "
+DEFAULT_EXPORT_DIR = "grow-coach-export"
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, saved: Path | None = None) -> str:
     lines = [reply.text]
+    if saved is not None:
+        lines.append(f"  {saved}")
     if reply.choices and reply.layout == "grid":
         lines.append("   " + "  ".join(choice.label for choice in reply.choices))
     else:
@@ -76,16 +81,18 @@ class Screen:
         self.at_prompt = False
         self._lock = threading.Lock()
 
-    def show(self, replies: list[Reply]) -> None:
+    def show(self, replies: list[Reply], saved: list[Path | None] | None = None) -> None:
+        """`saved`: where each reply's file (if any) was written, in the same order."""
         if not replies:
             return
         indent = "\n" + " " * len(self.speaker)
+        paths = saved or [None] * len(replies)
         with self._lock:
             interrupting = self.interactive and self.at_prompt
             if interrupting:
                 self.stdout.write("\r\x1b[K")
-            for reply in replies:
-                self.stdout.write(self.speaker + render(reply).replace("\n", indent) + "\n")
+            for reply, path in zip(replies, paths, strict=True):
+                self.stdout.write(self.speaker + render(reply, path).replace("\n", indent) + "\n")
             if interrupting:
                 typed = self.readline.get_line_buffer() if self.readline is not None else ""
                 self.stdout.write(PROMPT + typed)
@@ -108,9 +115,16 @@ class TerminalChat:
     """One leader's conversation; the chat and the poller take turns with the service."""
 
     def __init__(
-        self, service: CoachService, screen: Screen, user: str, texts: FrontendTexts, grace: timedelta
+        self,
+        service: CoachService,
+        screen: Screen,
+        user: str,
+        texts: FrontendTexts,
+        grace: timedelta,
+        export_dir: Path,
     ) -> None:
         self.service = service
+        self.export_dir = export_dir
         self.screen = screen
         self.user = user
         self.texts = texts
@@ -145,10 +159,11 @@ class TerminalChat:
             self._show(deliver_due(self.service, (CHANNEL, self.user), worker, self.grace))
 
     def _show(self, replies: list[Reply]) -> None:
+        saved = [save(reply, self.export_dir) if reply.attachment is not None else None for reply in replies]
         for reply in replies:
             if reply.question is not None:
                 self.last = reply
-        self.screen.show(replies)
+        self.screen.show(replies, saved)
 
 
 def _read(stdin: TextIO, interactive: bool, screen: Screen) -> str:
@@ -181,14 +196,16 @@ def run_chat(
     *,
     checkin_every: timedelta = timedelta(seconds=5),
     grace: timedelta = timedelta(days=1),
+    export_dir: Path | None = None,
 ) -> int:
     stdin = stdin or sys.stdin
+    folder = export_dir or Path(DEFAULT_EXPORT_DIR)
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     texts = frontend_texts(service.engine.settings.language)
     editing = _line_editing() if interactive and stdin is sys.stdin else None
     screen = Screen(stdout, f"{texts.terminal_speaker}: ", interactive, editing)
-    chat = TerminalChat(service, screen, user, texts, grace)
+    chat = TerminalChat(service, screen, user, texts, grace, folder)
 
     # The chat opens as if the leader had sent /start; a script that begins with
     # /start has its own, and one is enough.
@@ -215,3 +232,15 @@ def run_chat(
             chat.send_line(line)
     finally:
         poller.stop()
+
+
+def save(reply: Reply, folder: Path) -> Path:
+    """Write the reply's file into `folder`, readable by its owner only: it holds
+    everything the coach stored about the leader."""
+    attachment = reply.attachment
+    assert attachment is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = (folder / Path(attachment.filename).name).resolve()
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_bytes(attachment.content)
+    return path
