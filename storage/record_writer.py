@@ -244,7 +244,7 @@ class RecordWriter:
         user.timezone = None
         user.consented_at = None
         user.paused = False
-        # active and last_update_id stay: they describe the chat, not the leader.
+        # active and the seen updates stay: they describe the chat, not the leader.
         user.updated_at = now
 
     def _answer_given(self, record: AnswerGiven, now: datetime) -> None:

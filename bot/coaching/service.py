@@ -71,7 +71,7 @@ class CoachService:
                     event = self._admit_with_invite(session, leader.id, event)
                 elif known is not None and not self.access.allows_known(channel, external_id):
                     raise _Refused("not_allowed")
-                if update_id is not None and leaders.seen_update(leader.id, update_id):
+                if update_id is not None and leaders.seen_update(leader.id, update_id, event.now):
                     return Handled([], leader.id, duplicate=True)
                 if not leader.active:
                     # Writing again after blocking the bot means they want it back.
