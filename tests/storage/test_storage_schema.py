@@ -6,8 +6,8 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -90,7 +90,8 @@ def test_upgrade_keeps_each_leaders_last_update_and_their_answers(database: Data
         assert leaders.seen_update(1, 9000) is True
         assert leaders.seen_update(1, 12) is False
         assert leaders.seen_update(2, 9000) is False
-        assert session.scalar(text("SELECT text FROM goals WHERE user_id = 1")) == "delegate the weekly report"
+        goal = session.scalar(text("SELECT text FROM goals WHERE user_id = 1"))
+        assert goal == "delegate the weekly report"
 
 
 def test_concurrent_first_upgrades_do_not_crash(database_url: str) -> None:
