@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -73,10 +74,20 @@ def _create_engine(url: URL) -> Engine:
     return create_engine(url, pool_pre_ping=True, hide_parameters=True)
 
 
+def _create_private_file(path: Path) -> None:
+    """A new database file is readable by its owner only; SQLite gives its -wal and -shm
+    files the same mode. An existing file keeps the mode its owner chose."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def _sqlite_engine(url: URL) -> Engine:
     path = url.database
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(Path(path))
     engine = create_engine(url, hide_parameters=True)
 
     @event.listens_for(engine, "connect")
@@ -88,6 +99,8 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
         cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
+        # Deleted rows (an erased leader's answers) are overwritten, not left in free pages.
+        cursor.execute("PRAGMA secure_delete=ON")
         # In WAL mode NORMAL syncs at checkpoints rather than every commit: a killed
         # process still loses nothing committed; only a power cut could drop the last
         # few commits, and the commit no longer waits on the disk.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.access import AccessPolicy
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from bot.logs import describe_exception
 from flows.content import load_content
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
@@ -83,7 +84,9 @@ class CoachService:
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
             return Handled([Reply(words)], 0, refused=True)
         except OperationalError as error:
-            log.warning("database unavailable: %s", type(error).__name__)
+            # The driver's own words ("database or disk is full", "attempt to write a
+            # readonly database"): the statement's values are hidden (hide_parameters).
+            log.warning("database unavailable: %s", describe_exception(error))
             raise StoreUnavailable from error
 
     def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
@@ -106,6 +109,7 @@ class CoachService:
                     log.info("expired %d stale check-ins", expired)
                 return claim_due(session, now, worker, limit)
         except OperationalError as error:
+            log.warning("database unavailable for check-ins: %s", describe_exception(error))
             raise StoreUnavailable from error
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
