@@ -38,9 +38,7 @@ class Database:
             if self.dialect == "postgresql":
                 # Several processes may start at once; the second waits here and then
                 # finds nothing to do. The lock ends with this transaction.
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
-                )
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             # Imported here: a process that only reads and writes (the bot's service
             # process) is spared Alembic's memory.
             from alembic import command

@@ -191,4 +191,3 @@ class ServiceProcess:
 
     async def close(self) -> None:
         await asyncio.gather(*(child.close() for child in self._children))
-

@@ -63,7 +63,7 @@ def test_downgrade_to_base_and_back(database: Database) -> None:
 
 
 def test_upgrade_keeps_each_leaders_last_update_and_their_answers(database: Database) -> None:
-    """0002 moves users.last_update_id into seen_updates without touching anything else."""
+    """0003 moves users.last_update_id into seen_updates without touching anything else."""
     now = datetime(2025, 3, 1, 12, tzinfo=UTC)
     if database.dialect == "sqlite":
         now = now.replace(tzinfo=None)
