@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.access import AccessPolicy
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
-from bot.logs import describe_exception
 from flows.content import load_content
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
@@ -29,7 +28,7 @@ from storage.checkin_delivery import (
     release,
 )
 from storage.conversations import ConversationRepository
-from storage.db import Database
+from storage.db import Database, why_unavailable
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader_history import LeaderHistory
 from storage.leaders import LeaderRepository
@@ -72,7 +71,7 @@ class CoachService:
                     event = self._admit_with_invite(session, leader.id, event)
                 elif known is not None and not self.access.allows_known(channel, external_id):
                     raise _Refused("not_allowed")
-                if update_id is not None and leaders.seen_update(leader.id, update_id, event.now):
+                if update_id is not None and leaders.seen_update(leader.id, update_id):
                     return Handled([], leader.id, duplicate=True)
                 if not leader.active:
                     # Writing again after blocking the bot means they want it back.
@@ -84,9 +83,10 @@ class CoachService:
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
             return Handled([Reply(words)], 0, refused=True)
         except OperationalError as error:
-            # The driver's own words ("database or disk is full", "attempt to write a
-            # readonly database"): the statement's values are hidden (hide_parameters).
-            log.warning("database unavailable: %s", describe_exception(error))
+            # No "update=" here: that is the front end's line for the update it handled.
+            log.warning(
+                "user=%s (update %s) database unavailable: %s", external_id, update_id, why_unavailable(error)
+            )
             raise StoreUnavailable from error
 
     def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
@@ -109,7 +109,7 @@ class CoachService:
                     log.info("expired %d stale check-ins", expired)
                 return claim_due(session, now, worker, limit)
         except OperationalError as error:
-            log.warning("database unavailable for check-ins: %s", describe_exception(error))
+            log.warning("claiming check-ins: database unavailable: %s", why_unavailable(error))
             raise StoreUnavailable from error
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
@@ -137,6 +137,12 @@ class CoachService:
         except _ClaimLost:
             log.info("checkin=%s claim taken over by another worker", claimed.checkin_id)
         except OperationalError as error:
+            log.warning(
+                "checkin=%s user=%s database unavailable: %s",
+                claimed.checkin_id,
+                claimed.user_id,
+                why_unavailable(error),
+            )
             raise StoreUnavailable from error
         return Handled([], claimed.user_id)
 
