@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bot.config.loader import Config, ConfigError, load_config
 from bot.logs import setup_logging
+from bot.operations.backup_command import add_backup_command, run_backup
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     invite.add_argument("--bot-username", help="also print t.me links for this bot")
+    add_backup_command(admin_commands)
     _config_anywhere(parser)
     return parser
 
@@ -69,6 +71,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.logging.format,
         secrets=(config.telegram.token, config.telegram.secret_token),
     )
+    if command == "admin" and args.admin_command == "backup":
+        # Before anything opens the database: opening it migrates and creates -wal/-shm files.
+        return run_backup(url, args.file, overwrite=args.overwrite)
     try:
         if command == "run" and config.telegram.token:
             # It opens (and migrates) the database wherever the coach runs: in this

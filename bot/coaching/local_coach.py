@@ -55,6 +55,9 @@ class LocalCoach:
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         return await self._run(self.service.deliver_checkin, claimed, worker, now)
 
+    async def ping(self) -> None:
+        await self._run(self.service.ping)
+
     async def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)

@@ -393,6 +393,21 @@ class AccessConfig(_Section):
     invite_ttl: datetime.timedelta = _setting(_DURATION, "7d")  # noqa: RUF009
 
 
+def _parse_metrics_listen(value: object) -> str:
+    text = _parse_text(value)
+    # Imported here: bot.operations.server is the one place that reads the address.
+    from bot.operations.server import parse_listen
+
+    parse_listen(text)
+    return text.strip()
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class MetricsConfig(_Section):
+    # "host:port" for /healthz and /metrics; "" serves neither.
+    listen: str = _setting(_Kind(_parse_metrics_listen), "")
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class LoggingConfig(_Section):
     level: str = _setting(_choice("DEBUG", "INFO", "WARNING", "ERROR", fold_case=True), "INFO")
@@ -407,6 +422,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "checkins": CheckinsConfig,
     "safety": SafetyConfig,
     "access": AccessConfig,
+    "metrics": MetricsConfig,
     "logging": LoggingConfig,
 }
 
@@ -433,6 +449,7 @@ class Config:
     checkins: CheckinsConfig = dataclasses.field(default_factory=CheckinsConfig)
     safety: SafetyConfig = dataclasses.field(default_factory=SafetyConfig)
     access: AccessConfig = dataclasses.field(default_factory=AccessConfig)
+    metrics: MetricsConfig = dataclasses.field(default_factory=MetricsConfig)
     logging: LoggingConfig = dataclasses.field(default_factory=LoggingConfig)
     # Not a config key: where the embedded SQLite database lives when database.url is empty.
     data_dir: Path = dataclasses.field(default_factory=lambda: default_data_dir(os.environ))

@@ -13,6 +13,7 @@ from bot.checkin_delivery import CheckinDelivery
 from bot.checkin_watchdog import DeliveryWatchdog
 from bot.coaching.contract import Claimed, Coach
 from bot.config.loader import Config
+from bot.operations.metrics import default_metrics
 from bot.telegram.handlers import send_reply
 from flows.events import Reply
 
@@ -34,7 +35,14 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
     # keeps a large burst free of 429s (bench/checkin_burst.py).
     pace = AsyncLimiter(1, 1 / config.checkins.send_rate)
 
+    metrics = default_metrics()
+
     async def send(claimed: Claimed, replies: list[Reply]) -> bool:
+        sent = await send_checkin(claimed, replies)
+        (metrics.checkins_sent if sent else metrics.checkins_failed).inc()
+        return sent
+
+    async def send_checkin(claimed: Claimed, replies: list[Reply]) -> bool:
         chat_id = int(claimed.external_id)
         for reply in replies:
             try:

@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.coaching.contract import Coach, Handled, StoreUnavailable
 from bot.frontend_texts import FrontendTexts
+from bot.operations.metrics import default_metrics
 from bot.telegram.formatting import MESSAGE_LIMIT, answered, as_html, keyboard, parse_callback, split_text
 from flows.events import Event, Reply
 
@@ -49,6 +50,10 @@ class TelegramHandlers:
         await self._handle(update, context, Event.message(message.text or ""))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        with default_metrics().handling_update("choice"):
+            await self._on_button(update, context)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
         parsed = parse_callback(query.data)
@@ -132,9 +137,10 @@ class TelegramHandlers:
     # plumbing
 
     async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
-        handled = await self._run(update, event)
-        if handled is not None:
-            await self._send(update, context, handled)
+        with default_metrics().handling_update(event.kind):
+            handled = await self._run(update, event)
+            if handled is not None:
+                await self._send(update, context, handled)
 
     async def _run(self, update: Update, event: Event) -> Handled | None:
         user = update.effective_user
