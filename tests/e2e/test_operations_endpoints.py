@@ -130,7 +130,7 @@ async def test_admin_backup_copies_the_live_database_with_its_leader(
 ) -> None:
     if not database_url.startswith("sqlite"):
         pytest.skip("grow-coach admin backup is SQLite's; PostgreSQL uses pg_dump")
-    bot = await start_bot()
+    await start_bot()
     await Leader(emulator, 4103).send("/start", expect=2)
 
     copy = tmp_path / "backups" / "out.db"

@@ -13,7 +13,8 @@ def test_metrics_are_off_unless_an_address_is_given(tmp_path: Path) -> None:
     empty = tmp_path / "config.toml"
     empty.write_text("")
     assert load_config(empty, {}).metrics.listen == ""
-    assert load_config(empty, {"GROW_COACH_METRICS_LISTEN": "127.0.0.1:9464"}).metrics.listen == "127.0.0.1:9464"
+    configured = load_config(empty, {"GROW_COACH_METRICS_LISTEN": "127.0.0.1:9464"})
+    assert configured.metrics.listen == "127.0.0.1:9464"
     listed = tmp_path / "listed.toml"
     listed.write_text('[metrics]\nlisten = "[::1]:9464"\n')
     assert load_config(listed, {}).metrics.listen == "[::1]:9464"
