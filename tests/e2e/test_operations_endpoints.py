@@ -18,7 +18,18 @@ import pytest
 import pytest_asyncio
 
 from devtools.telegram_emulator import BotApiEmulator
+from storage.db import Database
 from tests.support.bot_harness import BOT_COMMAND, TOKEN, BotProcess, Leader, bot_env, free_port
+from tests.support.checkins import (
+    by_kind,
+    leader_of,
+    new_service,
+    now_utc,
+    running_bot,
+    seed_leader,
+    set_due,
+    user_row,
+)
 
 Start = Callable[..., Awaitable[BotProcess]]
 
@@ -163,3 +174,37 @@ async def test_admin_backup_copies_the_live_database_with_its_leader(
         timeout=60,
     )
     assert again.returncode == 1 and "already exists" in again.stderr
+
+
+async def test_check_ins_sent_and_refused_are_counted(database_url: str, tmp_path: Path) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        reached, blocked = (seed_leader(new_service(db), user) for user in (4201, 4202))
+        port = free_port()
+        listen = {"GROW_COACH_METRICS_LISTEN": f"127.0.0.1:{port}"}
+        async with (
+            asyncio.timeout(90),
+            running_bot(database_url, tmp_path, (4201, 4202), **listen) as (emulator, bot),
+        ):
+            emulator.block(4202)
+            for user_id in (reached, blocked):
+                set_due(db, by_kind(db, user_id)["first"].id, now_utc())
+            await emulator.wait_for(lambda: not user_row(db, blocked).active, timeout=30)
+            await emulator.wait_for(lambda: bool(leader_of(emulator, 4201).messages), timeout=30)
+            # The counters move just after the sends, and waiting drops when the round ends.
+            wanted = {
+                "grow_coach_checkins_sent_total": 1.0,
+                "grow_coach_checkins_failed_total": 1.0,
+                "grow_coach_checkins_waiting": 0.0,
+            }
+            seen: dict[str, float] = {}
+            for _ in range(50):
+                _, _, metrics = await get(port, "/metrics", bot)
+                seen = {name: sample(metrics, name) for name in wanted}
+                if seen == wanted:
+                    break
+                await asyncio.sleep(0.1)
+            assert seen == wanted
+    finally:
+        db.dispose()
