@@ -105,6 +105,8 @@ async def test_polling_bot_serves_health_and_counts_a_leaders_start(
 async def test_webhook_bot_serves_health_on_its_own_port(emulator: BotApiEmulator, start_bot: Start) -> None:
     webhook_port, ops_port = free_port(), free_port()
     bot = await start_bot(
+        # The coach in the bot's own process: its health check is the same SELECT 1.
+        GROW_COACH_DATABASE_PROCESSES="0",
         GROW_COACH_TELEGRAM_MODE="webhook",
         GROW_COACH_TELEGRAM_WEBHOOK_URL=f"http://127.0.0.1:{webhook_port}/telegram",
         GROW_COACH_TELEGRAM_LISTEN="127.0.0.1",
