@@ -11,6 +11,7 @@ import re
 import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -22,6 +23,7 @@ from storage.db import Database
 from tests.support.bot_harness import BOT_COMMAND, TOKEN, BotProcess, Leader, bot_env, free_port
 from tests.support.checkins import (
     by_kind,
+    checkins,
     leader_of,
     new_service,
     now_utc,
@@ -183,6 +185,10 @@ async def test_check_ins_sent_and_refused_are_counted(database_url: str, tmp_pat
     db.upgrade()
     try:
         reached, blocked = (seed_leader(new_service(db), user) for user in (4201, 4202))
+        # Nothing due until the test says so: the block below must come first.
+        for user_id in (reached, blocked):
+            for row in checkins(db, user_id):
+                set_due(db, row.id, now_utc() + timedelta(days=1))
         port = free_port()
         listen = {"GROW_COACH_METRICS_LISTEN": f"127.0.0.1:{port}"}
         async with (
