@@ -7,6 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from bot.config.loader import Config, ConfigError, load_config
+from bot.key_commands import add_key_commands, run_key_command
 from bot.logs import setup_logging
 
 
@@ -27,14 +28,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     invite.add_argument("--bot-username", help="also print t.me links for this bot")
+    add_key_commands(commands)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "keys" and args.keys_command == "new":
+        # Needs no configuration: this is how the first key is made.
+        return run_key_command(args, None)
     try:
         config = load_config(args.config)
-        url = config.database_url()
+        config.database_url()  # the data directory exists, or start-up stops in one line
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2
@@ -44,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(
         "WARNING" if interactive_chat else config.logging.level,
         config.logging.format,
-        secrets=(config.telegram.token, config.telegram.secret_token),
+        secrets=config.secrets(),
     )
     try:
         if command == "run" and config.telegram.token:
@@ -55,10 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_telegram(config)
         from bot.coaching.wiring import open_database
 
-        db = open_database(url)
+        db = open_database(config)
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2
+    if command == "keys":
+        return run_key_command(args, db)
     if command == "migrate":
         print("database is up to date")
         return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.encryption import KeyRing, installed_keyring, set_keyring
+from storage.encryption_keys import key_file_for, keyring_for_database
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -20,8 +24,23 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 UPGRADE_LOCK_KEY = 0x67726F77  # "grow"
 
 
+log = logging.getLogger("grow_coach")
+
+
 class Database:
-    def __init__(self, url: str) -> None:
+    """The one way into the database; opening it installs the process's encryption keys.
+
+    A process has one key ring (the column types read it at every query). `keyring`
+    is what the configuration says: bot.coaching.wiring.open_database passes it, and
+    every process of the product opens its database there. Tools and tests may leave
+    it out: see `unconfigured_keyring`.
+    """
+
+    def __init__(self, url: str, keyring: KeyRing | None = None) -> None:
+        if keyring is None:
+            keyring = unconfigured_keyring(url)
+        set_keyring(keyring)
+        self.keyring: KeyRing = keyring
         self.url: URL = make_url(url)
         self.engine: Engine = _create_engine(self.url)
         # Rows stay readable after commit: the caller replies after committing.
@@ -37,9 +56,7 @@ class Database:
             if self.dialect == "postgresql":
                 # Several processes may start at once; the second waits here and then
                 # finds nothing to do. The lock ends with this transaction.
-                connection.execute(
-                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY}
-                )
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             # Imported here: a process that only reads and writes (the bot's service
             # process) is spared Alembic's memory.
             from alembic import command
@@ -54,6 +71,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def unconfigured_keyring(url: str) -> KeyRing:
+    """Keys for a Database opened without configuration (benchmarks, tests): an SQLite
+    file's own key file if it has one, else the ring this process already uses, else
+    a new key file beside the SQLite file; PostgreSQL without either raises MissingKey."""
+    parsed = make_url(url)
+    path = parsed.database or ""
+    on_disk = path not in ("", ":memory:") and not path.startswith("file:")
+    if parsed.get_backend_name() == "sqlite" and on_disk and key_file_for(Path(path).absolute()).exists():
+        return keyring_for_database(url, None, (), log)
+    return installed_keyring() or keyring_for_database(url, None, (), log)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

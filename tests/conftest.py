@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
+from storage.encryption import KeyRing, generate_key, parse_key, set_keyring
 from tests.support.databases import PG_URL_VARIABLE, postgres_schema
 
+ENCRYPTION_KEY_VARIABLE = "GROW_COACH_PRIVACY_ENCRYPTION_KEY"
 TESTS = Path(__file__).resolve().parent
 KINDS = ("unit", "storage", "e2e")
 
@@ -25,6 +27,21 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0]
         item.add_marker(folder if folder in KINDS else "e2e")
+
+
+@pytest.fixture(autouse=True)
+def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A new key per test, installed in this process and set in the environment, so
+    `grow-coach` subprocesses store under the key this test reads with. (A subprocess
+    given a cleaned environment on SQLite makes its own key file, which a `Database`
+    opened here afterwards picks up.)"""
+    key = generate_key()
+    monkeypatch.setenv(ENCRYPTION_KEY_VARIABLE, key)
+    set_keyring(KeyRing(parse_key(key)))
+    try:
+        yield key
+    finally:
+        set_keyring(None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -71,14 +71,12 @@ def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
     setup_logging(
         config.logging.level,
         config.logging.format,
-        secrets=(config.telegram.token, config.telegram.secret_token),
+        secrets=config.secrets(),
     )
     from bot.coaching.wiring import build_service, open_database
-    from storage.db import Database
 
     try:
-        url = config.database_url()
-        db = open_database(url) if migrate else Database(url)
+        db = open_database(config, migrate=migrate)
     except ConfigError as error:
         sock.sendall(frame(("failed", str(error))))
         return None

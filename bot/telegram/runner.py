@@ -58,7 +58,7 @@ def start_coach(config: Config) -> Coach:
     from bot.coaching.local_coach import LocalCoach
     from bot.coaching.wiring import build_service, open_database
 
-    return LocalCoach(build_service(config, open_database(url)))
+    return LocalCoach(build_service(config, open_database(config)))
 
 
 def service_processes(configured: int | None, dialect: str) -> int:
