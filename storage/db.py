@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,6 +26,8 @@ UPGRADE_LOCK_KEY = 0x67726F77  # "grow"
 
 
 log = logging.getLogger("grow_coach")
+
+KEY_VARIABLE = "GROW_COACH_PRIVACY_ENCRYPTION_KEY"
 
 
 class Database:
@@ -74,15 +77,20 @@ class Database:
 
 
 def unconfigured_keyring(url: str) -> KeyRing:
-    """Keys for a Database opened without configuration (benchmarks, tests): an SQLite
-    file's own key file if it has one, else the ring this process already uses, else
-    a new key file beside the SQLite file; PostgreSQL without either raises MissingKey."""
+    """Keys for a Database opened without configuration (benchmarks, tests, scripts),
+    found as the bot would find them: an SQLite file's own key file if it has one, else
+    the ring this process already uses, else $GROW_COACH_PRIVACY_ENCRYPTION_KEY (the
+    variable the configuration reads), else a new key file beside the SQLite file;
+    PostgreSQL without any of them raises MissingKey."""
     parsed = make_url(url)
     path = parsed.database or ""
     on_disk = path not in ("", ":memory:") and not path.startswith("file:")
     if parsed.get_backend_name() == "sqlite" and on_disk and key_file_for(Path(path).absolute()).exists():
         return keyring_for_database(url, None, (), log)
-    return installed_keyring() or keyring_for_database(url, None, (), log)
+    installed = installed_keyring()
+    if installed is not None:
+        return installed
+    return keyring_for_database(url, os.environ.get(KEY_VARIABLE) or None, (), log)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

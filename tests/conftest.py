@@ -14,11 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from storage.db import Database
+from storage.db import KEY_VARIABLE, Database
 from storage.encryption import KeyRing, generate_key, parse_key, set_keyring
 from tests.support.databases import PG_URL_VARIABLE, postgres_schema
 
-ENCRYPTION_KEY_VARIABLE = "GROW_COACH_PRIVACY_ENCRYPTION_KEY"
 TESTS = Path(__file__).resolve().parent
 KINDS = ("unit", "storage", "e2e")
 
@@ -29,19 +28,16 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         item.add_marker(folder if folder in KINDS else "e2e")
 
 
-@pytest.fixture(autouse=True)
-def encryption_key(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A new key per test, installed in this process and set in the environment, so
-    `grow-coach` subprocesses store under the key this test reads with. (A subprocess
-    given a cleaned environment on SQLite makes its own key file, which a `Database`
-    opened here afterwards picks up.)"""
-    key = generate_key()
-    monkeypatch.setenv(ENCRYPTION_KEY_VARIABLE, key)
-    set_keyring(KeyRing(parse_key(key)))
-    try:
+@pytest.fixture(scope="session", autouse=True)
+def encryption_key() -> Iterator[str]:
+    """A new key for this test run, in the environment: `grow-coach` subprocesses (a
+    module's bot lives across tests) store under it, and a `Database` opened here
+    without keys reads with it. A subprocess given a cleaned environment on SQLite
+    makes its own key file instead, which a `Database` opened here then picks up."""
+    with pytest.MonkeyPatch.context() as patch:
+        key = generate_key()
+        patch.setenv(KEY_VARIABLE, key)
         yield key
-    finally:
-        set_keyring(None)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -61,10 +57,11 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def database(database_url: str) -> Iterator[Database]:
-    """An upgraded `Database` on the test's own database."""
-    db = Database(database_url)
+    """An upgraded `Database` on the test's own database, under a key of its own."""
+    db = Database(database_url, KeyRing(parse_key(generate_key())))
     db.upgrade()
     try:
         yield db
     finally:
         db.dispose()
+        set_keyring(None)
