@@ -195,7 +195,7 @@ async def test_a_telegram_session_leaves_none_of_the_leaders_words_in_the_sqlite
             await bot.stop()
         scanned = sqlite_bytes(database_url)
         assert leaders_words_in(scanned) == []
-        assert "will_if_then" in scanned and "Europe" not in scanned  # plain columns are found
+        assert "will_if_then" in scanned  # a plain column (the step) is found: the scan works
         assert leaders_words_in(log.read_text()) == []
 
         assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
