@@ -40,6 +40,14 @@ def encryption_key() -> Iterator[str]:
         yield key
 
 
+@pytest.fixture(autouse=True)
+def no_keyring_left_behind() -> Iterator[None]:
+    """A test's keys (given to a `Database`, or found in a key file) end with it: the
+    next test's `Database` finds its own."""
+    yield
+    set_keyring(None)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database, private to this test."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -37,6 +38,9 @@ def database_keyring(config: Config, url: str) -> KeyRing:
     except InvalidKey as error:
         raise ConfigError(f"privacy.encryption_key: {error}") from None
     except OSError as error:
+        if error.filename and not Path(error.filename).parent.is_dir():
+            # The key file goes beside the database: where neither can be.
+            raise ConfigError(f"database.url: cannot open the database: {error}") from None
         raise ConfigError(f"privacy.encryption_key: cannot read or create the key file: {error}") from None
 
 
