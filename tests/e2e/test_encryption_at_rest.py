@@ -162,11 +162,12 @@ def postgres_url() -> Iterator[str]:
 async def telegram_session(leader: Leader) -> None:
     await leader.send("/start", expect=2)
     await leader.press(CONSENT, expect=1)
-    await leader.send(NAME, expect=1)
+    # The name, the zone and the date are read back before the next question.
+    await leader.send(NAME, expect=2)
     await leader.press("First-time manager", expect=1)
-    await leader.press("UTC", expect=2)
+    await leader.press("UTC", expect=3)
     for answer in [GOAL, *REALITY, *OPTIONS, *WILL[:-1]]:
-        await leader.send(answer, expect=1)
+        await leader.send(answer, expect=2 if answer == "friday" else 1)
     await leader.send(WILL[-1])
     await leader.emulator.wait_for(lambda: "9/10" in (leader.last().text or ""), timeout=20)
 
