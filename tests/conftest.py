@@ -54,9 +54,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    """An upgraded `Database` on the test's own database, under a key of its own."""
-    db = Database(database_url, KeyRing(parse_key(generate_key())))
+def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+    """An upgraded `Database` on the test's own database, under a key of its own (also
+    in the environment, for the processes the test starts)."""
+    key = generate_key()
+    monkeypatch.setenv(KEY_VARIABLE, key)
+    db = Database(database_url, KeyRing(parse_key(key)))
     db.upgrade()
     try:
         yield db
