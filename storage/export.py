@@ -1,4 +1,10 @@
-"""Everything kept about one user, as JSON-ready data for the /export command."""
+"""Everything kept about one user, as JSON-ready data for the /export command.
+
+The nested part (profile, goals with their sessions, answers, scores and check-ins) is
+what the readable export is made from; `stored_rows` is every row about the leader in
+every table, column for column, so nothing stored is left out of the export even
+before someone teaches the nested part about a new table.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.leader_rows import rows_about
 from storage.models import (
     AnswerRow,
     CheckinRow,
     CoachingSessionRow,
     GoalRow,
+    GoalVersionRow,
     LeaderRow,
     SafetyFlagRow,
     ScoreRow,
@@ -43,14 +51,13 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
         )
 
     scores: dict[str, list[dict[str, Any]]] = {}
-    for score in session.scalars(
-        select(ScoreRow).where(ScoreRow.user_id == user_id).order_by(ScoreRow.id)
-    ):
+    for score in session.scalars(select(ScoreRow).where(ScoreRow.user_id == user_id).order_by(ScoreRow.id)):
         scores.setdefault(score.goal_id, []).append(
             {
                 "session_id": score.session_id,
                 "kind": score.kind,
                 "value": score.value,
+                "goal_version": score.goal_version,
                 "created_at": _iso(score.created_at),
             }
         )
@@ -71,6 +78,14 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             }
         )
 
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for version in session.scalars(
+        select(GoalVersionRow).where(GoalVersionRow.user_id == user_id).order_by(GoalVersionRow.id)
+    ):
+        versions.setdefault(version.goal_id, []).append(
+            {"version": version.version, "text": version.text, "created_at": _iso(version.created_at)}
+        )
+
     goals = [
         {
             "id": goal.id,
@@ -78,6 +93,9 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             "status": goal.status,
             "created_at": _iso(goal.created_at),
             "updated_at": _iso(goal.updated_at),
+            "closed_at": _iso(goal.closed_at),
+            "closed_reason": goal.closed_reason,
+            "versions": versions.get(goal.id, []),
             "sessions": sessions_by_goal.get(goal.id, []),
             "scores": scores.get(goal.id, []),
             "checkins": checkins.get(goal.id, []),
@@ -108,6 +126,7 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
         # A GROW session abandoned before its goal was named still holds answers.
         "sessions_without_goal": sessions_by_goal.get(None, []),
         "safety_flags": flags,
+        "stored_rows": rows_about(session, user_id),
     }
 
 

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.records import (
@@ -36,13 +36,14 @@ from flows.records import (
     SessionOpened,
 )
 from flows.schedule import replanned
+from storage.leader_rows import erase_leader
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
     AnswerRow,
     CheckinRow,
     CoachingSessionRow,
-    ConversationRow,
     GoalRow,
+    GoalVersionRow,
     LeaderRow,
     SafetyFlagRow,
     ScoreRow,
@@ -51,24 +52,13 @@ from storage.upsert import insert_ignoring
 
 log = logging.getLogger("grow_coach.storage")
 
-# Children before parents, so erasure does not lean on ON DELETE CASCADE (which the
-# ORM's identity map would not see).
-ERASED_TABLES = (
-    CheckinRow,
-    ScoreRow,
-    AnswerRow,
-    CoachingSessionRow,
-    GoalRow,
-    SafetyFlagRow,
-    ConversationRow,
-)
-
 
 class RecordWriter:
     def __init__(self, session: Session, user_id: int) -> None:
         self.session = session
         self.user_id = user_id
         self._record_name = ""
+        self.erased = False  # the leader's rows, users row included, are gone
 
     def apply(self, records: Iterable[Record], now: datetime) -> None:
         for record in records:
@@ -76,18 +66,23 @@ class RecordWriter:
 
     def apply_one(self, record: Record, now: datetime) -> None:
         self._record_name = type(record).__name__
+        if self.erased:
+            # Nothing may be stored for a leader who just erased themselves; the engine
+            # emits nothing after DataErased, so this is a guard, not a path.
+            log.warning("user=%s %s after erasure ignored", self.user_id, self._record_name)
+            return
         match record:
             case ProfileUpdated():
                 self._profile_updated(record, now)
             case GoalOpened():
                 self._goal_opened(record, now)
             case GoalRevised():
-                if goal := self._goal(record.goal_id):
-                    goal.text = record.text
-                    goal.updated_at = now
+                self._goal_revised(record, now)
             case GoalClosed():
                 if goal := self._goal(record.goal_id):
                     goal.status = "closed"
+                    goal.closed_at = now
+                    goal.closed_reason = record.reason
                     goal.updated_at = now
             case SessionOpened():
                 self._session_opened(record, now)
@@ -98,7 +93,7 @@ class RecordWriter:
             case AnswerGiven():
                 self._answer_given(record, now)
             case ScoreGiven():
-                if self._goal(record.goal_id) and self._coaching(record.session_id):
+                if (goal := self._goal(record.goal_id)) and self._coaching(record.session_id):
                     self.session.add(
                         ScoreRow(
                             user_id=self.user_id,
@@ -106,6 +101,7 @@ class RecordWriter:
                             session_id=record.session_id,
                             kind=record.kind,
                             value=record.value,
+                            goal_version=goal.version,
                             created_at=now,
                         )
                     )
@@ -137,7 +133,7 @@ class RecordWriter:
                     SafetyFlagRow(user_id=self.user_id, category=record.category, created_at=now)
                 )
             case DataErased():
-                self._data_erased(now)
+                self._data_erased()
             case _:
                 # A new record type must get a deliberate rule here, not vanish.
                 raise TypeError(f"storage cannot apply {type(record).__name__}")
@@ -158,14 +154,35 @@ class RecordWriter:
         # An id already taken (a replayed event, or another leader's goal) is left alone.
         if self.session.get(GoalRow, record.goal_id) is not None:
             return
+        # A draft until its session agrees an action: a session left half-way leaves
+        # nothing in /status or /rescore.
         self.session.add(
             GoalRow(
                 id=record.goal_id,
                 user_id=self.user_id,
                 text=record.text,
-                status="open",
+                status="draft",
+                version=1,
                 created_at=now,
                 updated_at=now,
+            )
+        )
+        self.session.add(
+            GoalVersionRow(
+                user_id=self.user_id, goal_id=record.goal_id, version=1, text=record.text, created_at=now
+            )
+        )
+
+    def _goal_revised(self, record: GoalRevised, now: datetime) -> None:
+        goal = self._goal(record.goal_id)
+        if goal is None or goal.text == record.text:
+            return
+        goal.version += 1
+        goal.text = record.text
+        goal.updated_at = now
+        self.session.add(
+            GoalVersionRow(
+                user_id=self.user_id, goal_id=goal.id, version=goal.version, text=record.text, created_at=now
             )
         )
 
@@ -196,6 +213,8 @@ class RecordWriter:
         coaching.support = record.support
         coaching.obstacle = record.obstacle
         coaching.if_then = record.if_then
+        if goal.status == "draft":
+            goal.status = "open"
         goal.updated_at = now
 
     def _checkin_planned(self, record: CheckinPlanned) -> None:
@@ -225,6 +244,8 @@ class RecordWriter:
         )
         if record.goal_id is not None:
             statement = statement.where(CheckinRow.goal_id == record.goal_id)
+        if record.kinds is not None:
+            statement = statement.where(CheckinRow.kind.in_(record.kinds))
         self.session.execute(statement)
 
     def _checkins_replanned(self, record: CheckinsReplanned, now: datetime) -> None:
@@ -247,17 +268,9 @@ class RecordWriter:
         row.claimed_at = None
         row.claimed_by = None
 
-    def _data_erased(self, now: datetime) -> None:
-        for model in ERASED_TABLES:
-            self.session.execute(delete(model).where(model.user_id == self.user_id))
-        user = self._user()
-        user.name = None
-        user.level = None
-        user.timezone = None
-        user.consented_at = None
-        user.paused = False
-        # active and last_update_id stay: they describe the chat, not the leader.
-        user.updated_at = now
+    def _data_erased(self) -> None:
+        erase_leader(self.session, self.user_id)
+        self.erased = True
 
     def _answer_given(self, record: AnswerGiven, now: datetime) -> None:
         """The commonest record, so one statement: the answer is inserted only if the

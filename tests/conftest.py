@@ -59,7 +59,7 @@ def database(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Dat
     in the environment, for the processes the test starts)."""
     key = generate_key()
     monkeypatch.setenv(KEY_VARIABLE, key)
-    db = Database(database_url, KeyRing(parse_key(key)))
+    db = Database(database_url, keyring=KeyRing(parse_key(key)))
     db.upgrade()
     try:
         yield db

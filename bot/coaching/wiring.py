@@ -12,7 +12,7 @@ from bot.coaching.service import CoachService
 from bot.config.loader import Config, ConfigError
 from flows.engine import CoachEngine
 from flows.settings import CoachSettings
-from storage.db import Database
+from storage.db import Database, Timeouts
 from storage.encryption import InvalidKey, KeyRing
 from storage.encryption_keys import keyring_for_database
 
@@ -26,6 +26,13 @@ def coach_settings(config: Config) -> CoachSettings:
         session_interval=config.sessions.interval,
         quiet_hours=config.checkins.quiet_hours,
         safety_resources=tuple(config.safety.resources),
+    )
+
+
+def database_timeouts(config: Config) -> Timeouts:
+    database = config.database
+    return Timeouts(
+        connect=database.connect_timeout, lock=database.lock_timeout, statement=database.statement_timeout
     )
 
 
@@ -46,11 +53,12 @@ def database_keyring(config: Config, url: str) -> KeyRing:
 
 def open_database(config: Config, *, migrate: bool = True) -> Database:
     """Every process that uses the database opens it here: keys first, then connect
-    and (if asked) migrate; a database that cannot be used stops start-up in one line."""
+    (with the configured timeouts) and, if asked, migrate; a database that cannot be
+    used stops start-up in one line."""
     url = config.database_url()
     keyring = database_keyring(config, url)
     try:
-        db = Database(url, keyring)
+        db = Database(url, database_timeouts(config), keyring=keyring)
         if migrate:
             db.upgrade()
     except (ArgumentError, OperationalError, OSError) as error:

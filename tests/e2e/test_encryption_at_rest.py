@@ -114,7 +114,7 @@ def sqlite_bytes(database_url: str) -> str:
 
 def raw_rows(database_url: str, keyring: KeyRing) -> str:
     """Every row of every table as the database holds it (SQL, no decryption)."""
-    db = Database(database_url, keyring)
+    db = Database(database_url, keyring=keyring)
     try:
         with db.engine.connect() as connection:
             return "\n".join(
@@ -137,7 +137,7 @@ def leaders_words_in(haystack: str) -> list[str]:
 
 
 def census(database_url: str, keyring: KeyRing) -> dict[str | None, int]:
-    db = Database(database_url, keyring)
+    db = Database(database_url, keyring=keyring)
     try:
         return dict(key_census(db.engine, TARGETS))
     finally:
@@ -262,12 +262,12 @@ def test_keys_rotate_moves_everything_to_the_new_key_and_the_bot_reads_it(
 
 
 def decrypt_in_place(database_url: str, keyring: KeyRing) -> None:
-    """Turn the database back into one written before encryption existed: schema 0001,
+    """Turn the database back into one written before encryption existed: schema 0002,
     every free-text value in clear."""
-    db = Database(database_url, keyring)
+    db = Database(database_url, keyring=keyring)
     try:
         with db.engine.begin() as connection:
-            command.downgrade(alembic_config(connection), "0001")  # opens conversations.data
+            command.downgrade(alembic_config(connection), "0002")  # opens conversations.data
             for target in TARGETS:
                 if target.context == "conversations.data":
                     continue

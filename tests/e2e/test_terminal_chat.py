@@ -6,6 +6,7 @@ reads what the leader saw on the screen and what landed in the SQLite file.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import sqlite3
@@ -24,7 +25,10 @@ from tests.support.coach_driver import phrasings
 
 CONCRETE = "stop avoiding difficult conversations with my team"
 ONBOARDING = ["hi", "1", "Ann", "first time", "UTC"]
-REALITY = ["my team tells me within a month", "I skipped a talk with Sam", "nothing yet", "trust", "4"]
+# A first-time manager (guided) is asked "how will you know" and "by when" apart.
+REALITY = ["my team tells me", "within a month", "I skipped a talk with Sam", "nothing yet", "trust", "4"]
+# Experienced leaders (open style) skip by-when, tried and cost.
+REALITY_OPEN = ["my team tells me", "I skipped a talk with Sam", "4"]
 OPTIONS = ["rehearse with a peer", "book a weekly slot", "ask HR for a script", "skip", "2"]
 WILL = [
     "talk to Sam about deadlines",
@@ -33,6 +37,8 @@ WILL = [
     "I put it off",
     "if I put it off then I book a room",
 ]
+# Open style: no support or obstacle step; the if-then plan names the obstacle itself.
+WILL_OPEN = ["talk to Sam about deadlines", "friday", "if I put it off then I book a room"]
 
 
 def console_script() -> str:
@@ -111,12 +117,12 @@ def chat(data_dir: Path, lines: Sequence[str]) -> str:
 def test_a_full_session_with_commitment_9(tmp_path: Path) -> None:
     stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
     recap = messages(stdout)[-1]
-    for part in (f"Goal: {CONCRETE}", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
+    for part in (f"Goal: “{CONCRETE}”", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
         assert part in recap
     first_due = query(tmp_path, "SELECT min(due_at) FROM checkins")[0][0]
     assert isinstance(first_due, str)
     assert format_local(datetime.fromisoformat(first_due).replace(tzinfo=UTC), "UTC") in recap
-    assert not shown(stdout, "grow", "goal_concrete")
+    assert not shown(stdout, "grow", "goal_concrete", goal=CONCRETE)
     assert query(tmp_path, "SELECT name, level, timezone FROM users") == [("Ann", "first_time", "UTC")]
     assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
         ("baseline", 4),
@@ -142,7 +148,8 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
         "a smaller first step",
         "1",  # Revisit the goal, by number
         new_goal,
-        "three reports have asked by March",
+        "three reports have asked",
+        "by March",
         "ask Kim",
         "ask Lee",
         "ask Mo",
@@ -162,7 +169,7 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
     assert "• Today: I skipped a talk with Sam" in revisit
     assert "• Your rating today: 4" in revisit
     recap = messages(stdout)[-1]
-    assert f"Goal: {new_goal}" in recap and "Commitment: 8/10" in recap and "4/10" in recap
+    assert f"Goal: “{new_goal}”" in recap and "Commitment: 8/10" in recap and "4/10" in recap
     assert query(tmp_path, "SELECT text FROM goals") == [(new_goal,)]
     # The low score is kept next to the new one.
     assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
@@ -179,15 +186,16 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
 
 def test_a_vague_goal_gets_the_follow_up(tmp_path: Path) -> None:
     stdout = chat(tmp_path, [*ONBOARDING, "be a better leader", CONCRETE])
-    assert shown(stdout, "grow", "goal_concrete")
+    # The follow-up quotes the vague goal back.
+    assert shown(stdout, "grow", "goal_concrete", goal="be a better leader")
     assert shown(stdout, "grow", "goal_measure")
     assert query(tmp_path, "SELECT text FROM goals") == [(f"be a better leader — {CONCRETE}",)]
     assert query(tmp_path, "SELECT step FROM answers ORDER BY id") == [("goal",), ("goal_concrete",)]
 
 
 def test_choices_by_number_and_by_their_words(tmp_path: Path) -> None:
-    lines = ["hi", "Yes, let's start", "Ann", "2", "Europe/Berlin", CONCRETE, *REALITY, *OPTIONS[:4]]
-    stdout = chat(tmp_path, [*lines, "Book a weekly slot", *WILL, "6", "more time", "adjust the action"])
+    lines = ["hi", "Yes, let's start", "Ann", "2", "Europe/Berlin", CONCRETE, *REALITY_OPEN, *OPTIONS[:3]]
+    stdout = chat(tmp_path, [*lines, "Book a weekly slot", *WILL_OPEN, "6", "more time", "adjust the action"])
     assert query(tmp_path, "SELECT level, timezone FROM users") == [("experienced", "Europe/Berlin")]
     # Experienced leaders get no examples: the pick list is their own three options.
     pick = next(m for m in messages(stdout) if "1) rehearse with a peer" in m)
@@ -257,6 +265,22 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
     assert not (tmp_path / "grow-coach.db").exists()
 
 
+def test_a_second_session_opens_with_the_recap_of_the_first(tmp_path: Path) -> None:
+    chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
+    # Another day, another chat: the leader asks for a new session.
+    stdout = chat(tmp_path, ["/new", "Keep this goal", "I raised a late report the same day"])
+    opening = next(m for m in messages(stdout) if "Keep this goal" in m)
+    for part in (f"“{CONCRETE}”", "“talk to Sam about deadlines”", WILL[-1], "4/10"):
+        assert part in opening, opening
+    assert any(line in opening for line in phrasings("grow", "where_you_are", "checkin_none"))
+    assert shown(stdout, "grow", "reality_now", "again", goal=CONCRETE)
+    # The second session carries on the same goal: one goal row, two sessions on it.
+    assert query(tmp_path, "SELECT count(*) FROM goals") == [(1,)]
+    assert query(tmp_path, "SELECT count(DISTINCT id), count(DISTINCT goal_id) FROM coaching_sessions") == [
+        (2, 1)
+    ]
+
+
 def test_answers_as_people_write_them_are_understood_and_read_back(tmp_path: Path) -> None:
     # Issue 12: every reading is shown to the leader and stored as understood.
     lines = [
@@ -304,3 +328,28 @@ def test_answers_as_people_write_them_are_understood_and_read_back(tmp_path: Pat
     assert options == ["rehearse with a peer", "rehearse with a peer"]  # the option, then the pick
     due = query(tmp_path, "SELECT action_due FROM coaching_sessions")[0][0]
     assert shown(stdout, "nudges", "understood_date", when=date.fromisoformat(str(due)).strftime("%a %-d %b"))
+
+
+def test_export_writes_two_files_and_prints_their_paths(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/export"])
+    assert shown(stdout, "export", "sent")
+    paths = [Path(line.strip()) for line in stdout.splitlines() if line.strip().startswith(str(tmp_path))]
+    assert sorted(path.suffix for path in paths) == [".json", ".md"]
+    assert all(path.parent == (tmp_path / "grow-coach-export").resolve() for path in paths)
+    [json_path] = [path for path in paths if path.suffix == ".json"]
+    [md_path] = [path for path in paths if path.suffix == ".md"]
+    exported = json.loads(json_path.read_text(encoding="utf-8"))
+    assert exported["profile"]["name"] == "Ann"
+    assert exported["goals"][0]["text"] == CONCRETE
+    assert exported["stored_rows"]["users"][0]["external_id"] == "local"
+    markdown = md_path.read_text(encoding="utf-8")
+    assert f"## Goal: {CONCRETE}" in markdown and "**A:** I skipped a talk with Sam" in markdown
+    assert oct(json_path.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_delete_in_the_terminal_leaves_an_empty_database(tmp_path: Path) -> None:
+    chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/delete", "1"])
+    with sqlite3.connect(tmp_path / "grow-coach.db") as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    assert {t: n for t, n in counts.items() if n and t != "alembic_version"} == {}

@@ -1,11 +1,15 @@
 """conversations.data becomes TEXT: it is now stored encrypted (storage/encryption.py).
 
 The other free-text columns were TEXT already; what changes for them is what the code
-writes into them, so they need no migration. Rows written before encryption keep
+writes into them, so they need no migration. Migrations before this one only ever ran
+on plain text (0002 copies goals.text into goal_versions.text in SQL); a later one that
+copies a free-text value from one column to another must decrypt and re-encrypt it
+(storage.encryption.current_keyring(); Database installs the keys before migrating),
+because each value is bound to its table and column. Rows written before encryption keep
 their plain text and read as they are until `grow-coach keys rotate` encrypts them.
 
-Revision ID: 0002
-Revises: 0001
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-02
 """
 
@@ -16,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0002"
-down_revision: str | None = "0001"
+revision: str = "0003"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
