@@ -8,8 +8,8 @@ copies a free-text value from one column to another must decrypt and re-encrypt 
 because each value is bound to its table and column. Rows written before encryption keep
 their plain text and read as they are until `grow-coach keys rotate` encrypts them.
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -20,8 +20,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
