@@ -266,12 +266,13 @@ def test_keys_rotate_moves_everything_to_the_new_key_and_the_bot_reads_it(
 
 
 def decrypt_in_place(database_url: str, keyring: KeyRing) -> None:
-    """Turn the database back into one written before encryption existed: schema 0002,
+    """Turn the database back into one written before encryption existed: its schema,
     every free-text value in clear."""
     db = Database(database_url, keyring=keyring)
     try:
         with db.engine.begin() as connection:
-            command.downgrade(alembic_config(connection), "0002")  # opens conversations.data
+            # One step back: the schema before encryption (conversations.data JSON again).
+            command.downgrade(alembic_config(connection), "-1")
             for target in TARGETS:
                 if target.context == "conversations.data":
                     continue
