@@ -8,6 +8,7 @@ from flows import goals, grow, onboarding, rescore
 from flows.events import Choice, Reply
 from flows.export_text import export_text
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
+from flows.progress import progress_summary
 from flows.quoting import quote
 from flows.records import PauseChanged
 from flows.registry import FLOWS
@@ -248,6 +249,19 @@ def _switch_to(flow: FlowName, state: str) -> Command:
     return command
 
 
+def show_progress(turn: Turn) -> None:
+    """A chart per open goal, each with its numbers in words (the chart is drawn after
+    the commit, by the service: `Reply.chart`). Read-only, so it works mid-session too."""
+    progress = turn.lookup.goal_progress()
+    if not progress:
+        turn.say("progress", "none")
+    else:
+        turn.say("progress", "intro")
+        for goal in progress:
+            turn.replies.append(Reply(progress_summary(goal, turn.content), chart=goal))
+    reask(turn)
+
+
 def export(turn: Turn) -> None:
     turn.say_text(export_text(turn.lookup.export()))
     reask(turn)
@@ -269,6 +283,7 @@ COMMANDS: dict[str, Command] = {
     "export": export,
     "delete": _switch_to(FlowName.ERASE, "confirm"),
     "goals": list_goals,
+    "progress": show_progress,
 }
 
 BUTTONS: dict[str, Command] = {"abandon": abandon_session, "stay": stay_in_session}

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from flows.progress import format_attainment
+
 
 def export_text(data: dict[str, Any]) -> str:
     profile = data.get("profile", {})
@@ -19,6 +21,11 @@ def export_text(data: dict[str, Any]) -> str:
         lines += ["", f"Goal ({goal['status']}, set {_day(goal['created_at'])}): {goal['text']}"]
         if goal.get("closed_at"):
             lines.append(f"  Closed {_day(goal['closed_at'])}: {goal.get('closed_reason') or '—'}")
+        if goal.get("expected_outcome"):
+            lines.append(f"  As expected, in your words: {goal['expected_outcome']}")
+        if goal.get("attainment") is not None:
+            score, rated = format_attainment(goal["attainment"]), _day(goal.get("attainment_at"))
+            lines.append(f"  Goal attainment: {score} (-2 to +2, rated {rated})")
         earlier = goal.get("versions", [])[:-1]
         lines += [
             f"  Earlier wording (v{v['version']}, {_day(v['created_at'])}): {v['text']}" for v in earlier
