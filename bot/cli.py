@@ -94,7 +94,7 @@ def _chat(config: Config, db: object, user: str) -> int:
 
     service = build_service(config, db)  # type: ignore[arg-type]
     try:
-        return run_chat(service, user=user)
+        return run_chat(service, user=user, chart_dir=config.data_dir / "progress")
     except KeyboardInterrupt:
         print()
         return 0

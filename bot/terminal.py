@@ -2,12 +2,14 @@
 
 Choices are shown numbered and can be answered by number or by their words. When
 standard input is not a terminal, each line is one message, so a whole conversation
-can be scripted: `printf '...' | grow-coach chat`.
+can be scripted: `printf '...' | grow-coach chat`. A terminal shows no pictures: a
+/progress chart is written to a file whose path is printed under its summary.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.coaching.contract import StoreUnavailable
@@ -16,10 +18,13 @@ from bot.frontend_texts import frontend_texts
 from flows.events import Event, Reply
 
 CHANNEL = "terminal"
+DEFAULT_CHART_DIR = "grow-coach-progress"
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, saved: Path | None = None) -> str:
     lines = [reply.text]
+    if saved is not None:
+        lines.append(f"  {saved}")
     if reply.choices and reply.layout == "grid":
         lines.append("   " + "  ".join(choice.label for choice in reply.choices))
     else:
@@ -45,7 +50,11 @@ def run_chat(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     user: str = "local",
+    chart_dir: Path | None = None,
 ) -> int:
+    """`chart_dir`: where /progress charts are written (grow-coach chat passes
+    <data dir>/progress)."""
+    charts = chart_dir or Path(DEFAULT_CHART_DIR)
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
@@ -61,7 +70,8 @@ def run_chat(
             print(speaker + texts.terminal_store_unavailable, file=stdout)
             return
         for reply in replies:
-            print(speaker + render(reply).replace("\n", "\n" + " " * len(speaker)), file=stdout)
+            saved = save(reply, charts) if reply.attachment is not None else None
+            print(speaker + render(reply, saved).replace("\n", "\n" + " " * len(speaker)), file=stdout)
             if reply.question is not None:
                 last = reply
         stdout.flush()
@@ -80,3 +90,15 @@ def run_chat(
         if line.strip().lower() in ("/quit", "/exit"):
             return 0
         send(to_event(line, last))
+
+
+def save(reply: Reply, folder: Path) -> Path:
+    """Write the reply's file into `folder`, readable by its owner only: a chart shows
+    the leader's goal and ratings."""
+    attachment = reply.attachment
+    assert attachment is not None
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = (folder / Path(attachment.filename).name).resolve()
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_bytes(attachment.content)
+    return path

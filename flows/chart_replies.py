@@ -58,4 +58,7 @@ def chart_filename(progress: GoalProgress, now: datetime) -> str:
 def slug(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     words = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    return words[:SLUG_LIMIT].rstrip("-")
+    if len(words) <= SLUG_LIMIT:
+        return words
+    cut = words[: SLUG_LIMIT + 1].rfind("-")  # at a word's end where there is one
+    return words[: cut if cut > 0 else SLUG_LIMIT].rstrip("-")
