@@ -16,10 +16,17 @@ from datetime import UTC, datetime
 
 from flows.content import Content
 from flows.events import Attachment, Reply
-from flows.progress import GoalProgress, chart_words, progress_title
+from flows.progress import GoalProgress, chart_words, progress_summary, progress_title
 
 PNG = "image/png"
 SLUG_LIMIT = 40
+
+
+def progress_replies(progress: Sequence[GoalProgress], content: Content) -> list[Reply]:
+    """One reply per goal: its numbers in words, and its chart to draw. What /progress
+    sends, and what a review sends for the goals it looked at
+    (`turn.replies += progress_replies(turn.lookup.goal_progress([goal_id]), turn.content)`)."""
+    return [Reply(progress_summary(goal, content), chart=goal) for goal in progress]
 
 
 def needs_drawing(replies: Sequence[Reply]) -> bool:

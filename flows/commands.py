@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flows import goals, grow, onboarding, rescore
+from flows.chart_replies import progress_replies
 from flows.events import Choice, Reply
 from flows.export_text import export_text
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
-from flows.progress import progress_summary
 from flows.quoting import quote
 from flows.records import PauseChanged
 from flows.registry import FLOWS
@@ -257,8 +257,7 @@ def show_progress(turn: Turn) -> None:
         turn.say("progress", "none")
     else:
         turn.say("progress", "intro")
-        for goal in progress:
-            turn.replies.append(Reply(progress_summary(goal, turn.content), chart=goal))
+        turn.replies.extend(progress_replies(progress, turn.content))
     reask(turn)
 
 
