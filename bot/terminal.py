@@ -2,8 +2,9 @@
 
 Choices are shown numbered and can be answered by number or by their words. When
 standard input is not a terminal, each line is one message, so a whole conversation
-can be scripted: `printf '...' | grow-coach chat`. A terminal shows no pictures: a
-/progress chart is written to a file whose path is printed under its summary.
+can be scripted: `printf '...' | grow-coach chat`. Files a reply carries are written to
+a directory and their paths printed: the /export files, and the /progress charts (a
+terminal shows no pictures; the chart's numbers are in the summary above its path).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from bot.frontend_texts import frontend_texts
 from flows.events import Event, Reply
 
 CHANNEL = "terminal"
+DEFAULT_EXPORT_DIR = "grow-coach-export"
 DEFAULT_CHART_DIR = "grow-coach-progress"
+PICTURES = ("image/png", "image/jpeg")
 
 
 def render(reply: Reply, saved: Path | None = None) -> str:
@@ -50,12 +53,14 @@ def run_chat(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     user: str = "local",
+    export_dir: Path | None = None,
     chart_dir: Path | None = None,
 ) -> int:
-    """`chart_dir`: where /progress charts are written (grow-coach chat passes
-    <data dir>/progress)."""
+    """`export_dir`: where /export writes its files; `chart_dir`: where /progress
+    charts go (grow-coach chat passes <data dir>/progress)."""
     charts = chart_dir or Path(DEFAULT_CHART_DIR)
     stdin = stdin or sys.stdin
+    folder = export_dir or Path(DEFAULT_EXPORT_DIR)
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     last: Reply | None = None
@@ -70,7 +75,7 @@ def run_chat(
             print(speaker + texts.terminal_store_unavailable, file=stdout)
             return
         for reply in replies:
-            saved = save(reply, charts) if reply.attachment is not None else None
+            saved = save(reply, charts if is_picture(reply) else folder) if reply.attachment else None
             print(speaker + render(reply, saved).replace("\n", "\n" + " " * len(speaker)), file=stdout)
             if reply.question is not None:
                 last = reply
@@ -92,9 +97,13 @@ def run_chat(
         send(to_event(line, last))
 
 
+def is_picture(reply: Reply) -> bool:
+    return reply.attachment is not None and reply.attachment.media_type in PICTURES
+
+
 def save(reply: Reply, folder: Path) -> Path:
-    """Write the reply's file into `folder`, readable by its owner only: a chart shows
-    the leader's goal and ratings."""
+    """Write the reply's file into `folder`, readable by its owner only: it holds what
+    the coach stored about the leader (an export, or a goal and its ratings)."""
     attachment = reply.attachment
     assert attachment is not None
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -30,7 +30,7 @@ from storage.checkin_delivery import (
     release,
 )
 from storage.conversations import ConversationRepository
-from storage.db import Database
+from storage.db import Database, why_unavailable
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader_history import LeaderHistory
 from storage.leaders import LeaderRepository
@@ -76,6 +76,12 @@ class CoachService:
             with self.db.session() as session:
                 leaders = LeaderRepository(session)
                 known = leaders.find(channel, external_id, lock=True)
+                if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
+                    # A button under a message from before /delete (or a forged one): the
+                    # press says nothing new, so no leader is created for it; the front end
+                    # answers it as expired and says how to begin. Writing starts afresh.
+                    hint = load_content(self.engine.settings.language).text("common", "start_hint")
+                    return Handled([Reply(hint)], 0, expired=True)
                 leader = known or leaders.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
                     event = self._admit_with_invite(session, leader.id, event)
@@ -93,7 +99,10 @@ class CoachService:
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
             return Handled([Reply(words)], 0, refused=True)
         except OperationalError as error:
-            log.warning("database unavailable: %s", type(error).__name__)
+            # No "update=" here: that is the front end's line for the update it handled.
+            log.warning(
+                "user=%s (update %s) database unavailable: %s", external_id, update_id, why_unavailable(error)
+            )
             raise StoreUnavailable from error
 
     def drawn(self, handled: Handled) -> Handled:
@@ -132,6 +141,7 @@ class CoachService:
                     log.info("expired %d stale check-ins", expired)
                 return claim_due(session, now, worker, limit)
         except OperationalError as error:
+            log.warning("claiming check-ins: database unavailable: %s", why_unavailable(error))
             raise StoreUnavailable from error
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
@@ -163,6 +173,12 @@ class CoachService:
         except _ClaimLost:
             log.info("checkin=%s claim taken over by another worker", claimed.checkin_id)
         except OperationalError as error:
+            log.warning(
+                "checkin=%s user=%s database unavailable: %s",
+                claimed.checkin_id,
+                claimed.user_id,
+                why_unavailable(error),
+            )
             raise StoreUnavailable from error
         return Handled([], claimed.user_id)
 
@@ -175,6 +191,10 @@ class CoachService:
         history = LeaderHistory(session, user_id)
         outcome = self.engine.handle(conversation, event, history)
         history.apply(outcome.records, event.now)
+        if history.erased:
+            # /delete took the users row too: nothing may be saved for them now, not even
+            # where the conversation stands. Writing again makes them a new leader.
+            return Handled(outcome.replies, user_id)
         if was_busy and conversation.flow == "idle" and event.kind != "timer":
             # A check-in that fell due during the flow was waiting for it to end.
             waiting = due_for_leader(session, user_id, event.now)

@@ -162,9 +162,13 @@ def test_attainment_and_expected_outcome_are_exported_and_erased(database: Datab
     (entry,) = exported["goals"]
     assert (entry["expected_outcome"], entry["attainment"]) == (EXPECTED, 1)
     assert entry["attainment_at"] == (NOW + timedelta(days=90)).isoformat()
-    shown = say(service, 803, "/export", NOW).replies[0].text
+    replies = say(service, 803, "/export", NOW).replies
+    [markdown] = [r.attachment for r in replies if r.attachment and r.attachment.filename.endswith(".md")]
+    shown = markdown.content.decode("utf-8")
     assert f"As expected, in your words: {EXPECTED}" in shown
-    assert "Goal attainment: +1" in shown
+    assert "Goal attainment (−2 much less … +2 much more than expected): +1 (2027-02-23)" in shown
+    [complete] = [r.attachment for r in replies if r.attachment and r.attachment.filename.endswith(".json")]
+    assert b'"expected_outcome": "' + EXPECTED.encode() in complete.content
     progress_text = say(service, 803, "/progress", NOW).replies[1].text
     assert "Goal attainment: +1 (more than expected)" in progress_text
 
