@@ -1,6 +1,6 @@
 """Progress and goal attainment, stored: the Lookup builds each goal's chart data from
 its rows, /progress sends a drawn chart, the expected outcome and attainment are in
-/export and gone after /delete, and migration 0003 upgrades a database at 0002."""
+/export and gone after /delete, and migration 0004 upgrades a database at 0003."""
 
 from __future__ import annotations
 
@@ -183,11 +183,11 @@ def test_attainment_and_expected_outcome_are_exported_and_erased(database: Datab
     assert left == 0
 
 
-def test_upgrading_from_0002_adds_attainment_to_existing_goals(database_url: str) -> None:
+def test_upgrading_from_0003_adds_attainment_to_existing_goals(database_url: str) -> None:
     db = Database(database_url)
     try:
         with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0002")
+            command.upgrade(alembic_config(connection), "0003")
         stamp = NOW.isoformat()
         with db.engine.begin() as connection:
             connection.execute(
@@ -219,7 +219,7 @@ def test_upgrading_from_0002_adds_attainment_to_existing_goals(database_url: str
             )
         # Down again: the leader's words do not stay behind in the file.
         with db.engine.begin() as connection:
-            command.downgrade(alembic_config(connection), "0002")
+            command.downgrade(alembic_config(connection), "0003")
         with db.engine.connect() as connection:
             goals = connection.execute(text("SELECT * FROM goals")).mappings().all()
         assert [goal["text"] for goal in goals] == ["delegate the report"]
