@@ -19,7 +19,8 @@ CHANNEL = "terminal"
 
 
 def render(reply: Reply) -> str:
-    lines = [reply.text]
+    # The terminal has no links: a stakeholder types the command a Telegram link would send.
+    lines = [reply.with_link(f"/start {reply.start_param}").text]
     if reply.choices and reply.layout == "grid":
         lines.append("   " + "  ".join(choice.label for choice in reply.choices))
     else:
@@ -32,6 +33,9 @@ def to_event(line: str, last: Reply | None) -> Event:
     stripped = text.strip()
     if stripped.startswith("/") and len(stripped) > 1 and " " not in stripped:
         return Event.command(stripped)
+    if stripped.startswith("/start "):
+        # "/start fb_<code>": a feedback link, typed as the terminal shows it.
+        return Event.command("start", text=stripped)
     if last is not None and last.choices and last.layout == "list":
         wanted = stripped.lower()
         for number, choice in enumerate(last.choices, 1):

@@ -62,6 +62,18 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     layout: Literal["list", "grid"] = "list"
     question: int | None = None  # set on the message that asks the current question
+    # A start parameter ("fb_<code>") the front end turns into a link: it alone knows the
+    # bot's address, and it puts the link where the text says START_LINK.
+    start_param: str | None = None
+
+    def with_link(self, link: str) -> Reply:
+        if self.start_param is None:
+            return self
+        return Reply(self.text.replace(START_LINK, link), self.choices, self.layout, self.question)
+
+
+# Where a reply with a start_param wants its link; content templates write {start_link}.
+START_LINK = "{start_link}"
 
 
 @dataclass

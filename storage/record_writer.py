@@ -23,6 +23,8 @@ from flows.records import (
     CheckinSnoozed,
     CheckinsReplanned,
     DataErased,
+    FeedbackLinkIssued,
+    FeedbackLinkRevoked,
     GoalClosed,
     GoalOpened,
     GoalRevised,
@@ -36,6 +38,7 @@ from flows.records import (
     SessionOpened,
 )
 from flows.schedule import replanned
+from storage import feedback
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
     AnswerRow,
@@ -141,6 +144,10 @@ class RecordWriter:
                 )
             case DataErased():
                 self._data_erased(now)
+            case FeedbackLinkIssued():
+                feedback.issue_link(self.session, self.user_id, record, now)
+            case FeedbackLinkRevoked():
+                feedback.revoke_link(self.session, self.user_id, now)
             case _:
                 # A new record type must get a deliberate rule here, not vanish.
                 raise TypeError(f"storage cannot apply {type(record).__name__}")
@@ -276,6 +283,7 @@ class RecordWriter:
         row.claimed_by = None
 
     def _data_erased(self, now: datetime) -> None:
+        feedback.erase_rounds(self.session, self.user_id)
         for model in ERASED_TABLES:
             self.session.execute(delete(model).where(model.user_id == self.user_id))
         user = self._user()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.coaching.access import AccessPolicy
@@ -10,15 +12,22 @@ from bot.config.loader import Config, ConfigError
 from flows.engine import CoachEngine
 from flows.settings import CoachSettings
 from storage.db import Database, Timeouts
+from storage.encryption import InvalidKey
+from storage.feedback_key import load_feedback_key
+
+log = logging.getLogger(__name__)
 
 
-def coach_settings(config: Config) -> CoachSettings:
+def coach_settings(config: Config, *, feedback_enabled: bool = True) -> CoachSettings:
     return CoachSettings(
         language=config.coaching.language,
         first_after=config.checkins.first_after,
         session_interval=config.sessions.interval,
         quiet_hours=config.checkins.quiet_hours,
         safety_resources=tuple(config.safety.resources),
+        feedback_min_responses=config.feedback.min_responses,
+        feedback_link_ttl=config.feedback.link_ttl,
+        feedback_enabled=feedback_enabled,
     )
 
 
@@ -42,4 +51,11 @@ def open_database(url: str, timeouts: Timeouts | None = None) -> Database:
 
 def build_service(config: Config, db: Database) -> CoachService:
     access = AccessPolicy(config.access.mode, frozenset(str(uid) for uid in config.access.allowlist))
-    return CoachService(db, CoachEngine(coach_settings(config)), access)
+    try:
+        key = load_feedback_key(config.feedback.hash_key, db.engine.url, log)
+    except InvalidKey as error:
+        raise ConfigError(str(error)) from None
+    if key is None:
+        log.warning("stakeholder feedback is off: PostgreSQL needs [feedback] hash_key")
+    settings = coach_settings(config, feedback_enabled=key is not None)
+    return CoachService(db, CoachEngine(settings), access, feedback_key=key)
