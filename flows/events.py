@@ -57,11 +57,22 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (the /export documents); each front end decides how:
+    Telegram sends a document, the terminal chat writes a file."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
-    text: str
+    text: str  # with an attachment, the line that goes with the file
     choices: tuple[Choice, ...] = ()
     layout: Literal["list", "grid"] = "list"
     question: int | None = None  # set on the message that asks the current question
+    attachment: Attachment | None = None
     # A start parameter ("fb_<code>") the front end turns into a link: it alone knows the
     # bot's address, and it puts the link where the text says START_LINK.
     start_param: str | None = None
@@ -69,7 +80,9 @@ class Reply:
     def with_link(self, link: str) -> Reply:
         if self.start_param is None:
             return self
-        return Reply(self.text.replace(START_LINK, link), self.choices, self.layout, self.question)
+        return Reply(
+            self.text.replace(START_LINK, link), self.choices, self.layout, self.question, self.attachment
+        )
 
 
 # Where a reply with a start_param wants its link; content templates write {start_link}.
