@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass, replace
 
 from flows.content import Content
-from flows.events import Choice, Event, Reply
+from flows.events import START_LINK, Choice, Event, Reply
 from flows.feedback_summary import RELATIONSHIPS, FeedbackSummary, RoundResult, summarise, threshold
 from flows.moves import idle_menu
 from flows.parsing import Invalid, clean_text, parse_score
@@ -110,7 +110,7 @@ def _issue(turn: Turn, *, new_round: bool, number: int, behaviour: str | None = 
         turn.say("feedback", "issued", number=number, behaviour=shown, expires=expires)
     else:
         turn.say("feedback", "fresh_link", number=number)
-    invitation = turn.content.text("feedback", "invitation", values={"behaviour": shown})
+    invitation = turn.content.text("feedback", "invitation", values={"behaviour": shown, "start_link": START_LINK})
     turn.replies.append(Reply(invitation, start_param=START_PREFIX + code))
     idle_menu(turn)
 

@@ -16,8 +16,9 @@ from flows.content import Content, load_content
 from flows.conversation import Conversation, Profile
 from flows.engine import CoachEngine
 from flows.events import Event, Outcome, Reply
+from flows.feedback_summary import FeedbackSummary, summarise
 from flows.records import Record
-from flows.views import CheckinView, GoalView, Lookup, RecapView
+from flows.views import CheckinView, FeedbackRoundView, GoalView, Lookup, RecapView
 
 # A Wednesday afternoon in UTC: "friday" is 2026-11-27, "today" is 2026-11-25.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -73,6 +74,13 @@ class FakeLookup:
         self.goals = list(goals)
         self.checkins = list(checkins)
         self.recap = recap
+        self.rounds: list[FeedbackRoundView] = []
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]:
+        return list(self.rounds)
+
+    def feedback_summary(self) -> FeedbackSummary:
+        return summarise(self.rounds, 3)
 
     def open_goals(self) -> list[GoalView]:
         return list(self.goals)
