@@ -87,7 +87,12 @@ def test_the_leader_sees_the_aggregate_only_after_the_third_answer(database: Dat
     assert "anonymous" in texts(opened)
     assert GOAL in texts(opened)
     assert [c.value for c in opened.replies[-1].choices] == ["peer", "report", "manager", "other"]
-    for reply_text in ("1", "seven I'd say", "She asks for our view in 1:1s", "Let people finish before jumping in"):
+    for reply_text in (
+        "1",
+        "seven I'd say",
+        "She asks for our view in 1:1s",
+        "Let people finish before jumping in",
+    ):
         say(service, STAKEHOLDERS[0], reply_text)
     say(service, STAKEHOLDERS[1], start)
     for reply_text in ("3", "5", "keeps us informed", "more direct feedback pls"):
@@ -103,7 +108,14 @@ def test_the_leader_sees_the_aggregate_only_after_the_third_answer(database: Dat
     shown = texts(say(service, LEADER, "/feedback"))
     assert "3 answered" in shown
     assert "7.0/10 from 3 people" in shown  # (7 + 5 + 9) / 3
-    for comment in ("1:1s", "jumping in", "informed", "direct feedback", "calm in meetings", "say no earlier"):
+    for comment in (
+        "1:1s",
+        "jumping in",
+        "informed",
+        "direct feedback",
+        "calm in meetings",
+        "say no earlier",
+    ):
         assert comment in shown
     # Two peers and a direct report: no split by relationship could hide who said what.
     assert "By relationship" not in shown
