@@ -80,7 +80,7 @@ def test_the_leader_sees_the_aggregate_only_after_the_third_answer(database: Dat
     leader_with_goal(service)
     start, handled = invite(service)
     assert re.fullmatch(r"/start fb_[A-Za-z0-9_-]{32}", start)
-    assert "{start_link}" in [r for r in handled.replies if r.start_param][0].text
+    assert "{start_link}" in next(r for r in handled.replies if r.start_param).text
 
     opened = say(service, STAKEHOLDERS[0], start)
     assert "Ann asked for your honest view" in texts(opened)
