@@ -15,12 +15,14 @@ import pytest
 from sqlalchemy import text
 
 import bot.coaching.wiring as wiring
+from flows.settings import CoachSettings
 from storage.db import Database
 from tests.support.bot_harness import Leader
 from tests.support.checkins import GOAL, leader_of, new_service, running_bot, seed_leader
 
 LEADER = 931
-PEOPLE = (941, 942, 943, 944)
+# Ids as long as real ones, so none turns up by chance inside a hash or a ciphertext.
+PEOPLE = (5812304941, 5812304942, 5812304943, 5812304944)
 LINK = re.compile(r"https://t\.me/grow_coach_bot\?start=(fb_[A-Za-z0-9_-]+)")
 
 pytestmark = pytest.mark.skipif(
@@ -56,7 +58,8 @@ async def test_three_stakeholders_two_rounds_and_no_second_answer(database_url: 
     db = Database(database_url)
     db.upgrade()
     try:
-        seed_leader(new_service(db), LEADER)
+        # Check-ins days away: nothing but feedback in the conversation.
+        seed_leader(new_service(db, CoachSettings()), LEADER)
         env = {"GROW_COACH_ACCESS_MODE": "allowlist", "GROW_COACH_ACCESS_ALLOWLIST": str(LEADER)}
         async with (
             asyncio.timeout(120),
@@ -88,6 +91,8 @@ async def test_three_stakeholders_two_rounds_and_no_second_answer(database_url: 
             second = await ask_for_feedback(ann, next_round=True)
             for person, rating in zip(people[1:], ("8", "8", "8"), strict=True):
                 await give_feedback(person, second, "A peer", rating, "listens", "nothing")
+            # The fourth person, new in round 2, cannot answer it twice either.
+            assert "already answered" in ((await people[3].send(second))[-1].text or "")
             compared = "\n".join(m.text or "" for m in await ann.send("/feedback"))
             assert "round 2: 3 answered" in compared and "6.0 → 8.0 (+2.0)" in compared
             assert GOAL[:20] in compared
