@@ -221,8 +221,11 @@ class StakeholderFlow:
         self.content = content
 
     def _text(self, key: str, invitation: Invitation, **extra: object) -> str:
-        values = {"leader": invitation.leader, "behaviour": quote(invitation.behaviour), **extra}
-        return self.content.text("feedback", key, values=values)
+        return self.content.text(
+            "feedback",
+            key,
+            values={"leader": invitation.leader, "behaviour": quote(invitation.behaviour), **extra},
+        )
 
     def say(self, key: str, invitation: Invitation | None = None) -> Reply:
         return Reply(self._text(key, invitation or Invitation("", "")))
@@ -262,7 +265,7 @@ class StakeholderFlow:
         elif event.kind == "text":
             text = event.text
         else:
-            return Invalid("unsupported")
+            return Invalid("choice")
         if step.kind == "pick":
             return _relationship(text, self.content)
         if step.kind == "score":

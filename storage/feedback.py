@@ -125,7 +125,8 @@ def round_for_code(session: Session, code: str, now: datetime) -> FeedbackRoundR
 
 def leader_name(session: Session, user_id: int) -> str:
     row = session.get(LeaderRow, user_id)
-    return (row.name if row is not None else None) or ""
+    # A leader who gave no name is still someone the stakeholder knows: the words say so.
+    return (row.name if row is not None else None) or "Your colleague"
 
 
 def response(session: Session, round_id: int, responder: str) -> FeedbackResponseRow | None:
