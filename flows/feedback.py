@@ -110,7 +110,9 @@ def _issue(turn: Turn, *, new_round: bool, number: int, behaviour: str | None = 
         turn.say("feedback", "issued", number=number, behaviour=shown, expires=expires)
     else:
         turn.say("feedback", "fresh_link", number=number)
-    invitation = turn.content.text("feedback", "invitation", values={"behaviour": shown, "start_link": START_LINK})
+    invitation = turn.content.text(
+        "feedback", "invitation", values={"behaviour": shown, "start_link": START_LINK}
+    )
     turn.replies.append(Reply(invitation, start_param=START_PREFIX + code))
     idle_menu(turn)
 
