@@ -3,8 +3,8 @@
 - feedback_rounds: one per round (1 = baseline), the hash of its invite code, expiry, revocation
 - feedback_responses: one per stakeholder and round, under a keyed hash of who answered
 
-Revision ID: 0003_stakeholder_feedback
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-02
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0003_stakeholder_feedback"
-down_revision: str | None = "0002"
+revision: str = "0004"
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
