@@ -39,5 +39,5 @@ def load_feedback_key(configured: str, database_url: str | URL, log: logging.Log
         return None
     key_file = key_file_for(path)
     if not key_file.exists() and _create_key_file(key_file):
-        log.info("created the stakeholder feedback key at %s", key_file)
+        log.info("created the stakeholder feedback key file beside the database; back it up with it")
     return _read_key_file(key_file, log)
