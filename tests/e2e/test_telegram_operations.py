@@ -145,6 +145,7 @@ async def test_a_failed_menu_registration_does_not_keep_the_bot_down(
         "status",
         "goals",
         "rescore",
+        "feedback",
         "help",
         "cancel",
     ]
