@@ -195,6 +195,9 @@ async def send_reply(
     Only a stored leader is marked inactive: a group, or someone access control turned
     away, must not get a users row just because our one line to them bounced.
     """
+    if reply.start_param is not None:
+        # Only the front end knows the bot's address (getMe), so the link is made here.
+        reply = reply.with_link(f"https://t.me/{bot.username}?start={reply.start_param}")
     sends = _sends(bot, chat_id, reply)
     for send in sends:
         try:
