@@ -255,14 +255,14 @@ def print_run(run: Run, leaders: int) -> None:
     print(f"\n{run.mode}: {title} -> next question received ({rtt_ms:.0f} ms round trip)")
     print(f"  leaders completed: {run.completed}/{leaders}")
     header = f"  {'action':<9}{'n':>6}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}   round trips"
-    print(f"{header:<58}first message p50")
+    print(f"{header:<64}first message p50")
     for kind in KINDS:
         samples = run.waits[kind]
         figures = [percentile_ms(samples, p) for p in (50, 95, 99)]
         trips = "/".join(f"{value / rtt_ms:.2f}" for value in figures)
         columns = "".join(f"{value:>9.1f}" for value in figures)
         line = f"  {kind:<9}{len(samples):>6}{columns}   {trips}"
-        print(f"{line:<58}{percentile_ms(run.first_waits[kind], 50):.1f} ms")
+        print(f"{line:<64}{percentile_ms(run.first_waits[kind], 50):.1f} ms")
     for name, percent, trips, extra in TARGETS[run.mode]:
         limit = trips * rtt_ms + extra
         worst = max(percentile_ms(run.waits[kind], percent) for kind in KINDS if run.waits[kind])
