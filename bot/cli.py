@@ -38,6 +38,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--bot-username", help="also print t.me links for this bot")
     add_backup_command(admin_commands)
     add_key_commands(commands)
+    stats = admin_commands.add_parser(
+        "stats", help="aggregate, anonymous figures for the organisation (none from fewer than 5 leaders)"
+    )
+    stats.add_argument("--json", action="store_true", help="print JSON, for dashboards")
     _config_anywhere(parser)
     return parser
 
@@ -97,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "migrate":
         print("database is up to date")
         return 0
+    if command == "admin" and args.admin_command == "stats":
+        return _stats(db, as_json=args.json)
     if command == "admin":
         return _invite(config, db, args.count, args.bot_username)
     if command == "run":
@@ -123,6 +129,34 @@ def _invite(config: Config, db: object, count: int, bot_username: str | None) ->
     return 0
 
 
+def _stats(db: object, *, as_json: bool) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from storage.db import Database
+    from storage.org_stats import MIN_LEADERS, organisation_stats
+
+    assert isinstance(db, Database)
+    with db.session() as session:
+        figures = organisation_stats(session, datetime.now(UTC))
+    if as_json:
+        document = {
+            "min_leaders": MIN_LEADERS,
+            "figures": {f.name: {"value": f.value, "withheld": f.withheld} for f in figures},
+        }
+        print(json.dumps(document, indent=2, sort_keys=True))
+        return 0
+    for figure in figures:
+        if figure.withheld:
+            shown = f"withheld (fewer than {MIN_LEADERS} leaders)"
+        elif isinstance(figure.value, dict):
+            shown = ", ".join(f"{key}: {count}" for key, count in figure.value.items()) or "none"
+        else:
+            shown = str(figure.value)
+        print(f"{figure.name.replace('_', ' ')}: {shown}")
+    return 0
+
+
 def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int:
     from bot.coaching.wiring import build_service
     from bot.terminal import run_chat
@@ -133,6 +167,7 @@ def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int
             service,
             user=user,
             export_dir=export_dir,
+            chart_dir=config.data_dir / "progress",
             checkin_every=config.checkins.dispatch_every,
             grace=config.checkins.grace,
         )

@@ -134,9 +134,45 @@ class DataErased:
 
 
 @dataclass(frozen=True)
+class ExpectedOutcomeSet:
+    """What "as expected" looks like for a goal, in the leader's words: the middle of
+    the five-point goal attainment scale the closing review asks them to place it on."""
+
+    goal_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GoalAttainmentRated:
+    """Where the leader got on a goal, on the goal attainment scale: -2 much less than
+    expected, -1 less, 0 as expected, +1 more, +2 much more than expected."""
+
+    goal_id: str
+    value: int
+
+
+@dataclass(frozen=True)
 class GoalClosed:
     goal_id: str
     reason: str = "achieved"  # achieved | dropped
+
+
+@dataclass(frozen=True)
+class FeedbackLinkIssued:
+    """A stakeholder invite link: a new round, or a fresh link for the latest one.
+
+    Storage keeps only `code_hash`; the code itself reaches nobody but the leader.
+    """
+
+    code_hash: str
+    expires_at: datetime
+    new_round: bool
+    behaviour: str = ""  # what stakeholders rate (a new round only)
+
+
+@dataclass(frozen=True)
+class FeedbackLinkRevoked:
+    """The latest round's link stops working; the answers it brought stay."""
 
 
 Record = (
@@ -158,4 +194,8 @@ Record = (
     | SafetyFlagged
     | DataErased
     | GoalClosed
+    | ExpectedOutcomeSet
+    | GoalAttainmentRated
+    | FeedbackLinkIssued
+    | FeedbackLinkRevoked
 )
