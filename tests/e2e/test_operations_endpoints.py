@@ -160,7 +160,16 @@ async def test_admin_backup_copies_the_live_database_with_its_leader(
         timeout=60,
     )
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout == f"Backed up the database to {copy}\n"
+    # Keys the bot keeps beside its database (the feedback hash key at least; the
+    # encryption key too unless it comes from the environment) are named: the copy needs them.
+    database = database_url.removeprefix("sqlite:///")
+    keys = [Path(database + suffix) for suffix in (".key", ".feedback-key")]
+    assert any(key.exists() for key in keys)
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"Backed up the database to {copy}"
+    assert [line.split(";")[0] for line in lines[1:]] == [
+        f"Not in the copy: {key}" for key in keys if key.exists()
+    ]
     assert copy.stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(copy) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
