@@ -100,6 +100,13 @@ class CheckinResolved:
 
 
 @dataclass(frozen=True)
+class CheckinLapsed:
+    """Never answered, and a later check-in took its place: it is not sent again."""
+
+    checkin_id: int
+
+
+@dataclass(frozen=True)
 class CheckinSnoozed:
     checkin_id: int
     due_at: datetime
@@ -138,6 +145,7 @@ Record = (
     | CheckinPlanned
     | CheckinsCancelled
     | CheckinResolved
+    | CheckinLapsed
     | CheckinSnoozed
     | PauseChanged
     | SafetyFlagged

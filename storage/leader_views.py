@@ -16,7 +16,7 @@ from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, GoalRow, S
 # Check-ins a cancellation still stops: scheduled, or claimed by a delivery round that has
 # not sent them yet (its mark_sent then finds them gone). A sent one is already in the
 # leader's conversation; cancelling it would change nothing they see.
-CANCELLABLE_CHECKIN_STATUSES = ("pending", "claimed")
+CANCELLABLE_CHECKIN_STATUSES = ("pending", "claimed", "delivering")
 
 
 def open_goals(session: Session, user_id: int) -> list[GoalView]:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from flows.records import (
     ActionAgreed,
     AnswerGiven,
+    CheckinLapsed,
     CheckinPlanned,
     CheckinResolved,
     CheckinsCancelled,
@@ -34,6 +35,7 @@ from flows.records import (
     SessionGoalSet,
     SessionOpened,
 )
+from storage.checkin_delivery import lapse
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
     AnswerRow,
@@ -121,6 +123,8 @@ class RecordWriter:
                 if row := self._checkin(record.checkin_id):
                     row.status = "answered"
                     row.outcome = record.outcome
+            case CheckinLapsed():
+                lapse(self.session, record.checkin_id)
             case CheckinSnoozed():
                 self._checkin_snoozed(record)
             case PauseChanged():

@@ -55,6 +55,9 @@ class LocalCoach:
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         return await self._run(self.service.deliver_checkin, claimed, worker, now)
 
+    async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
+        await self._run(self.service.confirm_checkin, checkin_id, worker, now, sent)
+
     async def close(self) -> None:
         if self._executor is not None:
             self._executor.shutdown(wait=True)

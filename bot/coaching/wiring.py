@@ -35,4 +35,6 @@ def open_database(url: str) -> Database:
 
 def build_service(config: Config, db: Database) -> CoachService:
     access = AccessPolicy(config.access.mode, frozenset(str(uid) for uid in config.access.allowlist))
-    return CoachService(db, CoachEngine(coach_settings(config)), access)
+    return CoachService(
+        db, CoachEngine(coach_settings(config)), access, resend_after=config.checkins.resend_after
+    )

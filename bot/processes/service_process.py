@@ -189,6 +189,9 @@ class ServiceProcess:
         handled: Handled = await self._call("deliver_checkin", claimed, worker, now)
         return handled
 
+    async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
+        await self._call("confirm_checkin", checkin_id, worker, now, sent)
+
     async def close(self) -> None:
         await asyncio.gather(*(child.close() for child in self._children))
 

@@ -1,0 +1,39 @@
+"""Check-ins confirmed by Telegram, and leaders an administrator revoked.
+
+A check-in now waits in `delivering` (the leader's conversation is already in it) until
+Telegram confirms the send; `retry_at` says when an unconfirmed one may be sent again.
+`users.revoked_at` marks a leader `grow-coach admin revoke` shut out.
+
+Revision ID: 0003
+Revises: 0001
+Create Date: 2025-12-02
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("checkins") as batch:
+        batch.add_column(sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table("users") as batch:
+        batch.add_column(sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True))
+
+
+def downgrade() -> None:
+    # Rows caught mid-delivery go back to being claimed: the old code re-sends them.
+    op.execute("UPDATE checkins SET status = 'claimed' WHERE status = 'delivering'")
+    op.execute("UPDATE checkins SET status = 'expired' WHERE status = 'failed'")
+    with op.batch_alter_table("users") as batch:
+        batch.drop_column("revoked_at")
+    with op.batch_alter_table("checkins") as batch:
+        batch.drop_column("retry_at")
