@@ -101,13 +101,19 @@ async def test_a_failed_send_stays_delivering_and_is_sent_again_after_a_pause(da
 async def test_the_leader_answering_an_unconfirmed_check_in_confirms_it(database: Database) -> None:
     service = service_with(database)
     user_id = seed_leader(service, 802, now=NOW)
-    await delivery(service, DUE, FlakyOutbox(failures=1)).run()
+    for kind in ("first", "midway", "action_due"):
+        set_due(database, by_kind(database, user_id)[kind].id, NOW, status="answered")
+    reminder = by_kind(database, user_id)["next_session"]
+    await delivery(service, reminder.due_at, FlakyOutbox(failures=1)).run()
+    assert by_kind(database, user_id)["next_session"].status == "delivering"
     # Telegram delivered it after all (only its answer was lost): the leader replies.
-    say(service, 802, "Done", DUE + timedelta(seconds=30))
-    assert by_kind(database, user_id)["first"].status == "answered"
+    answered = reminder.due_at + timedelta(seconds=30)
+    say(service, 802, "Later", answered)
+    row = by_kind(database, user_id)["next_session"]
+    assert (row.status, row.sent_at, row.retry_at) == ("sent", answered, None)
     outbox = FlakyOutbox()
-    assert await delivery(service, DUE + timedelta(hours=1), outbox).run() == 0
-    assert outbox.sent == []
+    assert await delivery(service, answered + timedelta(hours=1), outbox).run() == 0
+    assert outbox.tried == 0
 
 
 async def test_a_check_in_that_never_gets_through_is_given_up(database: Database) -> None:
