@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.driver import cpu_seconds, database, log, vm_mb, wait_until_polling
+from bench.driver import cpu_seconds, database, log, vm_mb
 from bench.seed import (
     ClockedEmulator,
     analyze,
@@ -42,6 +42,7 @@ from bench.seed import (
     revision,
     seed_due_leaders,
 )
+from devtools.bot_process import wait_until_polling
 from devtools.telegram_emulator import EmulatorConfig
 
 FIRST_LEADER = 3_000_000

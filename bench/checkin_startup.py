@@ -35,7 +35,7 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from bench.driver import cpu_seconds, database, log, vm_mb, wait_until_polling
+from bench.driver import cpu_seconds, database, log, vm_mb
 from bench.seed import (
     ClockedEmulator,
     Statement,
@@ -48,6 +48,7 @@ from bench.seed import (
     seed_future_checkins,
     timed,
 )
+from devtools.bot_process import wait_until_polling
 from devtools.telegram_emulator import EmulatorConfig
 from storage.checkin_delivery import claim_due, expire_stale
 from storage.db import Database

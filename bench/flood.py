@@ -37,9 +37,9 @@ from bench.driver import (
     paced,
     percentile_ms,
     vm_mb,
-    wait_until_polling,
 )
 from bot.frontend_texts import frontend_texts
+from devtools.bot_process import wait_until_polling
 from devtools.telegram_emulator import BotApiEmulator, Sender
 
 TOO_FAST = frontend_texts("en").too_fast

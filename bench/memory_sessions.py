@@ -44,10 +44,10 @@ from bench.driver import (
     our_bot,
     peak_rss_mb,
     vm_mb,
-    wait_until_polling,
 )
 from bot.coaching.wiring import coach_settings
 from bot.config.loader import load_config
+from devtools.bot_process import wait_until_polling
 from flows.engine import CoachEngine
 from flows.events import Event
 from storage.conversations import ConversationRepository

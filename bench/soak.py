@@ -51,10 +51,10 @@ from bench.driver import (
     sqlalchemy_url,
     stored,
     vm_mb,
-    wait_until_polling,
 )
 from bench.seed import ClockedEmulator, log_errors, revision, seed_onboarded
 from bot.frontend_texts import frontend_texts
+from devtools.bot_process import wait_until_polling
 from devtools.telegram_emulator import EmulatorConfig
 from devtools.telegram_emulator.config import SEND_METHODS
 

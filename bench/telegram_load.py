@@ -48,8 +48,8 @@ from bench.driver import (
     percentile_ms,
     postgres_server,
     stored,
-    wait_until_polling,
 )
+from devtools.bot_process import wait_until_polling
 
 Shape = Literal["saturation", "paced"]
 BotKind = Literal["sqlite", "postgresql", "baseline"]

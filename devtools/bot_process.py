@@ -85,3 +85,19 @@ class BotProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+async def wait_until_polling(emulator: BotApiEmulator, bot: BotProcess, timeout: float = 60.0) -> None:
+    """A bot is ready once it long-polls; its log says why when it died on the way."""
+    try:
+        await emulator.wait_for(
+            lambda: (
+                emulator.call_count("getUpdates") > 0
+                or (bot.process is not None and bot.process.returncode is not None)
+            ),
+            timeout,
+        )
+    except TimeoutError:
+        raise RuntimeError(f"bot did not start polling within {timeout}s:\n{bot.log()[-3000:]}") from None
+    if bot.process is None or bot.process.returncode is not None:
+        raise RuntimeError(f"bot exited during start-up:\n{bot.log()[-3000:]}")

@@ -33,7 +33,11 @@ TAKE_OVER = "checkin_take_over"
 MAX_PENDING_LOOKED_AT = 100
 
 STEPS = (
-    Step("did", Ask.choice("done", "partly", "not_yet", "snooze"), on_exit="keep_outcome"),
+    Step(
+        "did",
+        Ask.choice("done", "partly", "not_yet", "snooze", yes="done", no="not_yet"),
+        on_exit="keep_outcome",
+    ),
     Step("snoozed", on_enter="snooze_a_day"),
     Step("reflect", Ask.text()),
     Step("rating", Ask.score(0, 10), on_exit="keep_rating"),
@@ -42,7 +46,7 @@ STEPS = (
     Step("rescheduled", on_enter="reschedule_action"),
     Step("new_action", on_enter="choose_new_action"),
     Step("new_session", on_enter="start_new_session"),
-    Step("offer", Ask.choice("start", "later")),
+    Step("offer", Ask.choice("start", "later", yes="start", no="later")),
     Step("later", on_enter="leave_for_later"),
 )
 

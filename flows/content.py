@@ -55,6 +55,13 @@ class Content:
             raise MissingText(f"{flow}.{key}.labels")
         return {str(k): str(v) for k, v in labels.items()}
 
+    def has(self, flow: str, key: str) -> bool:
+        try:
+            self._node(flow, key)
+        except MissingText:
+            return False
+        return True
+
     def items(self, flow: str, key: str, field: str, style: str | None = None) -> list[str]:
         return list(self._options(flow, key, field, style))
 

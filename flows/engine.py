@@ -13,7 +13,8 @@ from flows import answers, checkin, commands, language_notice
 from flows.content import Content, load_content
 from flows.conversation import Conversation
 from flows.events import Event, Outcome
-from flows.moves import carry_on, close_session, expired, fire, idle, reask, refuse
+from flows.moves import ask as ask_now
+from flows.moves import carry_on, close_session, expired, fire, idle, nudge, reask, refuse
 from flows.parsing import Invalid, clean_text
 from flows.records import AnswerGiven, CheckinLapsed, SafetyFlagged
 from flows.registry import FLOWS, is_known_position, load_data
@@ -61,8 +62,8 @@ class CoachEngine:
             commands.run(turn, event.value)
         elif event.kind == "choice" and event.value.startswith("cmd:"):
             commands.run_button(turn, event.value)
-        elif event.kind == "unsupported":
-            turn.say("common", "unsupported")
+        elif event.kind == "unsupported" or (event.kind == "location" and not self._asks_zone(turn)):
+            turn.say("common", "unsupported" if event.kind == "unsupported" else "location_elsewhere")
             reask(turn)
         elif not conv.profile.onboarded and conv.flow == FlowName.ONBOARDING and conv.state == "start":
             commands.begin_onboarding(turn)
@@ -87,12 +88,30 @@ class CoachEngine:
             if isinstance(value, Invalid):
                 expired(turn)
                 return
+        elif event.kind == "location":
+            value = answers.location_value(turn, ask, event)
         else:
             text = clean_text(event.text)
             value = text if isinstance(text, Invalid) else answers.typed_value(turn, model, ask, text)
-            if isinstance(value, Invalid):
-                refuse(turn, value)
-                return
+        if isinstance(value, answers.Nudge):
+            nudge(turn, value)
+            return
+        if isinstance(value, Invalid):
+            refuse(turn, value)
+            return
+        if isinstance(value, answers.Clarify):
+            turn.data.clarify = value.saved()
+            ask_now(turn)
+            return
+        # Understood: the question is settled, so its re-asks and readings are done with.
+        turn.data.clarify = None
+        turn.data.nudged = None
+        if isinstance(value, answers.ListEnded):
+            fire(turn, flow, model, "end_list", "")
+            return
+        if isinstance(value, answers.Understood):
+            turn.say_text(value.readback)
+            value = value.value
         shown = answers.shown(turn, model, ask, value)
         if isinstance(value, date):
             turn.set_var("due", value.isoformat())
@@ -101,6 +120,12 @@ class CoachEngine:
         if isinstance(turn.data, SessionData) and turn.data.session_id and shown:
             turn.record(AnswerGiven(turn.data.session_id, conv.state, shown))
         fire(turn, flow, model, "answer", value)
+
+    @staticmethod
+    def _asks_zone(turn: Turn) -> bool:
+        flow = FLOWS.get(turn.conv.flow)
+        ask = flow.questions.get(turn.conv.state) if flow is not None else None
+        return ask is not None and ask.kind == "timezone"
 
     def _screened_out(self, turn: Turn, text: str) -> bool:
         result = self.screen.check(text)

@@ -11,7 +11,7 @@ from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel
 
 STEPS = (
-    Step("confirm", Ask.choice("erase", "keep")),
+    Step("confirm", Ask.choice("erase", "keep", yes="erase", no="keep")),
     Step("erased", on_enter="erase_everything"),
     Step("kept", on_enter="keep_everything"),
 )

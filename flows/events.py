@@ -8,7 +8,7 @@ from typing import Literal
 
 from flows.records import Record
 
-EventKind = Literal["text", "choice", "command", "timer", "unsupported"]
+EventKind = Literal["text", "choice", "command", "timer", "unsupported", "location"]
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,8 @@ class Event:
     value: str = ""  # a choice's value, a command's name, or a timer's name
     question: int | None = None  # the question a choice belongs to, to spot stale buttons
     checkin_id: int | None = None
+    latitude: float | None = None  # a shared location (read for a time zone only)
+    longitude: float | None = None
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @classmethod
@@ -36,6 +38,11 @@ class Event:
     @classmethod
     def timer(cls, name: str, checkin_id: int, now: datetime | None = None) -> Event:
         return cls("timer", value=name, checkin_id=checkin_id, now=now or datetime.now(UTC))
+
+    @classmethod
+    def location(cls, latitude: float, longitude: float, now: datetime | None = None) -> Event:
+        """A location the leader shared; only a time-zone question reads it."""
+        return cls("location", latitude=latitude, longitude=longitude, now=now or datetime.now(UTC))
 
     @classmethod
     def unsupported(cls, now: datetime | None = None) -> Event:

@@ -9,7 +9,7 @@ from transitions import EventData
 
 from flows.content import Content
 from flows.events import Choice
-from flows.parsing import Invalid, short
+from flows.parsing import Invalid, short, small_int
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,
@@ -29,22 +29,22 @@ MIN_OPTIONS = 3
 COMMITMENT_BAR = 8
 
 STEPS = (
-    Step("goal", Ask.text(), on_exit="keep_goal"),
-    Step("goal_concrete", Ask.text(), on_exit="sharpen_goal"),
+    Step("goal", Ask.text(needs_content=True, challenge="goal"), on_exit="keep_goal"),
+    Step("goal_concrete", Ask.text(needs_content=True), on_exit="sharpen_goal"),
     Step("goal_measure", Ask.text()),
     Step("reality_now", Ask.text()),
     Step("reality_tried", Ask.text()),
     Step("reality_cost", Ask.text()),
     Step("reality_baseline", Ask.score(0, 10), on_exit="keep_baseline"),
-    Step("options_first", Ask.text(), on_exit="add_option"),
-    Step("options_more", Ask.text(), on_exit="add_option"),
-    Step("options_bold", Ask.text(skippable=True), on_exit="add_option"),
+    Step("options_first", Ask.text(needs_content=True, ends_list="options_pick"), on_exit="add_option"),
+    Step("options_more", Ask.text(ends_list="options_pick"), on_exit="add_option"),
+    Step("options_bold", Ask.text(skippable=True, ends_list="options_pick"), on_exit="add_option"),
     Step("options_pick", Ask.pick(), on_exit="keep_chosen_option"),
-    Step("will_action", Ask.text()),
+    Step("will_action", Ask.text(challenge="action")),
     Step("will_when", Ask.date()),
     Step("will_support", Ask.text()),
     Step("will_obstacle", Ask.text()),
-    Step("will_if_then", Ask.text(), on_exit="agree_action"),
+    Step("will_if_then", Ask.text(challenge="plan"), on_exit="agree_action"),
     Step("will_commitment", Ask.score(1, 10), on_exit="keep_commitment"),
     Step("will_raise", Ask.text()),
     Step("will_low_next", Ask.choice("revisit_goal", "adjust_action", "keep"), on_exit="prepare_next_round"),
@@ -235,7 +235,7 @@ class GrowModel(FlowModel[GrowData]):
         options = self._pickable()
         if index is not None and 0 <= index < len(options):
             return options[index]
-        if text.strip().isdigit():
+        if small_int(text) is not None:
             # A number that matches no option is a slip, not a new idea.
             return Invalid("choice")
         # A leader may answer with an option they only now thought of: it counts.

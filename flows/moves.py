@@ -81,7 +81,9 @@ def ask(turn: Turn, *, again: bool = False) -> None:
     model = flow.model(turn)
     if not again:
         conv.question_seq += 1
-    text = turn.text(flow.name, conv.state, model.ask_field(conv.state))
+    clarify = turn.data.clarify
+    # An answer read two ways waits for the leader to say which: that is the question now.
+    text = str(clarify["text"]) if clarify else turn.text(flow.name, conv.state, model.ask_field(conv.state))
     offered = tuple(answers.choices(turn, model, question))
     layout = "grid" if question.kind == "score" else "list"
     turn.replies.append(Reply(text, offered, layout, conv.question_seq))
@@ -96,6 +98,17 @@ def reask(turn: Turn) -> None:
         idle_menu(turn, again=True)
     elif not conv.profile.onboarded:
         turn.say("common", "start_hint")
+
+
+def nudge(turn: Turn, nudged: answers.Nudge) -> None:
+    """A gentle re-ask in its own words (with an example), in place of the question."""
+    conv = turn.conv
+    flow = FLOWS[conv.flow]
+    model = flow.model(turn)
+    key = nudged.key if turn.content.has("nudges", nudged.key) else nudged.key.rsplit(".", 2)[0] + ".default"
+    text = turn.text("nudges", key, answer=nudged.answer)
+    offered = tuple(answers.choices(turn, model, flow.questions[conv.state]))
+    turn.replies.append(Reply(text, offered, "list", conv.question_seq))
 
 
 def refuse(turn: Turn, invalid: Invalid) -> None:

@@ -15,10 +15,10 @@ TIMEZONE_SUGGESTIONS = ("UTC", "Europe/London", "Europe/Berlin", "America/New_Yo
 
 STEPS = (
     Step("start"),
-    Step("consent", Ask.choice("yes", "no"), on_exit="keep_consent"),
+    Step("consent", Ask.choice("yes", "no", yes="yes", no="no"), on_exit="keep_consent"),
     Step("declined", on_enter="say_goodbye"),
-    Step("name", Ask.text(), on_exit="keep_name"),
-    Step("level", Ask.choice(*LEVELS), on_exit="keep_level"),
+    Step("name", Ask.text(understands="name"), on_exit="keep_name"),
+    Step("level", Ask.choice(*LEVELS, understands="level"), on_exit="keep_level"),
     Step("timezone", Ask.timezone(*TIMEZONE_SUGGESTIONS), on_exit="keep_timezone"),
     Step("done", on_enter="start_first_session"),
 )

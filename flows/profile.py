@@ -6,13 +6,13 @@ from transitions import EventData
 
 from flows.conversation import LEVELS
 from flows.onboarding import TIMEZONE_SUGGESTIONS
-from flows.records import ProfileUpdated
+from flows.records import CheckinsReplanned, ProfileUpdated
 from flows.state import FlowName, SetupData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel
 
 STEPS = (
-    Step("level", Ask.choice(*LEVELS), on_exit="keep_level"),
+    Step("level", Ask.choice(*LEVELS, understands="level"), on_exit="keep_level"),
     Step("timezone", Ask.timezone(*TIMEZONE_SUGGESTIONS), on_exit="keep_timezone"),
     Step("saved", on_enter="confirm"),
 )
@@ -32,8 +32,12 @@ class ProfileModel(FlowModel[SetupData]):
 
     def keep_timezone(self, event: EventData) -> None:
         zone = str(event.kwargs["value"])
-        self.turn.conv.profile.timezone = zone
+        profile = self.turn.conv.profile
+        old = profile.timezone or "UTC"
+        profile.timezone = zone
         self.turn.record(ProfileUpdated(timezone=zone))
+        if old != zone:
+            self.turn.record(CheckinsReplanned(old, zone, self.turn.settings.quiet_hours))
 
     def confirm(self, event: EventData) -> None:
         self.turn.say("profile", "saved")

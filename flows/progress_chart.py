@@ -132,17 +132,16 @@ def render_progress_png(progress: GoalProgress, *, title_text: str, words: Chart
         _draw_data(axes, progress, words, drawable, families)
         buffer = io.BytesIO()
         # No "Software" entry (matplotlib's version) and PNG has no timestamp: the same
-        # data gives the same bytes. zlib level 3 instead of 6: a third less encoding
-        # time (about 12 ms) for a file about 10% bigger.
+        # data gives the same bytes. zlib level 3 instead of 6: less encoding time for a
+        # slightly bigger file (figures in bench/README.md).
         canvas.print_png(buffer, metadata={"Software": None}, pil_kwargs={"compress_level": 3})
         return buffer.getvalue()
     finally:
         # Figure, canvas and artists point at each other, so only the cycle collector
-        # frees them, and left to itself it runs late: a few dead figures pile up, each
-        # with its 4.7 MB pixel buffer, and the heap they leave stays fragmented (RSS
-        # went 75 -> 135 MB over 50 charts). Dropping the renderer frees the buffer at
-        # once; a young-generation collection (about 1 ms, not the 50 ms of a full one)
-        # takes the rest, the figure's objects being new.
+        # frees them, and left to itself it runs late: dead figures pile up, each with
+        # its pixel buffer, and RSS grows chart after chart. Dropping the renderer frees
+        # the buffer at once; a young-generation collection (far cheaper than a full
+        # one) takes the rest, the figure's objects being new.
         canvas.__dict__.pop("renderer", None)
         figure.clear()
         del figure, canvas

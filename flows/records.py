@@ -8,7 +8,7 @@ transaction before any reply leaves the process.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,16 @@ class CheckinsCancelled:
 
 
 @dataclass(frozen=True)
+class CheckinsReplanned:
+    """The leader's zone changed: pending check-ins keep their wall-clock time in the new
+    zone, moved out of its quiet hours (a 17:00 nudge stays at 17:00 where they are now)."""
+
+    old_zone: str
+    new_zone: str
+    quiet_hours: tuple[time, time] | None
+
+
+@dataclass(frozen=True)
 class CheckinResolved:
     checkin_id: int
     outcome: str  # done | partly | not_yet | snoozed | answered
@@ -144,6 +154,7 @@ Record = (
     | SessionClosed
     | CheckinPlanned
     | CheckinsCancelled
+    | CheckinsReplanned
     | CheckinResolved
     | CheckinLapsed
     | CheckinSnoozed

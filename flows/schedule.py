@@ -62,6 +62,16 @@ def out_of_quiet_hours(moment: datetime, timezone: str, quiet: tuple[time, time]
     return candidate
 
 
+def replanned(
+    due_at: datetime, old_zone: str, new_zone: str, quiet: tuple[time, time] | None, now: datetime
+) -> datetime:
+    """A check-in planned in `old_zone` moved to the same wall-clock time in `new_zone`,
+    out of quiet hours there; one that would now fall in the past is due at once."""
+    local = due_at.astimezone(ZoneInfo(old_zone))
+    moved = datetime.combine(local.date(), local.time(), tzinfo=ZoneInfo(new_zone)).astimezone(UTC)
+    return out_of_quiet_hours(max(moved, now), new_zone, quiet)
+
+
 def plan_checkins(
     closed_at: datetime, action_due: date, timezone: str, settings: CoachSettings
 ) -> list[tuple[str, datetime]]:

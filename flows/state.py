@@ -40,6 +40,9 @@ class FlowData:
     # Picks one phrasing per question; without a seed every leader reads the first one.
     seed: int | None = None
     is_session: ClassVar[bool] = False
+    # Kept by the flows that ask questions (setup and session data); see SetupData.
+    nudged: list[str] | None = None
+    clarify: dict[str, Any] | None = None
 
     def wording(self) -> dict[str, object]:
         """Values the flow's texts may fill in ({goal}, {action}, ...)."""
@@ -68,6 +71,12 @@ class SetupData(FlowData):
     """Onboarding, /level, /timezone and /delete need only their wording seed."""
 
     seed: int | None = None
+    # "state:kind" for each re-ask already made at the current question (a non-answer
+    # nudged, a weak answer challenged): each is made once, then the answer is taken.
+    nudged: list[str] | None = None
+    # An answer read two ways (an ambiguous date or zone) waiting for the leader to
+    # pick one: {"text": question, "options": [[label, value], ...]}.
+    clarify: dict[str, Any] | None = None
 
 
 @dataclass
@@ -79,6 +88,8 @@ class SessionData(FlowData):
     goal_id: str | None = None
     vars: dict[str, Any] = field(default_factory=dict)
     opened: bool = False  # the SessionOpened record has been written
+    nudged: list[str] | None = None  # as in SetupData
+    clarify: dict[str, Any] | None = None  # as in SetupData
     is_session: ClassVar[bool] = True
 
     def wording(self) -> dict[str, object]:

@@ -151,9 +151,8 @@ _FINDER: list[Any] = []
 def zone_for_location(latitude: float, longitude: float) -> str | None:
     """The zone at a shared location (a Telegram location message), or None if unknown.
 
-    timezonefinder is imported on first use: it brings numpy and a polygon index
-    (about 25-30 MB of resident memory), which only the process that reads locations
-    should pay for.
+    timezonefinder is imported on first use: it brings numpy and a polygon index, whose
+    memory only the process that reads locations should pay for.
     """
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None

@@ -22,6 +22,7 @@ from flows.records import (
     CheckinResolved,
     CheckinsCancelled,
     CheckinSnoozed,
+    CheckinsReplanned,
     DataErased,
     GoalClosed,
     GoalOpened,
@@ -35,6 +36,7 @@ from flows.records import (
     SessionGoalSet,
     SessionOpened,
 )
+from flows.schedule import replanned
 from storage.checkin_delivery import lapse
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
@@ -119,6 +121,8 @@ class RecordWriter:
                 self._checkin_planned(record)
             case CheckinsCancelled():
                 self._checkins_cancelled(record)
+            case CheckinsReplanned():
+                self._checkins_replanned(record, now)
             case CheckinResolved():
                 if row := self._checkin(record.checkin_id):
                     row.status = "answered"
@@ -226,6 +230,14 @@ class RecordWriter:
         if record.goal_id is not None:
             statement = statement.where(CheckinRow.goal_id == record.goal_id)
         self.session.execute(statement)
+
+    def _checkins_replanned(self, record: CheckinsReplanned, now: datetime) -> None:
+        # Claimed ones are being sent right now: only those still waiting move.
+        rows = self.session.scalars(
+            select(CheckinRow).where(CheckinRow.user_id == self.user_id, CheckinRow.status == "pending")
+        )
+        for row in rows:
+            row.due_at = replanned(row.due_at, record.old_zone, record.new_zone, record.quiet_hours, now)
 
     def _checkin_snoozed(self, record: CheckinSnoozed) -> None:
         row = self._checkin(record.checkin_id)

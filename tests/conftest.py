@@ -8,14 +8,13 @@ The emulator's own tests, directly under tests/, count as e2e. `make test-fast` 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from storage.db import Database
-from tests.support.databases import PG_URL_VARIABLE, postgres_schema
+from tests.support.databases import database_url_for
 
 TESTS = Path(__file__).resolve().parent
 KINDS = ("unit", "storage", "e2e")
@@ -30,16 +29,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A URL to an empty database, private to this test."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'grow-coach.db'}"
-        return
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(
-            "PostgreSQL tests need GROW_COACH_TEST_DATABASE_URL; "
-            "run them with: scripts/pg-test-server run -- make test"
-        )
-    yield from postgres_schema(base)
+    yield from database_url_for(request.param, tmp_path)
 
 
 @pytest.fixture

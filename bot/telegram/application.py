@@ -49,7 +49,6 @@ NOT_TEXT = (
     | filters.VIDEO
     | filters.VIDEO_NOTE
     | filters.Document.ALL
-    | filters.LOCATION
     | filters.VENUE
     | filters.CONTACT
     | filters.ANIMATION
@@ -115,6 +114,9 @@ def register_handlers(application: Application, handlers: TelegramHandlers) -> N
     application.add_handler(MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, handlers.on_edited))
     application.add_handler(MessageHandler(PRIVATE & filters.COMMAND, handlers.on_command))
     application.add_handler(MessageHandler(PRIVATE & filters.TEXT, handlers.on_text))
+    # A shared location sets the time zone (read in the service process: timezonefinder
+    # is too big for this one); a venue carries a location too.
+    application.add_handler(MessageHandler(PRIVATE & filters.LOCATION, handlers.on_location))
     application.add_handler(MessageHandler(PRIVATE & NOT_TEXT, handlers.on_unsupported))
     application.add_handler(CallbackQueryHandler(handlers.on_button))
     application.add_handler(MessageHandler(PRIVATE & filters.ALL, handlers.on_unsupported))

@@ -71,6 +71,14 @@ class TelegramHandlers:
                 await _quietly(message.edit_text(answered(text, label), parse_mode=ParseMode.HTML))
         await self._send(update, context, handled)
 
+    async def on_location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        location = message.location if message is not None else None
+        if location is None:
+            await self.on_unsupported(update, context)
+            return
+        await self._handle(update, context, Event.location(location.latitude, location.longitude))
+
     async def on_unsupported(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._handle(update, context, Event.unsupported())
 

@@ -61,7 +61,9 @@ COMMANDS = (
 )  # fmt: skip
 # Words only the cooperative answers of one leader contain: seeing one in another leader's
 # chat means data crossed between leaders. Random text cannot produce them in practice.
-MARKERS = ("Amberquill7Q4Z", "Basilwick3X9K", "Cedarvane5M2P")
+# Each is also that leader's name, so it must read as one (letters only): a name crossing
+# between leaders is caught too.
+MARKERS = ("Amberquillard", "Basilwickham", "Cedarvanessot")
 # Choices that move a conversation forward, for the cooperative answers.
 ONWARD = frozenset({"yes", "start", "done", "keep", "first_time", "UTC", "0", "cmd:new"})
 
@@ -138,6 +140,18 @@ acts = st.one_of(
 )
 
 
+def cooperative_text(state: str, marker: str, number: int) -> str:
+    """What a cooperative leader writes at a free-text question: a real name, a concrete
+    action, an if-then plan with a moment to notice and a step to take."""
+    if state == "name":
+        return f"I'm {marker}"
+    if state == "will_action":
+        return f"{marker} books a 30-minute one-to-one with each report for Tuesday, round {number}"
+    if state == "will_if_then":
+        return f"If the launch clashes, I'll move {marker}'s one-to-one to Thursday, round {number}"
+    return f"{marker} holds weekly one-on-ones with each report, round {number}"
+
+
 class InProcess:
     """One service on one SQLite file for all examples; each example has fresh leaders."""
 
@@ -204,7 +218,7 @@ class InProcess:
             "timezone": "UTC",
             "pick": "1",
             "choice": ask.choices[number % len(ask.choices)] if ask.choices else "yes",
-        }.get(ask.kind, f"{leader.marker} holds weekly one-on-ones with each report, round {number}")
+        }.get(ask.kind) or cooperative_text(state, leader.marker, number)
         return Event.message(typed)
 
     def play(self, leader: Leader, act: Act, others: list[Leader]) -> Handled:

@@ -82,9 +82,12 @@ def texts(messages: list[SentMessage]) -> list[str | None]:
 async def onboard(leader: Leader, name: str = "Ana") -> None:
     await leader.send("/start", expect=2)
     await leader.press(CONSENT, expect=1)
-    await leader.send(name, expect=1)
+    # The name and the zone are each read back before the next question.
+    replies = await leader.send(name, expect=2)
+    assert is_asked(replies[0], "nudges", "understood_name", name=name)
     await leader.press("Experienced manager", expect=1)
-    replies = await leader.press("UTC", expect=2)
+    replies = await leader.press("UTC", expect=3)
+    assert "UTC — " in (replies[0].text or "")
     assert is_asked(replies[-1], "grow", "goal", style="open")
 
 
@@ -199,8 +202,9 @@ async def test_webhook_mode_answers_pushed_updates_and_refuses_a_wrong_secret(
     }
     assert await emulator.push_webhook_with_secret(forged, "wrong") == 403
     assert await emulator.push_webhook_with_secret(forged, None) == 403
-    replies = await leader.send("Ana", expect=1)
-    assert is_asked(replies[0], "onboarding", "level", name="Ana")
+    replies = await leader.send("Ana", expect=2)
+    assert is_asked(replies[0], "nudges", "understood_name", name="Ana")
+    assert is_asked(replies[1], "onboarding", "level", name="Ana")
     user = store.user(2010)
     assert user is not None and user.name == "Ana"
     assert not any("Mallory" in (text or "") for text in texts(leader.messages))

@@ -11,7 +11,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -237,3 +237,52 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
     assert key in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_answers_as_people_write_them_are_understood_and_read_back(tmp_path: Path) -> None:
+    # Issue 12: every reading is shown to the leader and stored as understood.
+    lines = [
+        "hi",
+        "sounds good",
+        "I'm Maria",
+        "first time manager I guess",
+        "Mumbai",
+        CONCRETE,
+        *REALITY[:-1],
+        "maybe a 3",
+        "rehearse with a peer",
+        "no, that's it",
+        "1",
+        "communicate better",
+        "book 20 minutes with Sam on Thursday",
+        "by Friday next week",
+        "my manager",
+        "I put it off",
+        "dunno",
+        "dunno",
+        "9",
+    ]
+    stdout = chat(tmp_path, lines)
+    assert set(messages(stdout)) & set(phrasings("nudges", "understood_name", name="Maria"))
+    assert shown(stdout, "nudges", "understood_choice", choice="First-time manager")
+    assert any(
+        message.startswith(("Time zone set: Asia/Kolkata — ", "I'll use Asia/Kolkata — "))
+        for message in messages(stdout)
+    )
+    assert shown(stdout, "nudges", "challenge.action", answer="communicate better")
+    assert shown(stdout, "nudges", "content.grow.will_if_then")
+    assert shown(stdout, "nudges", "taken_as_not_sure")
+    assert query(tmp_path, "SELECT name, level, timezone FROM users") == [
+        ("Maria", "first_time", "Asia/Kolkata")
+    ]
+    assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
+        ("baseline", 3),
+        ("commitment", 9),
+    ]
+    assert query(tmp_path, "SELECT action, if_then FROM coaching_sessions") == [
+        ("book 20 minutes with Sam on Thursday", "not sure yet")
+    ]
+    options = [row[0] for row in query(tmp_path, "SELECT text FROM answers WHERE step LIKE 'options%'")]
+    assert options == ["rehearse with a peer", "rehearse with a peer"]  # the option, then the pick
+    due = query(tmp_path, "SELECT action_due FROM coaching_sessions")[0][0]
+    assert shown(stdout, "nudges", "understood_date", when=date.fromisoformat(str(due)).strftime("%a %-d %b"))

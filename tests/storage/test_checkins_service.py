@@ -317,8 +317,10 @@ async def test_two_goals_due_at_once_come_one_after_the_other(database: Database
     for answer in ("Done", "good", "8", "Keep the action, new date"):
         say(service, 617, answer, at)
     replies = say(service, 617, "in 5 days", at).replies
-    # The first check-in's last word, then straight on to the other goal's.
-    assert texts(replies)[0].startswith(("Got it. I'll check in on", "Noted — next check-in"))
+    # The date read back (issue 12), the first check-in's last word, then straight on
+    # to the other goal's.
+    assert texts(replies)[0] in guided("nudges", "understood_date", when="Mon 30 Nov")
+    assert texts(replies)[1].startswith(("Got it. I'll check in on", "Noted — next check-in"))
     assert texts(replies)[-1] in guided("checkin", "did")
     firsts = [row for row in checkins(database, user_id) if row.kind == "first" and row.sent_at is not None]
     assert sorted(row.status for row in firsts) == ["answered", "sent"]
@@ -462,3 +464,25 @@ def test_the_leaders_local_date_is_used_for_the_plan(database: Database) -> None
 
 
 __all__ = ["Event"]
+
+
+async def test_a_new_time_zone_keeps_pending_check_ins_at_the_leaders_clock(database: Database) -> None:
+    # Issue 12: check-ins planned in New York kept their UTC instants after a move to
+    # Mumbai, so the 17:00 "action due" nudge arrived at 03:30 there, in quiet hours.
+    settings = dataclasses.replace(QUIET, first_after=timedelta(days=2))
+    service = new_service(database, settings)
+    user_id = seed_leader(service, 619, timezone="America/New_York", now=NOW)
+    new_york, kolkata = ZoneInfo("America/New_York"), ZoneInfo("Asia/Kolkata")
+    before = {row.kind: row.due_at.astimezone(new_york) for row in checkins(database, user_id)}
+    say(service, 619, "/timezone", NOW)
+    handled = say(service, 619, "Mumbai", NOW)
+    assert handled.replies[0].text in guided(
+        "nudges", "understood_zone", zone="Asia/Kolkata — 20:30 there now"
+    )
+    assert user_row(database, user_id).timezone == "Asia/Kolkata"
+    after = {row.kind: row.due_at.astimezone(kolkata) for row in checkins(database, user_id)}
+    assert {kind: due.strftime("%a %d %b %H:%M") for kind, due in after.items()} == {
+        kind: due.strftime("%a %d %b %H:%M") for kind, due in before.items()
+    }
+    assert after["action_due"].strftime("%H:%M") == "17:00"
+    assert all(time(8, 0) <= due.time() < time(21, 0) for due in after.values())

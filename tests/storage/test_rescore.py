@@ -203,7 +203,7 @@ def test_adjusting_the_action_shows_the_previous_one(database: Database) -> None
         "grow", "will_action", "adjust", style="guided", name="Ann", previous_action=ACTION
     )
     new_action = "ask Sam for ten minutes on Monday"
-    for message in (new_action, "monday", "my manager", "nerves", "if nervous then go"):
+    for message in (new_action, "monday", "my manager", "nerves", "if nervous then I read my notes"):
         say(service, 908, message, LATER)
     replies = say(service, 908, "9", LATER).replies
     assert "9/10" in replies[-1].text

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.contract import Handled
 from bot.coaching.service import CoachService
+from devtools.bot_process import wait_until_polling
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
@@ -250,21 +251,6 @@ def statuses(db: Database, *ids: int) -> list[str]:
 
 
 # the real bot
-
-
-async def wait_until_polling(emulator: BotApiEmulator, bot: BotProcess, timeout: float = 30.0) -> None:
-    """A bot is ready once it long-polls; its log says why when it died on the way."""
-    try:
-        await emulator.wait_for(
-            lambda: (
-                emulator.call_count("getUpdates") > 0
-                or (bot.process is not None and bot.process.returncode is not None)
-            ),
-            timeout,
-        )
-    except TimeoutError:
-        raise AssertionError(f"bot did not poll within {timeout}s:\n{bot.log()[-3000:]}") from None
-    assert bot.process is not None and bot.process.returncode is None, bot.log()[-3000:]
 
 
 @asynccontextmanager

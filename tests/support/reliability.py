@@ -333,6 +333,22 @@ TEXTS = {
     "will_if_then": "if an urgent request comes then I answer it after the one-on-one",
     "will_raise": "a smaller first step would help",
 }
+# Leaders' names as people type them; the surname keeps each of up to 200 leaders apart
+# in failure messages. (A name with digits, such as "Leader3", is rightly refused.)
+FIRST_NAMES = (
+    "Maria", "Kofi", "Aiko", "Lars", "Priya", "Tomasz", "Amara", "Diego", "Ingrid", "Yusuf",
+    "Chloe", "Ravi", "Fatima", "Jonas", "Mei", "Oliver", "Nadia", "Kwame", "Elena", "Sanjay",
+)  # fmt: skip
+SURNAMES = (
+    "Okafor", "Lindqvist", "Moreau", "Tanaka", "Novak", "Silva", "Haddad", "Brennan", "Kowalski", "Osei",
+)  # fmt: skip
+
+
+def leader_name(index: int) -> str:
+    first = FIRST_NAMES[index % len(FIRST_NAMES)]
+    return f"{first} {SURNAMES[index // len(FIRST_NAMES) % len(SURNAMES)]}"
+
+
 SCORES = {"reality_baseline": "4", "will_commitment": "9", "checkin.rating": "6", "rescore.score": "9"}
 
 
@@ -385,7 +401,7 @@ class SimLeader:
         self.index = index
         self.rng = rng
         self.press_rate = press_rate
-        self.name = f"Leader{index}"
+        self.name = leader_name(index)
         self.accepted: list[Answer] = []
         self.exchanges: list[Exchange] = []
         self.recoveries = 0

@@ -13,6 +13,7 @@ from flows.records import (
     CheckinPlanned,
     CheckinResolved,
     CheckinSnoozed,
+    CheckinsReplanned,
     PauseChanged,
     ProfileUpdated,
     ScoreGiven,
@@ -402,7 +403,8 @@ def test_level_changes_the_style() -> None:
     )
 
 
-@pytest.mark.parametrize(("answer", "reason"), [("CEO", "choice"), ("", "empty")])
+# "CEO" used to be refused here; it now reads as Executive (issue 12).
+@pytest.mark.parametrize(("answer", "reason"), [("the purple one", "choice"), ("", "empty")])
 def test_level_refuses_an_unknown_answer(answer: str, reason: str) -> None:
     coach = idle_coach()
     coach.command("level")
@@ -420,7 +422,11 @@ def test_timezone_changes_the_zone(answer: str, zone: str) -> None:
     coach.command("timezone")
     assert coach.asked("profile", "timezone")
     coach.say(answer)
-    assert coach.outcome.records == [ProfileUpdated(timezone=zone)]
+    # A new zone also re-plans pending check-ins at the leader's clock (issue 12).
+    assert coach.outcome.records == [
+        ProfileUpdated(timezone=zone),
+        CheckinsReplanned("UTC", zone, coach.engine.settings.quiet_hours),
+    ]
     assert coach.conv.profile.timezone == zone
     assert coach.conv.flow == "idle"
 
@@ -564,7 +570,7 @@ def test_rescore_revisit_recap_shows_the_baseline() -> None:
     coach.choose("revisit_goal")
     for answer in ("ask each report for feedback every friday", "they say so", "a", "b", "c", "skip", "1"):
         coach.say(answer)
-    for answer in ("talk to Sam", "friday", "me", "time", "if so then later", "9"):
+    for answer in ("talk to Sam", "friday", "me", "time", "if Sam is out then I call him on monday", "9"):
         coach.say(answer)
     assert coach.conv.flow == "idle"
     assert "4/10" in coach.texts[0]
@@ -697,7 +703,9 @@ def test_keeping_the_action_with_a_new_date_plans_new_check_ins() -> None:
         ("action_due", datetime(2026, 11, 26, 17, 0, tzinfo=UTC))
     ]
     assert SessionClosed(session_id, "partly") in coach.outcome.records
-    assert coach.texts[0] in phrasings("checkin", "rescheduled", when="Thu 26 Nov, 17:00")
+    # The date is read back first (issue 12).
+    assert coach.texts[0] in phrasings("nudges", "understood_date", when="Thu 26 Nov")
+    assert coach.texts[1] in phrasings("checkin", "rescheduled", when="Thu 26 Nov, 17:00")
     assert coach.conv.flow == "idle"
 
 
@@ -725,7 +733,7 @@ def test_a_new_action_from_a_check_in_recaps_with_the_baseline() -> None:
         "friday",
         "me",
         "time",
-        "if so then later",
+        "if Sam is out then I call him on monday",
         "9",
     ):
         coach.say(answer)
@@ -779,7 +787,9 @@ def test_check_in_dates_are_from_the_leaders_day() -> None:
     assert coach.conv.flow == "idle"
     planned = records_of(coach.outcome.records, CheckinPlanned)
     assert [(r.kind, r.due_at) for r in planned] == [("action_due", datetime(2026, 11, 26, 9, 0, tzinfo=UTC))]
-    assert coach.texts[0] in phrasings("checkin", "rescheduled", when="Thu 26 Nov, 17:00")
+    # The date is read back first (issue 12).
+    assert coach.texts[0] in phrasings("nudges", "understood_date", when="Thu 26 Nov")
+    assert coach.texts[1] in phrasings("checkin", "rescheduled", when="Thu 26 Nov, 17:00")
 
 
 def test_the_rescore_pick_is_stored_as_the_goal_the_leader_saw() -> None:

@@ -376,7 +376,18 @@ def test_revisiting_the_goal_shows_earlier_answers_and_skips_reality() -> None:
     coach.say("three reports have asked by March")
     assert coach.conv.state == "options_first"
     assert coach.conv.data["options"] == []
-    for answer in ("a", "b", "c", "skip", "1", "ask Kim on monday", "tomorrow", "Kim", "time", "if then"):
+    for answer in (
+        "a",
+        "b",
+        "c",
+        "skip",
+        "1",
+        "ask Kim on monday",
+        "tomorrow",
+        "Kim",
+        "time",
+        "if Kim is away then I ask Jo",
+    ):
         coach.say(answer)
     coach.say("9")
     recap = coach.texts[0]

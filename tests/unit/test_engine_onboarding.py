@@ -70,7 +70,8 @@ def test_declining_stores_nothing_and_the_next_message_starts_over() -> None:
 def test_a_typed_answer_that_is_no_option_reasks_consent() -> None:
     coach = at("consent")
     before, asked = coach.snapshot(), coach.question.text
-    coach.say("maybe later")
+    # "maybe later" now reads as a no (issue 12); this reads as neither.
+    coach.say("what happens to my data?")
     assert coach.texts[0] in phrasings("errors", "choice")
     assert_unchanged(coach, before, asked)
 
@@ -134,10 +135,13 @@ def test_name_is_stored_and_used_in_the_next_question() -> None:
     assert coach.labels() == ["First-time manager", "Experienced manager", "Senior leader", "Executive"]
 
 
-def test_a_very_long_name_is_cut_to_64_characters() -> None:
+def test_two_hundred_letters_are_not_taken_for_a_name() -> None:
+    # Before issue 12 this was stored cut to 64 characters; now the name is asked for again.
     coach = at("name")
     coach.say("N" * 200)
-    assert coach.outcome.records == [ProfileUpdated(name="N" * 64)]
+    assert coach.texts[0] in phrasings("errors", "name")
+    assert coach.outcome.records == []
+    assert coach.conv.state == "name"
 
 
 @pytest.mark.parametrize(
@@ -228,8 +232,10 @@ def test_time_zone_can_be_typed(answer: str, zone: str) -> None:
 def test_finishing_onboarding_opens_the_first_grow_session() -> None:
     coach = at("timezone")
     coach.choose("Europe/London")
-    assert coach.texts[0] in coach.phrasings("onboarding", "done")
-    assert "Ann" in coach.texts[0]
+    # The zone is read back first (issue 12), then onboarding ends.
+    assert coach.texts[0] in phrasings("nudges", "understood_zone", zone="Europe/London — 15:00 there now")
+    assert coach.texts[1] in coach.phrasings("onboarding", "done")
+    assert "Ann" in coach.texts[1]
     assert coach.asked("grow", "goal")
     assert (coach.conv.flow, coach.conv.state) == ("grow", "goal")
     opened = records_of(coach.outcome.records, SessionOpened)
