@@ -57,9 +57,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.telegram.runner import run_telegram
 
             return run_telegram(config)
-        from bot.coaching.wiring import open_database
+        from bot.coaching.wiring import database_timeouts, open_database
 
-        db = open_database(url)
+        db = open_database(url, database_timeouts(config))
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2

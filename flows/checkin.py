@@ -29,6 +29,9 @@ DUE = "checkin"
 RESEND = "checkin_resend"
 TAKE_OVER = "checkin_take_over"
 
+# The nudges about one action; "next_session" is about the next session instead.
+ACTION_NUDGES = ("first", "midway", "action_due")
+
 # More than any leader has pending: a few per goal.
 MAX_PENDING_LOOKED_AT = 100
 
@@ -74,7 +77,7 @@ class CheckinData(SessionData):
 
 def start_data(view: CheckinView) -> CheckinData:
     """A check-in session on a due check-in."""
-    return CheckinData(
+    data = CheckinData(
         session_id=new_id(),
         seed=new_seed(),
         checkin_id=view.checkin_id,
@@ -82,6 +85,9 @@ def start_data(view: CheckinView) -> CheckinData:
         kind=view.kind,
         vars={"goal": view.goal_text, "action": view.action or ""},
     )
+    # The leader's own plan, recalled when asking; the baseline, to comment on change.
+    data.vars.update(if_then=view.if_then or "", baseline=view.baseline if view.baseline is not None else "")
+    return data
 
 
 def first_state(view: CheckinView) -> str:
@@ -107,6 +113,10 @@ class CheckinModel(FlowModel[CheckinData]):
         self.data.outcome = outcome
         if outcome != "snooze":
             self.turn.record(CheckinResolved(self.data.checkin_id, outcome))
+        if outcome == "done":
+            # Nudges about an action already done would ask a finished question; the
+            # next-session reminder keeps the rhythm of sessions.
+            self.turn.record(CheckinsCancelled(self._goal_id, ACTION_NUDGES))
 
     def snooze_a_day(self, event: EventData) -> None:
         turn = self.turn
@@ -120,9 +130,12 @@ class CheckinModel(FlowModel[CheckinData]):
         turn.finish()
 
     def keep_rating(self, event: EventData) -> None:
-        self.turn.record(
-            ScoreGiven(self._goal_id, self.data.session_id, "checkin", int(event.kwargs["value"]))
-        )
+        value = int(event.kwargs["value"])
+        self.turn.record(ScoreGiven(self._goal_id, self.data.session_id, "checkin", value))
+        baseline = self.data.vars.get("baseline")
+        if isinstance(baseline, int):
+            change = "up" if value > baseline else "down" if value < baseline else "same"
+            self.turn.say("checkin", "change", change, rating=value, baseline=baseline)
 
     def reschedule_action(self, event: EventData) -> None:
         turn = self.turn
@@ -173,7 +186,7 @@ class CheckinModel(FlowModel[CheckinData]):
     def start_new_session(self, event: EventData) -> None:
         self.turn.record(SessionClosed(self.data.session_id, self._closing_reason))
         self.turn.say("checkin", "new_session")
-        self.turn.hand_over(FlowName.GROW, "goal", grow.start_data())
+        self.turn.hand_over(FlowName.GROW, *grow.begin(self.turn))
 
     def leave_for_later(self, event: EventData) -> None:
         self.turn.record(SessionClosed(self.data.session_id, "later"))
@@ -193,6 +206,8 @@ class CheckinModel(FlowModel[CheckinData]):
             return {"done": "ask_done", "partly": "ask_partly"}.get(self.data.outcome or "", "ask_not_yet")
         if state == "did" and self.data.kind == "midway":
             return "midway"
+        if state == "did" and self.data.vars.get("if_then"):
+            return "recall_plan"
         return "ask"
 
 

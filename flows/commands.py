@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import grow, onboarding, rescore
+from flows import goals, grow, onboarding, rescore
+from flows.events import Choice, Reply
 from flows.export_text import export_text
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
-from flows.parsing import short
+from flows.quoting import quote
 from flows.records import PauseChanged
 from flows.registry import FLOWS
 from flows.schedule import format_local
-from flows.state import FlowName, IdleData, SetupData
+from flows.state import SESSION_FLOWS, FlowName, IdleData, SetupData
 from flows.turn import Turn, new_seed
 
 Command = Callable[[Turn], None]
@@ -19,7 +20,16 @@ Command = Callable[[Turn], None]
 # Available before onboarding is finished; the others need a level and a time zone.
 ALWAYS_AVAILABLE = ("start", "help", "about", "cancel")
 # The status line names these flows; inside GROW it names the step (goal, reality, ...).
-WHERE_BY_FLOW = (FlowName.IDLE, FlowName.ONBOARDING, FlowName.CHECKIN, FlowName.RESCORE, FlowName.PROFILE)
+WHERE_BY_FLOW = (
+    FlowName.IDLE,
+    FlowName.ONBOARDING,
+    FlowName.CHECKIN,
+    FlowName.RESCORE,
+    FlowName.PROFILE,
+    FlowName.GOALS,
+)
+# Answers to "leave this session for a new one?": buttons only, never typed commands.
+ABANDON_CHOICES = ("cmd:abandon", "cmd:stay")
 
 
 def run(turn: Turn, name: str) -> None:
@@ -38,10 +48,13 @@ def run(turn: Turn, name: str) -> None:
 
 def run_button(turn: Turn, value: str) -> None:
     """A menu button ("cmd:new"); one from an older message has expired."""
+    name = value.removeprefix("cmd:")
     if turn.event.question != turn.conv.question_seq:
         expired(turn)
+    elif name in BUTTONS:
+        BUTTONS[name](turn)
     else:
-        run(turn, value.removeprefix("cmd:"))
+        run(turn, name)
 
 
 def begin_onboarding(turn: Turn) -> None:
@@ -128,9 +141,55 @@ def status(turn: Turn) -> None:
 
 
 def new_session(turn: Turn) -> None:
-    close_session(turn, "cancelled")
+    if turn.conv.flow in SESSION_FLOWS:
+        # Half-way through a session: leaving it is the leader's call, not a typo's.
+        turn.conv.question_seq += 1
+        labels = turn.content.labels("common", "abandon")
+        offered = tuple(Choice(labels[value.removeprefix("cmd:")], value) for value in ABANDON_CHOICES)
+        goal = turn.data.wording().get("goal")
+        text = turn.text("common", "abandon", "ask_goal" if goal else "ask")
+        turn.replies.append(Reply(text, offered, "list", turn.conv.question_seq))
+        return
+    _begin_session(turn)
+
+
+def _begin_session(turn: Turn) -> None:
     turn.say("grow", "intro")
-    turn.hand_over(FlowName.GROW, "goal", grow.start_data())
+    state, data = grow.begin(turn)
+    turn.hand_over(FlowName.GROW, state, data)
+    carry_on(turn)
+
+
+def abandon_session(turn: Turn) -> None:
+    if turn.conv.flow not in SESSION_FLOWS:
+        expired(turn)
+        return
+    # The session stays stored as abandoned; a goal it named stays a draft, out of
+    # /status and /rescore.
+    close_session(turn, "abandoned")
+    turn.to_idle()
+    turn.say("common", "abandoned")
+    _begin_session(turn)
+
+
+def stay_in_session(turn: Turn) -> None:
+    turn.say("common", "stay")
+    reask(turn)
+
+
+def list_goals(turn: Turn) -> None:
+    if _busy(turn):
+        return
+    active = turn.lookup.open_goals()
+    if not active:
+        turn.say("goals", "none")
+        idle_menu(turn)
+        return
+    data = goals.start_data(active, new_seed())
+    turn.hand_over(FlowName.GOALS, "pick", data)
+    turn.say_text(
+        turn.content.text("goals", "list", seed=data.seed or 0, values={"goals": goals.listing(active)})
+    )
     carry_on(turn)
 
 
@@ -158,7 +217,7 @@ def list_checkins(turn: Turn) -> None:
         kinds = turn.content.labels("common", "checkin_kinds")
         lines = [turn.text("common", "checkins")]
         lines += [
-            f"• {format_local(c.due_at, zone)} — {kinds.get(c.kind, c.kind)}: {short(c.goal_text, 50)}"
+            f"• {format_local(c.due_at, zone)} — {kinds.get(c.kind, c.kind)}: {quote(c.goal_text, 50)}"
             for c in pending
         ]
         if turn.conv.profile.paused:
@@ -209,4 +268,7 @@ COMMANDS: dict[str, Command] = {
     "timezone": _switch_to(FlowName.PROFILE, "timezone"),
     "export": export,
     "delete": _switch_to(FlowName.ERASE, "confirm"),
+    "goals": list_goals,
 }
+
+BUTTONS: dict[str, Command] = {"abandon": abandon_session, "stay": stay_in_session}

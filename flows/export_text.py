@@ -17,8 +17,17 @@ def export_text(data: dict[str, Any]) -> str:
     ]
     for goal in data.get("goals", []):
         lines += ["", f"Goal ({goal['status']}, set {_day(goal['created_at'])}): {goal['text']}"]
+        if goal.get("closed_at"):
+            lines.append(f"  Closed {_day(goal['closed_at'])}: {goal.get('closed_reason') or '—'}")
+        earlier = goal.get("versions", [])[:-1]
+        lines += [
+            f"  Earlier wording (v{v['version']}, {_day(v['created_at'])}): {v['text']}" for v in earlier
+        ]
         scores = ", ".join(
-            f"{s['kind']} {s['value']} ({_day(s['created_at'])})" for s in goal.get("scores", [])
+            f"{s['kind']} {s['value']} ({_day(s['created_at'])}"
+            + (f", v{s['goal_version']}" if s.get("goal_version") and earlier else "")
+            + ")"
+            for s in goal.get("scores", [])
         )
         if scores:
             lines.append(f"  Ratings: {scores}")

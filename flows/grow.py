@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
 from flows.content import Content
 from flows.events import Choice
-from flows.parsing import Invalid, short, small_int
+from flows.parsing import Invalid, small_int
+from flows.quoting import ideas, quote
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,
@@ -22,17 +24,20 @@ from flows.records import (
 from flows.schedule import format_local, plan_checkins
 from flows.state import FlowName, IdleData, SessionData
 from flows.steps import Ask, FlowSpec, Step
-from flows.turn import FlowModel, new_id, new_seed
+from flows.turn import FlowModel, Turn, new_id, new_seed
 from flows.vagueness import is_vague
+from flows.views import RecapView
 
 MIN_OPTIONS = 3
 COMMITMENT_BAR = 8
 
 STEPS = (
+    Step("opening", Ask.choice("continue", "another"), on_exit="keep_opening_choice"),
     Step("goal", Ask.text(needs_content=True, challenge="goal"), on_exit="keep_goal"),
     Step("goal_concrete", Ask.text(needs_content=True), on_exit="sharpen_goal"),
     Step("goal_measure", Ask.text()),
-    Step("reality_now", Ask.text()),
+    Step("goal_by_when", Ask.text()),
+    Step("reality_now", Ask.text(), on_exit="keep_today"),
     Step("reality_tried", Ask.text()),
     Step("reality_cost", Ask.text()),
     Step("reality_baseline", Ask.score(0, 10), on_exit="keep_baseline"),
@@ -51,24 +56,36 @@ STEPS = (
     Step("closed", on_enter="close_with_recap"),
 )
 
+# First-time managers ("guided") get every step; experienced leaders ("open") skip the
+# ones marked is_guided, so a first session stays within twelve questions.
 TRANSITIONS = (
     # trigger   source              dest               condition
+    ("answer", "opening", "reality_now", "continues_goal"),
+    ("answer", "opening", "goal"),
     ("answer", "goal", "goal_concrete", "goal_is_vague"),
     ("answer", "goal", "goal_measure"),
     ("answer", "goal_concrete", "goal_measure"),
+    ("answer", "goal_measure", "goal_by_when", "is_guided"),
     ("answer", "goal_measure", "options_first", "is_revisiting_goal"),
     ("answer", "goal_measure", "reality_now"),
-    ("answer", "reality_now", "reality_tried"),
+    ("answer", "goal_by_when", "options_first", "is_revisiting_goal"),
+    ("answer", "goal_by_when", "reality_now"),
+    ("answer", "reality_now", "reality_tried", "is_guided"),
+    ("answer", "reality_now", "reality_baseline"),
     ("answer", "reality_tried", "reality_cost"),
     ("answer", "reality_cost", "reality_baseline"),
     ("answer", "reality_baseline", "options_first"),
-    ("answer", "options_first", "options_more"),
+    ("answer", "options_first", "options_more", "needs_more_options"),
+    ("answer", "options_first", "options_bold", "is_guided"),
+    ("answer", "options_first", "options_pick"),
     ("answer", "options_more", "options_more", "needs_more_options"),
-    ("answer", "options_more", "options_bold"),
+    ("answer", "options_more", "options_bold", "is_guided"),
+    ("answer", "options_more", "options_pick"),
     ("answer", "options_bold", "options_pick"),
     ("answer", "options_pick", "will_action"),
     ("answer", "will_action", "will_when"),
-    ("answer", "will_when", "will_support"),
+    ("answer", "will_when", "will_support", "is_guided"),
+    ("answer", "will_when", "will_if_then"),
     ("answer", "will_support", "will_obstacle"),
     ("answer", "will_obstacle", "will_if_then"),
     ("answer", "will_if_then", "will_commitment"),
@@ -89,6 +106,8 @@ class GrowData(SessionData):
     options: list[str] = field(default_factory=list)
     revisit: bool = False  # a second round on the goal itself
     adjusting: bool = False  # a second round on the action only
+    continuing: bool = False  # a new session on the goal the last one worked on
+    low_rounds: int = 0  # commitments under the bar so far: each gets its own reply
 
 
 def start_data(
@@ -96,6 +115,43 @@ def start_data(
 ) -> GrowData:
     """A fresh session; `goal_id` and `wording` carry an existing goal when it is revisited."""
     return GrowData(session_id=new_id(), seed=new_seed(), goal_id=goal_id, vars=dict(wording or {}), **flags)
+
+
+def begin(turn: Turn) -> tuple[str, GrowData]:
+    """Where a new session starts: with where the leader stands, once they have a history."""
+    data = start_data()
+    recap = turn.lookup.last_recap()
+    if recap is None:
+        return "goal", data
+    data.vars.update(recap=where_you_are(turn.content, recap, data.seed, turn.conv.profile.timezone))
+    return "opening", data
+
+
+def where_you_are(content: Content, recap: RecapView, seed: int, timezone: str | None) -> str:
+    """The last goal, its action and if-then plan, what the check-in said, the rating trend."""
+
+    def line(field: str, values: dict[str, object] | None = None) -> str:
+        return content.text("grow", "where_you_are", field, seed=seed, values=values)
+
+    lines = [line("goal", values={"goal": quote(recap.goal_text)})]
+    if recap.action:
+        due = recap.action_due.strftime("%a %d %b") if recap.action_due else ""
+        lines.append(
+            line("action" if due else "action_undated", values={"action": quote(recap.action), "due": due})
+        )
+    if recap.if_then:
+        lines.append(line("if_then", values={"if_then": quote(recap.if_then)}))
+    lines.append(line(f"checkin_{recap.checkin_outcome or 'none'}"))
+    if len(recap.ratings) > 1:
+        first = recap.ratings[0].at.astimezone(ZoneInfo(timezone or "UTC"))
+        trend = " → ".join(str(rating.value) for rating in recap.ratings[-4:])
+        since = f"{first.day} {first:%b}"
+        lines.append(
+            content.text("grow", "where_you_are", "trend", seed=seed, values={"trend": trend, "since": since})
+        )
+    elif recap.ratings:
+        lines.append(line("rating", values={"rating": recap.ratings[0].value}))
+    return "\n".join(f"• {text}" for text in lines)
 
 
 class GrowModel(FlowModel[GrowData]):
@@ -107,9 +163,15 @@ class GrowModel(FlowModel[GrowData]):
     def is_revisiting_goal(self, event: EventData) -> bool:
         return self.data.revisit
 
+    def is_guided(self, event: EventData) -> bool:
+        return self.turn.style == "guided"
+
+    def continues_goal(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "continue"
+
     def needs_more_options(self, event: EventData) -> bool:
         # Guards run before on_exit callbacks, so the answer being given is not yet counted.
-        return len(self.data.options) + 1 < MIN_OPTIONS
+        return len(self.data.options) + len(ideas(str(event.kwargs["value"]))) < MIN_OPTIONS
 
     def commitment_is_low(self, event: EventData) -> bool:
         return int(event.kwargs["value"]) < COMMITMENT_BAR
@@ -121,6 +183,18 @@ class GrowModel(FlowModel[GrowData]):
         return event.kwargs["value"] == "adjust_action"
 
     # callbacks
+
+    def keep_opening_choice(self, event: EventData) -> None:
+        recap = self.turn.lookup.last_recap()
+        if event.kwargs["value"] != "continue" or recap is None:
+            return
+        self.data.goal_id = recap.goal_id
+        self.data.continuing = True
+        self.turn.record(SessionGoalSet(self.data.session_id, recap.goal_id))
+        self.turn.set_var("goal", recap.goal_text)
+
+    def keep_today(self, event: EventData) -> None:
+        self.turn.set_var("today", str(event.kwargs["value"]))
 
     def keep_goal(self, event: EventData) -> None:
         self._save_goal(str(event.kwargs["value"]))
@@ -139,13 +213,17 @@ class GrowModel(FlowModel[GrowData]):
 
     def keep_baseline(self, event: EventData) -> None:
         value = int(event.kwargs["value"])
+        if self.data.continuing:
+            # A goal carried on keeps its first baseline; this rating shows the change.
+            self.turn.record(ScoreGiven(self._goal_id, self.data.session_id, "checkin", value))
+            goal = self.turn.lookup.goal(self._goal_id)
+            self.turn.set_var("baseline", goal.baseline if goal and goal.baseline is not None else value)
+            return
         self.turn.set_var("baseline", value)
         self.turn.record(ScoreGiven(self._goal_id, self.data.session_id, "baseline", value))
 
     def add_option(self, event: EventData) -> None:
-        value = str(event.kwargs["value"])
-        if value:
-            self.data.options.append(value)
+        self.data.options.extend(ideas(str(event.kwargs["value"])))
 
     def keep_chosen_option(self, event: EventData) -> None:
         self.turn.set_var("option", str(event.kwargs["value"]))
@@ -167,6 +245,8 @@ class GrowModel(FlowModel[GrowData]):
 
     def keep_commitment(self, event: EventData) -> None:
         value = int(event.kwargs["value"])
+        if value < COMMITMENT_BAR:
+            self.data.low_rounds += 1
         self.turn.set_var("commitment", value)
         self.turn.record(ScoreGiven(self._goal_id, self.data.session_id, "commitment", value))
 
@@ -226,10 +306,18 @@ class GrowModel(FlowModel[GrowData]):
             return "adjust"
         if state == "options_more" and len(self.data.options) >= MIN_OPTIONS - 1:
             return "last"
+        if state == "options_first" and self.data.vars.get("today"):
+            return "recall"
+        if state in ("reality_now", "reality_baseline") and self.data.continuing:
+            return "again"
         return "ask"
 
+    def variation(self, state: str) -> int:
+        # The reply to a low score never reads the same twice in one session.
+        return max(self.data.low_rounds - 1, 0) if state == "will_raise" else 0
+
     def pick_choices(self, state: str) -> list[Choice]:
-        return [Choice(short(option, 60), str(index)) for index, option in enumerate(self._pickable())]
+        return [Choice(quote(option, 60), str(index)) for index, option in enumerate(self._pickable())]
 
     def resolve_pick(self, index: int | None, text: str) -> object:
         options = self._pickable()
@@ -252,7 +340,9 @@ class GrowModel(FlowModel[GrowData]):
 def summarise(content: Content, answers: dict[str, str]) -> str:
     """The leader's earlier answers, shown when they revisit a goal."""
     labels = content.labels("grow", "summary")
-    return "\n".join(f"• {label}: {answers[step]}" for step, label in labels.items() if answers.get(step))
+    return "\n".join(
+        f"• {label}: {quote(answers[step], 120)}" for step, label in labels.items() if answers.get(step)
+    )
 
 
 FLOW = FlowSpec(FlowName.GROW, STEPS, TRANSITIONS, GrowModel, GrowData, first="goal")

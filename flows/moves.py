@@ -83,7 +83,12 @@ def ask(turn: Turn, *, again: bool = False) -> None:
         conv.question_seq += 1
     clarify = turn.data.clarify
     # An answer read two ways waits for the leader to say which: that is the question now.
-    text = str(clarify["text"]) if clarify else turn.text(flow.name, conv.state, model.ask_field(conv.state))
+    field = model.ask_field(conv.state)
+    text = (
+        str(clarify["text"])
+        if clarify
+        else turn.text(flow.name, conv.state, field, shift=model.variation(conv.state))
+    )
     offered = tuple(answers.choices(turn, model, question))
     layout = "grid" if question.kind == "score" else "list"
     turn.replies.append(Reply(text, offered, layout, conv.question_seq))

@@ -27,6 +27,8 @@ class GoalOpened:
 
 @dataclass(frozen=True)
 class GoalRevised:
+    """A new wording of a goal; storage keeps the earlier ones as its history."""
+
     goal_id: str
     text: str
 
@@ -91,6 +93,7 @@ class CheckinPlanned:
 @dataclass(frozen=True)
 class CheckinsCancelled:
     goal_id: str | None = None  # None: every pending check-in of the leader
+    kinds: tuple[str, ...] | None = None  # None: every kind
 
 
 @dataclass(frozen=True)
@@ -140,6 +143,7 @@ class DataErased:
 @dataclass(frozen=True)
 class GoalClosed:
     goal_id: str
+    reason: str = "achieved"  # achieved | dropped
 
 
 Record = (

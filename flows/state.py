@@ -25,6 +25,7 @@ class FlowName(StrEnum):
     RESCORE = "rescore"
     PROFILE = "profile"
     ERASE = "erase"
+    GOALS = "goals"
 
 
 # Idle has one state: between sessions, with the menu.

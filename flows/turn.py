@@ -11,10 +11,14 @@ from flows.content import Content
 from flows.conversation import Conversation
 from flows.events import Choice, Event, Reply
 from flows.parsing import Invalid
+from flows.quoting import quote
 from flows.records import Record
 from flows.settings import CoachSettings
 from flows.state import IDLE_STATE, FlowData, FlowName, IdleData, SessionData, blank
 from flows.views import Lookup
+
+# Wording values that hold the leader's own words; every template quotes them trimmed.
+QUOTED = ("goal", "action", "previous_action", "option", "today", "if_then")
 
 
 @dataclass
@@ -39,15 +43,19 @@ class Turn:
         values: dict[str, object] = {"name": self.conv.profile.name or "there"}
         values.update(self.data.wording())
         values.update(extra)
+        for key in QUOTED:
+            if isinstance(values.get(key), str):
+                values[key] = quote(str(values[key]))
         return values
 
-    def text(self, flow: str, key: str, field: str = "ask", **extra: object) -> str:
+    def text(self, flow: str, key: str, field: str = "ask", *, shift: int = 0, **extra: object) -> str:
+        """A text in this leader's style; `shift` moves to another phrasing of it."""
         return self.content.text(
             flow,
             key,
             field,
             style=self.style,
-            seed=self.data.seed or 0,
+            seed=(self.data.seed or 0) + shift,
             values=self.values(**extra),
         )
 
@@ -116,6 +124,10 @@ class FlowModel(Generic[D]):
     def ask_field(self, state: str) -> str:
         """Which wording of a question to use; flows override it for special cases."""
         return "ask"
+
+    def variation(self, state: str) -> int:
+        """How far to move from the session's phrasing: a question met again reads anew."""
+        return 0
 
     def pick_choices(self, state: str) -> list[Choice]:
         return []

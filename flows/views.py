@@ -25,6 +25,7 @@ class GoalView:
     session_id: str | None  # session that agreed the latest action
     baseline: int | None
     answers: dict[str, str]  # latest answer per GROW step, to show when revisiting
+    if_then: str | None = None  # the if-then plan that came with the latest action
 
 
 class CheckinStatus(StrEnum):
@@ -50,6 +51,28 @@ class CheckinView:
     due_at: datetime  # UTC
     status: str  # a CheckinStatus value
     action: str | None
+    if_then: str | None = None  # the leader's plan for the obstacle, recalled by the check-in
+    baseline: int | None = None  # the goal's first self-rating, to comment on change since
+
+
+@dataclass(frozen=True)
+class Rating:
+    value: int
+    at: datetime  # UTC
+    kind: str  # baseline | checkin
+
+
+@dataclass(frozen=True)
+class RecapView:
+    """Where a leader stands on their most recently worked goal: opens the next session."""
+
+    goal_id: str
+    goal_text: str
+    action: str | None
+    action_due: date | None
+    if_then: str | None
+    checkin_outcome: str | None  # done | partly | not_yet of the latest answered check-in
+    ratings: tuple[Rating, ...]  # baseline and check-in ratings, oldest first
 
 
 class Lookup(Protocol):
@@ -62,6 +85,8 @@ class Lookup(Protocol):
     def checkin(self, checkin_id: int) -> CheckinView | None: ...
 
     def export(self) -> dict[str, Any]: ...
+
+    def last_recap(self) -> RecapView | None: ...
 
 
 class EmptyLookup:
@@ -81,3 +106,6 @@ class EmptyLookup:
 
     def export(self) -> dict[str, Any]:
         return {}
+
+    def last_recap(self) -> RecapView | None:
+        return None

@@ -13,6 +13,7 @@ from storage.models import (
     CheckinRow,
     CoachingSessionRow,
     GoalRow,
+    GoalVersionRow,
     LeaderRow,
     SafetyFlagRow,
     ScoreRow,
@@ -43,14 +44,13 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
         )
 
     scores: dict[str, list[dict[str, Any]]] = {}
-    for score in session.scalars(
-        select(ScoreRow).where(ScoreRow.user_id == user_id).order_by(ScoreRow.id)
-    ):
+    for score in session.scalars(select(ScoreRow).where(ScoreRow.user_id == user_id).order_by(ScoreRow.id)):
         scores.setdefault(score.goal_id, []).append(
             {
                 "session_id": score.session_id,
                 "kind": score.kind,
                 "value": score.value,
+                "goal_version": score.goal_version,
                 "created_at": _iso(score.created_at),
             }
         )
@@ -71,6 +71,14 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             }
         )
 
+    versions: dict[str, list[dict[str, Any]]] = {}
+    for version in session.scalars(
+        select(GoalVersionRow).where(GoalVersionRow.user_id == user_id).order_by(GoalVersionRow.id)
+    ):
+        versions.setdefault(version.goal_id, []).append(
+            {"version": version.version, "text": version.text, "created_at": _iso(version.created_at)}
+        )
+
     goals = [
         {
             "id": goal.id,
@@ -78,6 +86,9 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             "status": goal.status,
             "created_at": _iso(goal.created_at),
             "updated_at": _iso(goal.updated_at),
+            "closed_at": _iso(goal.closed_at),
+            "closed_reason": goal.closed_reason,
+            "versions": versions.get(goal.id, []),
             "sessions": sessions_by_goal.get(goal.id, []),
             "scores": scores.get(goal.id, []),
             "checkins": checkins.get(goal.id, []),

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flows.records import Record
-from flows.views import CheckinView, GoalView
+from flows.views import CheckinView, GoalView, RecapView
 from storage import leader_views
 from storage.export import export_user
 from storage.record_writer import RecordWriter
@@ -36,6 +36,10 @@ class LeaderHistory:
 
     def checkin(self, checkin_id: int) -> CheckinView | None:
         return leader_views.checkin(self.session, self.user_id, checkin_id)
+
+    def last_recap(self) -> RecapView | None:
+        """The open goal most recently given an action, with its check-in and ratings."""
+        return leader_views.last_recap(self.session, self.user_id)
 
     def apply(self, records: Iterable[Record], now: datetime) -> None:
         """Apply the records in order; `now` stamps the rows they create or change."""

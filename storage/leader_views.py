@@ -6,11 +6,12 @@ Every query filters on user_id, so an id belonging to another leader finds nothi
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
-from flows.views import CheckinView, GoalView
+from flows.views import CheckinView, GoalView, Rating, RecapView
 from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, GoalRow, ScoreRow
 
 # Check-ins a cancellation still stops: scheduled, claimed by a delivery round that has
@@ -56,6 +57,7 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
         latest_score[(score.goal_id, score.kind)] = score
 
     latest_action = latest_actions(session, user_id, ids)
+    plans = latest_plans(session, user_id, ids)
 
     answers: dict[str, dict[str, str]] = {goal_id: {} for goal_id in ids}
     for goal_id, step, text in session.execute(
@@ -84,6 +86,7 @@ def goal_views(session: Session, user_id: int, goals: Sequence[GoalRow]) -> list
                 session_id=action.id if action else None,
                 baseline=baseline.value if baseline else None,
                 answers=answers[row.id],
+                if_then=plans.get(row.id),
             )
         )
     return views
@@ -106,6 +109,73 @@ def latest_actions(session: Session, user_id: int, goal_ids: list[str]) -> dict[
     return latest
 
 
+def last_recap(session: Session, user_id: int) -> RecapView | None:
+    latest = session.scalar(
+        select(CoachingSessionRow)
+        .join(GoalRow, CoachingSessionRow.goal_id == GoalRow.id)
+        .where(
+            CoachingSessionRow.user_id == user_id,
+            CoachingSessionRow.action.is_not(None),
+            GoalRow.status == "open",
+        )
+        .order_by(CoachingSessionRow.started_at.desc(), CoachingSessionRow.id.desc())
+        .limit(1)
+    )
+    if latest is None or latest.goal_id is None:
+        return None
+    goal_row = session.get(GoalRow, latest.goal_id)
+    assert goal_row is not None
+    outcome = session.scalar(
+        select(CheckinRow.outcome)
+        .where(
+            CheckinRow.user_id == user_id,
+            CheckinRow.goal_id == goal_row.id,
+            CheckinRow.status == "answered",
+            CheckinRow.outcome.in_(("done", "partly", "not_yet")),
+        )
+        .order_by(CheckinRow.id.desc())
+        .limit(1)
+    )
+    ratings = tuple(
+        Rating(score.value, score.created_at, score.kind)
+        for score in session.scalars(
+            select(ScoreRow)
+            .where(
+                ScoreRow.user_id == user_id,
+                ScoreRow.goal_id == goal_row.id,
+                ScoreRow.kind.in_(("baseline", "checkin")),
+            )
+            .order_by(ScoreRow.id)
+        )
+    )
+    return RecapView(
+        goal_id=goal_row.id,
+        goal_text=goal_row.text,
+        action=latest.action,
+        action_due=latest.action_due,
+        if_then=latest_plans(session, user_id, [goal_row.id]).get(goal_row.id),
+        checkin_outcome=outcome,
+        ratings=ratings,
+    )
+
+
+def latest_plans(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, str]:
+    """For each goal, the latest if-then plan the leader made (a re-dated action has none)."""
+    plans: dict[str, str] = {}
+    for goal_id, if_then in session.execute(
+        select(CoachingSessionRow.goal_id, CoachingSessionRow.if_then)
+        .where(
+            CoachingSessionRow.user_id == user_id,
+            CoachingSessionRow.goal_id.in_(goal_ids),
+            CoachingSessionRow.if_then.is_not(None),
+            CoachingSessionRow.if_then != "",
+        )
+        .order_by(CoachingSessionRow.started_at, CoachingSessionRow.id)
+    ):
+        plans[str(goal_id)] = if_then
+    return plans
+
+
 def pending_checkins(session: Session, user_id: int, limit: int = 20) -> list[CheckinView]:
     statement = (
         _checkin_query(user_id)
@@ -124,23 +194,45 @@ def checkin(session: Session, user_id: int, checkin_id: int) -> CheckinView | No
 
 
 def _checkin_views(
-    session: Session, user_id: int, rows: Sequence[Row[tuple[CheckinRow, str, str | None]]]
+    session: Session,
+    user_id: int,
+    rows: Sequence[Row[tuple[CheckinRow, str, str | None, str | None]]],
 ) -> list[CheckinView]:
     # A check-in planned by a check-in or re-score session that kept the action has no
     # action of its own; it asks about the goal's latest agreed action instead.
-    without_action = [checkin.goal_id for checkin, _, action in rows if not action]
+    without_action = [checkin.goal_id for checkin, _, action, _ in rows if not action]
     fallback = latest_actions(session, user_id, without_action) if without_action else {}
+    # A new date agreed at a check-in or re-score comes without a plan; the one the
+    # leader made for the action still holds.
+    without_plan = [checkin.goal_id for checkin, _, _, if_then in rows if not if_then]
+    plans = latest_plans(session, user_id, without_plan) if without_plan else {}
+    baselines = _baselines(session, user_id, list({checkin.goal_id for checkin, *_ in rows}))
     views = []
-    for checkin_row, goal_text, action in rows:
+    for checkin_row, goal_text, action, if_then in rows:
         if not action and checkin_row.goal_id in fallback:
             action = fallback[checkin_row.goal_id].action
-        views.append(_checkin_view(checkin_row, goal_text, action))
+        if not if_then:
+            if_then = plans.get(checkin_row.goal_id)
+        view = _checkin_view(checkin_row, goal_text, action)
+        views.append(replace(view, if_then=if_then or None, baseline=baselines.get(checkin_row.goal_id)))
     return views
 
 
-def _checkin_query(user_id: int) -> Select[tuple[CheckinRow, str, str | None]]:
+def _baselines(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, int]:
+    """Each goal's first self-rating: the point change is measured from."""
+    first: dict[str, int] = {}
+    for goal_id, value in session.execute(
+        select(ScoreRow.goal_id, ScoreRow.value)
+        .where(ScoreRow.user_id == user_id, ScoreRow.goal_id.in_(goal_ids), ScoreRow.kind == "baseline")
+        .order_by(ScoreRow.id)
+    ):
+        first.setdefault(goal_id, value)
+    return first
+
+
+def _checkin_query(user_id: int) -> Select[tuple[CheckinRow, str, str | None, str | None]]:
     return (
-        select(CheckinRow, GoalRow.text, CoachingSessionRow.action)
+        select(CheckinRow, GoalRow.text, CoachingSessionRow.action, CoachingSessionRow.if_then)
         .join(GoalRow, CheckinRow.goal_id == GoalRow.id)
         .outerjoin(CoachingSessionRow, CheckinRow.session_id == CoachingSessionRow.id)
         .where(CheckinRow.user_id == user_id)

@@ -76,10 +76,28 @@ class GoalRow(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[int] = user_fk()
-    text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    text: Mapped[str] = mapped_column(Text)  # the current version; earlier ones in goal_versions
+    # draft (named in a session that has not agreed an action yet) | open | closed
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    version: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # achieved | dropped
+
+
+class GoalVersionRow(Base):
+    """Every wording a goal has had, so a revisit never loses what the leader first said."""
+
+    __tablename__ = "goal_versions"
+    __table_args__ = (UniqueConstraint("goal_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    goal_id: Mapped[str] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class CoachingSessionRow(Base):
@@ -89,9 +107,7 @@ class CoachingSessionRow(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[int] = user_fk()
-    goal_id: Mapped[str | None] = mapped_column(
-        ForeignKey("goals.id", ondelete="CASCADE"), index=True
-    )
+    goal_id: Mapped[str | None] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(16))  # grow | checkin | rescore
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
@@ -131,6 +147,9 @@ class ScoreRow(Base):
     )
     kind: Mapped[str] = mapped_column(String(16))  # baseline | commitment | checkin
     value: Mapped[int] = mapped_column(Integer)
+    # The goal's version when the score was given: a commitment stays with the wording
+    # it was given to, even after the goal is revisited.
+    goal_version: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -139,9 +158,7 @@ class ConversationRow(Base):
 
     __tablename__ = "conversations"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(64))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)

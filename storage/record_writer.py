@@ -45,6 +45,7 @@ from storage.models import (
     CoachingSessionRow,
     ConversationRow,
     GoalRow,
+    GoalVersionRow,
     LeaderRow,
     SafetyFlagRow,
     ScoreRow,
@@ -60,6 +61,7 @@ ERASED_TABLES = (
     ScoreRow,
     AnswerRow,
     CoachingSessionRow,
+    GoalVersionRow,
     GoalRow,
     SafetyFlagRow,
     ConversationRow,
@@ -84,12 +86,12 @@ class RecordWriter:
             case GoalOpened():
                 self._goal_opened(record, now)
             case GoalRevised():
-                if goal := self._goal(record.goal_id):
-                    goal.text = record.text
-                    goal.updated_at = now
+                self._goal_revised(record, now)
             case GoalClosed():
                 if goal := self._goal(record.goal_id):
                     goal.status = "closed"
+                    goal.closed_at = now
+                    goal.closed_reason = record.reason
                     goal.updated_at = now
             case SessionOpened():
                 self._session_opened(record, now)
@@ -100,7 +102,7 @@ class RecordWriter:
             case AnswerGiven():
                 self._answer_given(record, now)
             case ScoreGiven():
-                if self._goal(record.goal_id) and self._coaching(record.session_id):
+                if (goal := self._goal(record.goal_id)) and self._coaching(record.session_id):
                     self.session.add(
                         ScoreRow(
                             user_id=self.user_id,
@@ -108,6 +110,7 @@ class RecordWriter:
                             session_id=record.session_id,
                             kind=record.kind,
                             value=record.value,
+                            goal_version=goal.version,
                             created_at=now,
                         )
                     )
@@ -162,14 +165,35 @@ class RecordWriter:
         # An id already taken (a replayed event, or another leader's goal) is left alone.
         if self.session.get(GoalRow, record.goal_id) is not None:
             return
+        # A draft until its session agrees an action: a session left half-way leaves
+        # nothing in /status or /rescore.
         self.session.add(
             GoalRow(
                 id=record.goal_id,
                 user_id=self.user_id,
                 text=record.text,
-                status="open",
+                status="draft",
+                version=1,
                 created_at=now,
                 updated_at=now,
+            )
+        )
+        self.session.add(
+            GoalVersionRow(
+                user_id=self.user_id, goal_id=record.goal_id, version=1, text=record.text, created_at=now
+            )
+        )
+
+    def _goal_revised(self, record: GoalRevised, now: datetime) -> None:
+        goal = self._goal(record.goal_id)
+        if goal is None or goal.text == record.text:
+            return
+        goal.version += 1
+        goal.text = record.text
+        goal.updated_at = now
+        self.session.add(
+            GoalVersionRow(
+                user_id=self.user_id, goal_id=goal.id, version=goal.version, text=record.text, created_at=now
             )
         )
 
@@ -200,6 +224,8 @@ class RecordWriter:
         coaching.support = record.support
         coaching.obstacle = record.obstacle
         coaching.if_then = record.if_then
+        if goal.status == "draft":
+            goal.status = "open"
         goal.updated_at = now
 
     def _checkin_planned(self, record: CheckinPlanned) -> None:
@@ -229,6 +255,8 @@ class RecordWriter:
         )
         if record.goal_id is not None:
             statement = statement.where(CheckinRow.goal_id == record.goal_id)
+        if record.kinds is not None:
+            statement = statement.where(CheckinRow.kind.in_(record.kinds))
         self.session.execute(statement)
 
     def _checkins_replanned(self, record: CheckinsReplanned, now: datetime) -> None:

@@ -15,14 +15,8 @@ def insert_ignoring(session: Session, model: type[Any], conflict: list[str], **v
     the database settles the race instead.
     """
     if session.get_bind().dialect.name == "postgresql":
-        statement = (
-            postgresql.insert(model)
-            .values(**values)
-            .on_conflict_do_nothing(index_elements=conflict)
-        )
+        statement = postgresql.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     else:
-        statement = (
-            sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
-        )
+        statement = sqlite.insert(model).values(**values).on_conflict_do_nothing(index_elements=conflict)
     result = session.execute(statement)
     return bool(getattr(result, "rowcount", 0))

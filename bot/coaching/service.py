@@ -34,7 +34,7 @@ from storage.checkin_delivery import (
     send_failed,
 )
 from storage.conversations import ConversationRepository
-from storage.db import Database
+from storage.db import Database, why_unavailable
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader_history import LeaderHistory
 from storage.leaders import LeaderRepository
@@ -100,7 +100,10 @@ class CoachService:
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
             return Handled([Reply(words)], 0, refused=True)
         except OperationalError as error:
-            log.warning("database unavailable: %s", type(error).__name__)
+            # No "update=" here: that is the front end's line for the update it handled.
+            log.warning(
+                "user=%s (update %s) database unavailable: %s", external_id, update_id, why_unavailable(error)
+            )
             raise StoreUnavailable from error
 
     def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
@@ -126,6 +129,7 @@ class CoachService:
                     log.info("expired %d stale check-ins", expired)
                 return claim_due(session, now, worker, limit, silence=grace, lease=self.resend_after)
         except OperationalError as error:
+            log.warning("claiming check-ins: database unavailable: %s", why_unavailable(error))
             raise StoreUnavailable from error
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
@@ -170,6 +174,12 @@ class CoachService:
         except _ClaimLost:
             log.info("checkin=%s claim taken over by another worker", claimed.checkin_id)
         except OperationalError as error:
+            log.warning(
+                "checkin=%s user=%s database unavailable: %s",
+                claimed.checkin_id,
+                claimed.user_id,
+                why_unavailable(error),
+            )
             raise StoreUnavailable from error
         return Handled([], claimed.user_id)
 

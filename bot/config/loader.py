@@ -313,6 +313,13 @@ class _Section:
 class DatabaseConfig(_Section):
     url: str = _setting(_Kind(_parse_database_url), "", redact=_hide_password)
     processes: int | None = _setting(_Kind(_parse_processes, _processes_from_env), "auto")
+    # Deadlines against a hung database or service process (README, "Reliability"). The
+    # statement and lock timeouts fire first and cost one leader a "try again"; the call
+    # deadline is the last resort, so it must be the longest.
+    call_timeout: datetime.timedelta = _setting(_DURATION, "30s")  # noqa: RUF009
+    statement_timeout: datetime.timedelta = _setting(_DURATION_OR_ZERO, "10s")  # noqa: RUF009
+    lock_timeout: datetime.timedelta = _setting(_DURATION_OR_ZERO, "5s")  # noqa: RUF009
+    connect_timeout: datetime.timedelta = _setting(_DURATION, "5s")  # noqa: RUF009
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -359,6 +366,7 @@ class CheckinsConfig(_Section):
     batch_size: int = _setting(_integer(1), 100)
     send_rate: int = _setting(_integer(1, 30), 30)
     resend_after: datetime.timedelta = _setting(_DURATION, "2m")  # noqa: RUF009
+    stuck_after: datetime.timedelta = _setting(_DURATION, "2m")  # noqa: RUF009
 
 
 # The coaching defaults live with the coach (flows/settings.py); here they are written as
@@ -530,6 +538,18 @@ def _check_webhook(telegram: TelegramConfig) -> None:
             raise ConfigError(f'telegram.{key}: required when telegram.mode is "webhook"')
 
 
+def _check_deadlines(database: DatabaseConfig) -> None:
+    # A call that outlives its deadline kills the whole service process (every leader's
+    # call it held fails), so a slow statement must be cancelled by PostgreSQL first.
+    for key in ("statement_timeout", "lock_timeout"):
+        limit = getattr(database, key)
+        if limit and database.call_timeout <= limit:
+            raise ConfigError(
+                f"database.call_timeout: must be longer than database.{key} "
+                f"({format_duration(database.call_timeout)} is not longer than {format_duration(limit)})"
+            )
+
+
 def load_config(
     path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> Config:
@@ -545,4 +565,5 @@ def load_config(
     sections = {name: _build_section(name, settings) for name in SECTIONS}
     config = Config(**sections, data_dir=default_data_dir(environ))  # type: ignore[arg-type]
     _check_webhook(config.telegram)
+    _check_deadlines(config.database)
     return config

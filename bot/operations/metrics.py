@@ -17,6 +17,7 @@ UPDATE_KINDS = ("text", "command", "choice", "other")
 # From an answer read out of memory (a few ms) to a slow database or a busy child (seconds).
 REPLY_LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
+
 class Metrics:
     """Every metric the bot exports; one instance per process."""
 

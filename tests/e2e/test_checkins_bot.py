@@ -27,6 +27,7 @@ from tests.support.bot_harness import Leader
 from tests.support.checkins import (
     ACTION,
     ONBOARDING,
+    PLAN,
     asked_checkins,
     by_kind,
     checkin_questions,
@@ -89,7 +90,7 @@ async def sentinel(db: Database, emulator: object, user: int, user_id: int) -> N
     leader = leader_of(emulator, user)  # type: ignore[arg-type]
     make_due(db, user_id, "first")
     (arrived,) = await next_messages(leader)
-    assert arrived.text in guided("checkin", "did")
+    assert arrived.text in guided("checkin", "did", "recall_plan", if_then=PLAN)
 
 
 async def test_a_check_in_arrives_after_a_session_and_its_answers_are_stored(
@@ -103,7 +104,7 @@ async def test_a_check_in_arrives_after_a_session_and_its_answers_are_stored(
         assert "9/10" in recap
         # Two seconds later, unprompted: did the action happen?
         (asked,) = await next_messages(ann)
-        assert asked.text in guided("checkin", "did")
+        assert asked.text in guided("checkin", "did", "recall_plan", if_then=PLAN)
         assert [b["text"] for b in asked.buttons()] == ["Done", "Partly", "Not yet", "Snooze a day"]
         assert texts(await ann.press("Done"))[-1] in guided("checkin", "reflect", "ask_done")
         await ann.send("Sam thanked me for being direct")
@@ -117,7 +118,7 @@ async def test_a_check_in_arrives_after_a_session_and_its_answers_are_stored(
         assert (ann.last().text or "").startswith(("Got it. I'll check in on", "Noted — next check-in"))
         # The new plan's first check-in, two seconds on, asks about the same action.
         (again,) = await next_messages(ann)
-        assert again.text in guided("checkin", "did")
+        assert again.text in guided("checkin", "did", "recall_plan", if_then=PLAN)
 
     user_id = user_row_id(db, 501)
     answered = [row for row in checkins(db, user_id) if row.status == "answered"]
@@ -185,7 +186,7 @@ async def test_snooze_moves_the_check_in_a_day_and_says_when(
         ann = leader_of(emulator, 502)
         make_due(db, user_id, "first")
         (asked,) = await next_messages(ann)
-        assert asked.text in guided("checkin", "did")
+        assert asked.text in guided("checkin", "did", "recall_plan", if_then=PLAN)
         pressed = now_utc()
         replies = await ann.press("Snooze a day", settle=SETTLE)
     row = by_kind(db, user_id)["first"]
@@ -256,7 +257,7 @@ async def test_after_downtime_only_the_latest_per_goal_within_grace_is_sent(
         ann.settle = SETTLE
         # Due before the bot started: it may be out before this line runs.
         (asked,) = await emulator.wait_for_bot_messages(521, 1, timeout=20)
-        assert asked.text in guided("checkin", "did")
+        assert asked.text in guided("checkin", "did", "recall_plan", if_then=PLAN)
         # One question at a time: the other goal's comes when this one is answered.
         for label in ("Done", "it went well", "8", "Keep the action, new date"):
             await ann.send(label)

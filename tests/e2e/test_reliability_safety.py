@@ -103,7 +103,7 @@ async def test_a_crisis_sentence_mid_session_stops_coaching_and_is_stored_nowher
     first, second = [s for s in snap.sessions[str(crisis.user_id)] if s[1] == "grow"]
     assert first[2] == "safety" and second[2] == "committed"
     stopped = [a.step for a in snap.answers[str(crisis.user_id)] if a.session_id == first[0]]
-    assert stopped == ["goal", "goal_measure"]
+    assert stopped == ["goal", "goal_measure", "goal_by_when"]
 
     # The idiom was kept as the goal it is, and never read as a crisis.
     assert any(answer.text == WORK_IDIOM for answer in snap.answers[str(idiom.user_id)])

@@ -12,6 +12,7 @@ from storage.models import CoachingSessionRow
 from tests.support.checkins import (
     ACTION,
     GOAL,
+    PLAN,
     checkins,
     leader_of,
     new_service,
@@ -52,7 +53,7 @@ async def test_rescore_both_ways_through_the_bot(database_url: str, tmp_path: Pa
             confirmed = await ann.press("9")
             assert (confirmed[-1].text or "").startswith(("9/10 — that's a commitment.", "Great, 9/10."))
             (checkin,) = await next_messages(ann)
-            assert checkin.text in guided("checkin", "did")
+            assert checkin.text in guided("checkin", "did", "recall_plan", if_then=PLAN)
             mine = CoachingSessionRow.user_id == committed_id
             (rescore,) = rows(db, CoachingSessionRow, mine, CoachingSessionRow.kind == "rescore")
             planned = checkins(db, committed_id)

@@ -88,7 +88,9 @@ def test_a_restart_at_every_grow_question_asks_it_again(database_url: str, posit
         for _, answer in GROW_PATH[position:]:
             replies = send(service, answer)
     assert "Commitment: 5/10" in replies[-1].text
-    assert "Goal: be a better leader — stop avoiding difficult conversations with my team" in replies[-1].text
+    assert (
+        "Goal: “be a better leader — stop avoiding difficult conversations with my team”" in replies[-1].text
+    )
     conversation, answers = stored(database_url)
     assert conversation.flow == "idle"
     assert [row.step for row in answers] == [s for s, _ in GROW_PATH]
@@ -166,16 +168,19 @@ class Chat:
 
 
 def test_chat_killed_with_sigkill_resumes_where_it_stopped(tmp_path: Path) -> None:
-    baseline = phrasings("grow", "reality_baseline")
+    at = [state for state, _ in GROW_PATH].index("reality_baseline")
+    # The baseline question names the leader's goal, the vague one sharpened.
+    goal = f"{GROW_PATH[0][1]} — {GROW_PATH[1][1]}"
+    baseline = phrasings("grow", "reality_baseline", goal=goal)
     chat = Chat(tmp_path)
     try:
-        chat.write([*ONBOARDING, *(answer for _, answer in GROW_PATH[:6])])
+        chat.write([*ONBOARDING, *(answer for _, answer in GROW_PATH[:at])])
         asked = chat.wait_for(baseline)
     finally:
         chat.process.send_signal(signal.SIGKILL)
         chat.process.wait(timeout=10)
     assert chat.process.returncode == -signal.SIGKILL
-    rest = [answer for _, answer in GROW_PATH[6:]]
+    rest = [answer for _, answer in GROW_PATH[at:]]
     rest[rest.index("5")] = "9"
     rest = rest[: rest.index("9") + 1]
     result = subprocess.run(

@@ -111,19 +111,21 @@ async def test_a_restart_mid_session_carries_on_at_the_same_question(
     assert is_asked(replies[0], "common", "welcome_back")
     assert replies[1].text == asked.text  # the same question, word for word
     replies = await leader.send("I skipped telling Sam about his report", expect=1)
-    assert is_asked(replies[0], "grow", "reality_tried")
+    # Experienced leaders go from today's example straight to the baseline, which names their goal.
+    assert is_asked(replies[0], "grow", "reality_baseline", style="open", goal=GOAL)
 
     # An answer sent while the bot is down waits in Telegram and counts once it is back.
     await bot.kill()
-    emulator.send_text(2001, "notes I never used")
+    emulator.send_text(2001, "4")
     await bot.start()
     await emulator.wait_for_bot_messages(2001, len(leader.messages) + 1)
-    assert is_asked(leader.last(), "grow", "reality_cost")
+    today = "I skipped telling Sam about his report"
+    assert is_asked(leader.last(), "grow", "options_first", "recall", style="open", today=today)
     assert store.answers(2001) == [
         ("goal", GOAL),
         ("goal_measure", "my team says so by June"),
         ("reality_now", "I skipped telling Sam about his report"),
-        ("reality_tried", "notes I never used"),
+        ("reality_baseline", "4"),
     ]
     assert store.goals(2001) == [GOAL]
 
@@ -141,6 +143,7 @@ async def test_a_failed_menu_registration_does_not_keep_the_bot_down(
         "start",
         "new",
         "status",
+        "goals",
         "rescore",
         "help",
         "cancel",

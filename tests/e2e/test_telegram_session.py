@@ -18,6 +18,7 @@ import pytest_asyncio
 from bot.frontend_texts import frontend_texts
 from bot.telegram.handlers import SEND_RETRY_DELAYS
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
+from flows.quoting import quote
 from tests.support.bot_harness import (
     CONSENT,
     TOKEN,
@@ -40,7 +41,7 @@ pytestmark = [
 TEXTS = frontend_texts("en")
 EDITED, EXPIRED, GROUPS_ARE_PRIVATE = TEXTS.edited, TEXTS.expired, TEXTS.groups_are_private
 SOMETHING_WRONG = TEXTS.something_wrong
-MENU = ["start", "new", "status", "rescore", "help", "cancel"]
+MENU = ["start", "new", "status", "goals", "rescore", "help", "cancel"]
 # A goal with a concrete marker ("stop"), so GROW goes straight on to goal_measure.
 GOAL = "stop avoiding difficult conversations with my team"
 
@@ -205,23 +206,26 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert is_asked(replies[-1], "grow", "goal", style="guided")
 
     replies = await leader.send("be a better leader", expect=1)
-    assert is_asked(replies[-1], "grow", "goal_concrete")
+    assert is_asked(replies[-1], "grow", "goal_concrete", goal="be a better leader")
     replies = await answer_all(
         leader,
         [
             GOAL,
-            "my team tells me within a month that issues get raised early",
+            "my team tells me that issues get raised early",
+            "within a month",
             "last week I skipped telling Sam his report was late",
             "I wrote notes but never used them",
             "the team stops trusting deadlines",
         ],
     )
     baseline = replies[-1]
-    assert is_asked(baseline, "grow", "reality_baseline")
+    # The baseline question names the goal in the leader's own words.
+    assert is_asked(baseline, "grow", "reality_baseline", goal=f"be a better leader — {GOAL}")
     # 0-10 is eleven buttons: a compact grid of two rows.
     assert labels(baseline) == [["0", "1", "2", "3", "4", "5"], ["6", "7", "8", "9", "10"]]
     replies = await press("4")
-    assert is_asked(replies[-1], "grow", "options_first", style="guided")
+    today = "last week I skipped telling Sam his report was late"
+    assert is_asked(replies[-1], "grow", "options_first", "recall", style="guided", today=today)
     replies = await answer_all(
         leader,
         ["rehearse with a peer", "book a weekly slot for hard talks", "ask HR for a script", "skip"],
@@ -276,7 +280,7 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert len(replies) == 1
     recap = replies[0].text or ""
     assert "Commitment: 7/10" in recap
-    assert f"Goal: be a better leader — {GOAL}" in recap
+    assert f"Goal: “be a better leader — {GOAL}”" in recap
     assert "/rescore" in recap  # the low score is kept for /rescore
 
     # Each pressed question now shows the choice, and its keyboard is gone.
@@ -294,14 +298,14 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert coach.store.scores(1001) == [("baseline", 4), ("commitment", 5), ("commitment", 7)]
     steps = [step for step, _ in coach.store.answers(1001)]
     assert steps == [
-        "goal", "goal_concrete", "goal_measure", "reality_now", "reality_tried", "reality_cost",
-        "reality_baseline", "options_first", "options_more", "options_more", "options_pick",
+        "goal", "goal_concrete", "goal_measure", "goal_by_when", "reality_now", "reality_tried",
+        "reality_cost", "reality_baseline", "options_first", "options_more", "options_more", "options_pick",
         "will_action", "will_when", "will_support", "will_obstacle", "will_if_then", "will_commitment",
         "will_raise", "will_low_next",
         "will_action", "will_when", "will_support", "will_obstacle", "will_if_then", "will_commitment",
         "will_raise", "will_low_next",
     ]  # fmt: skip
-    answers = dict(coach.store.answers(1001)[:11])
+    answers = dict(coach.store.answers(1001)[:12])
     assert answers["options_pick"] == "book a weekly slot for hard talks"
     assert answers["reality_baseline"] == "4"
     assert coach.store.answers(1001)[-1] == ("will_low_next", "Keep it for now")
@@ -322,7 +326,8 @@ async def test_stale_and_forged_buttons_change_nothing(coach: Coach) -> None:
     await other.press(CONSENT, expect=1)
     await other.send("Bo", expect=2)
     other_data = buttons(other.question())[0]["callback_data"]  # Bo's level question, unanswered
-    replies = await answer_all(leader, [GOAL, "they tell me", "I dodge it", "nothing yet", "trust"])
+    # An experienced leader: goal, how they'll know, today, then the baseline.
+    replies = await answer_all(leader, [GOAL, "they tell me", "I dodge it"])
     baseline = replies[-1]
     # A sticker makes the bot ask again: two copies of the same grid are on screen. The
     # older one still answers the question; the newer one is stale once it has.
@@ -330,7 +335,7 @@ async def test_stale_and_forged_buttons_change_nothing(coach: Coach) -> None:
     assert again.text == baseline.text and labels(again) == labels(baseline)
     baseline_seven = button_data(baseline, "7")
     current = (await leader.press("4", message=baseline, expect=1))[0]
-    assert is_asked(current, "grow", "options_first", style="open")
+    assert is_asked(current, "grow", "options_first", "recall", style="open", today="I dodge it")
     assert store.scores(1002) == [("baseline", 4)]
     before = (store.conversation(1002), store.answers(1002), store.scores(1002))
 
@@ -461,7 +466,10 @@ async def test_html_in_names_and_answers_comes_back_escaped(coach: Coach) -> Non
     assert is_asked(replies[1], "onboarding", "done", name=name)
     goal = "stop saying <maybe> & start saying yes -> or no in 1:1s"
     odd = ["a>b but b<c & c>&a", "<i>nothing</i> &amp; more", "<<<>>>&&&"]
-    await answer_all(leader, [goal, "3 of 5 people say I'm clear & direct <by June>", *odd])
+    # Open style: goal, how they'll know, today, the baseline, then the odd ones as options.
+    await answer_all(
+        leader, [goal, "3 of 5 people say I'm clear & direct <by June>", "I dodge it", "4", *odd]
+    )
     replies = await leader.send("/status", expect=2)
     assert f"Your goal: {goal}" in (replies[0].text or "") or f"working on: {goal}" in (replies[0].text or "")
     # Telegram (strict HTML in the emulator) took every message and every edit.
@@ -488,8 +496,10 @@ async def test_a_reply_over_4096_characters_is_split(coach: Coach) -> None:
     await onboard(leader)
     answers = [long_answer(tag) for tag in ("Alpha", "Bravo", "Charlie")]
     replies = await answer_all(leader, answers)
-    assert is_asked(replies[-1], "grow", "reality_tried")
-    replies = await send_until_asked(leader, "/export", "grow", "reality_tried")
+    # An experienced leader goes from today to the baseline, which quotes the goal trimmed.
+    goal = {"style": "open", "goal": quote(answers[0])}
+    assert is_asked(replies[-1], "grow", "reality_baseline", **goal)
+    replies = await send_until_asked(leader, "/export", "grow", "reality_baseline", **goal)
     # Three answers of 3900 characters, and the goal again: four messages or more.
     pieces = replies[:-1]
     assert len(pieces) >= 4
@@ -531,21 +541,19 @@ async def test_a_duplicate_update_is_processed_once(coach: Coach) -> None:
     await onboard(leader)
     await leader.send(GOAL, expect=1)
     answered = leader.last_update_id
-    baseline = await answer_all(
-        leader, ["they raise issues early, by May", "I dodge it", "nothing yet", "trust"]
-    )
+    baseline = await answer_all(leader, ["they raise issues early, by May", "I dodge it"])
     replies = await leader.press("6", expect=1)
     pressed = leader.last_update_id
     query = emulator.last_callback_query_id
     assert answered is not None and pressed is not None
-    assert is_asked(replies[0], "grow", "options_first", style="open")
+    assert is_asked(replies[0], "grow", "options_first", "recall", style="open", today="I dodge it")
     before = len(leader.messages)
     emulator.redeliver(answered)
     emulator.redeliver(pressed)
     # A leader's updates are handled in order: once this is answered, so are the duplicates.
     replies = await leader.send("/status", expect=2)
     assert leader.messages[before:] == replies
-    assert is_asked(replies[1], "grow", "options_first", style="open")
+    assert is_asked(replies[1], "grow", "options_first", "recall", style="open", today="I dodge it")
     assert [step for step, _ in store.answers(1023)].count("goal") == 1
     assert store.scores(1023) == [("baseline", 6)]
     assert store.goals(1023) == [GOAL]
@@ -560,16 +568,23 @@ async def test_a_burst_of_answers_is_applied_in_order(coach: Coach) -> None:
     emulator, store = coach.emulator, coach.store
     leader = coach.leader(1024)
     await onboard(leader)
-    burst = [GOAL, "by June they say so", "I froze in Monday's meeting", "a script", "people leave", "3"]
+    burst = [GOAL, "by June they say so", "I froze in Monday's meeting", "3", "a script", "people leave"]
     before = len(leader.messages)
     for text in burst:
         emulator.send_text(1024, text)
     replies = await emulator.wait_for_bot_messages(1024, before + len(burst))
-    questions = [("goal_measure", None), ("reality_now", "open"), ("reality_tried", None),
-                 ("reality_cost", None), ("reality_baseline", None), ("options_first", "open")]  # fmt: skip
-    for message, (key, style) in zip(replies[before:], questions, strict=True):
-        assert is_asked(message, "grow", key, style=style), (key, message.text)
-    steps = ["goal", "goal_measure", "reality_now", "reality_tried", "reality_cost", "reality_baseline"]
+    today = {"today": "I froze in Monday's meeting"}
+    questions = [
+        ("goal_measure", "ask", {}),
+        ("reality_now", "ask", {}),
+        ("reality_baseline", "ask", {"goal": GOAL}),
+        ("options_first", "recall", today),
+        ("options_more", "ask", {}),
+        ("options_more", "last", {}),
+    ]
+    for message, (key, field, values) in zip(replies[before:], questions, strict=True):
+        assert is_asked(message, "grow", key, field, style="open", **values), (key, message.text)
+    steps = ["goal", "goal_measure", "reality_now", "reality_baseline", "options_first", "options_more"]
     assert store.answers(1024) == list(zip(steps, burst, strict=True))
     assert store.scores(1024) == [("baseline", 3)]
 
@@ -665,18 +680,10 @@ async def test_a_blocked_leader_is_marked_inactive_until_they_write_again(coach:
     await onboard(leader)
     await answer_all(
         leader,
-        [GOAL, "they say so", "I dodged Sam", "notes", "trust", "4", "a script", "a slot", "a peer", "skip"],
+        [GOAL, "they say so", "I dodged Sam", "4", "a script", "a slot", "a peer"],
     )
     await answer_all(
-        leader,
-        [
-            "1",
-            "ask Sam for ten minutes",
-            "tomorrow",
-            "my manager",
-            "a busy day",
-            "if the day is busy then I ask Sam on Tuesday",
-        ],
+        leader, ["1", "ask Sam for ten minutes", "tomorrow", "if the day is busy then I ask Sam on Tuesday"]
     )
     replies = await leader.send("9", expect=1)
     assert "Commitment: 9/10" in (replies[0].text or "")

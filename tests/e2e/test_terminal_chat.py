@@ -21,7 +21,10 @@ from tests.support.coach_driver import phrasings
 
 CONCRETE = "stop avoiding difficult conversations with my team"
 ONBOARDING = ["hi", "1", "Ann", "first time", "UTC"]
-REALITY = ["my team tells me within a month", "I skipped a talk with Sam", "nothing yet", "trust", "4"]
+# A first-time manager (guided) is asked "how will you know" and "by when" apart.
+REALITY = ["my team tells me", "within a month", "I skipped a talk with Sam", "nothing yet", "trust", "4"]
+# Experienced leaders (open style) skip by-when, tried and cost.
+REALITY_OPEN = ["my team tells me", "I skipped a talk with Sam", "4"]
 OPTIONS = ["rehearse with a peer", "book a weekly slot", "ask HR for a script", "skip", "2"]
 WILL = [
     "talk to Sam about deadlines",
@@ -30,6 +33,8 @@ WILL = [
     "I put it off",
     "if I put it off then I book a room",
 ]
+# Open style: no support or obstacle step; the if-then plan names the obstacle itself.
+WILL_OPEN = ["talk to Sam about deadlines", "friday", "if I put it off then I book a room"]
 
 
 def console_script() -> str:
@@ -93,12 +98,12 @@ def chat(data_dir: Path, lines: Sequence[str]) -> str:
 def test_a_full_session_with_commitment_9(tmp_path: Path) -> None:
     stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
     recap = messages(stdout)[-1]
-    for part in (f"Goal: {CONCRETE}", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
+    for part in (f"Goal: “{CONCRETE}”", "4/10", "talk to Sam about deadlines", "Commitment: 9/10"):
         assert part in recap
     first_due = query(tmp_path, "SELECT min(due_at) FROM checkins")[0][0]
     assert isinstance(first_due, str)
     assert format_local(datetime.fromisoformat(first_due).replace(tzinfo=UTC), "UTC") in recap
-    assert not shown(stdout, "grow", "goal_concrete")
+    assert not shown(stdout, "grow", "goal_concrete", goal=CONCRETE)
     assert query(tmp_path, "SELECT name, level, timezone FROM users") == [("Ann", "first_time", "UTC")]
     assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
         ("baseline", 4),
@@ -124,7 +129,8 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
         "a smaller first step",
         "1",  # Revisit the goal, by number
         new_goal,
-        "three reports have asked by March",
+        "three reports have asked",
+        "by March",
         "ask Kim",
         "ask Lee",
         "ask Mo",
@@ -144,7 +150,7 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
     assert "• Today: I skipped a talk with Sam" in revisit
     assert "• Your rating today: 4" in revisit
     recap = messages(stdout)[-1]
-    assert f"Goal: {new_goal}" in recap and "Commitment: 8/10" in recap and "4/10" in recap
+    assert f"Goal: “{new_goal}”" in recap and "Commitment: 8/10" in recap and "4/10" in recap
     assert query(tmp_path, "SELECT text FROM goals") == [(new_goal,)]
     # The low score is kept next to the new one.
     assert query(tmp_path, "SELECT kind, value FROM scores ORDER BY id") == [
@@ -161,15 +167,16 @@ def test_commitment_5_then_revisit_the_goal_then_8(tmp_path: Path) -> None:
 
 def test_a_vague_goal_gets_the_follow_up(tmp_path: Path) -> None:
     stdout = chat(tmp_path, [*ONBOARDING, "be a better leader", CONCRETE])
-    assert shown(stdout, "grow", "goal_concrete")
+    # The follow-up quotes the vague goal back.
+    assert shown(stdout, "grow", "goal_concrete", goal="be a better leader")
     assert shown(stdout, "grow", "goal_measure")
     assert query(tmp_path, "SELECT text FROM goals") == [(f"be a better leader — {CONCRETE}",)]
     assert query(tmp_path, "SELECT step FROM answers ORDER BY id") == [("goal",), ("goal_concrete",)]
 
 
 def test_choices_by_number_and_by_their_words(tmp_path: Path) -> None:
-    lines = ["hi", "Yes, let's start", "Ann", "2", "Europe/Berlin", CONCRETE, *REALITY, *OPTIONS[:4]]
-    stdout = chat(tmp_path, [*lines, "Book a weekly slot", *WILL, "6", "more time", "adjust the action"])
+    lines = ["hi", "Yes, let's start", "Ann", "2", "Europe/Berlin", CONCRETE, *REALITY_OPEN, *OPTIONS[:3]]
+    stdout = chat(tmp_path, [*lines, "Book a weekly slot", *WILL_OPEN, "6", "more time", "adjust the action"])
     assert query(tmp_path, "SELECT level, timezone FROM users") == [("experienced", "Europe/Berlin")]
     # Experienced leaders get no examples: the pick list is their own three options.
     pick = next(m for m in messages(stdout) if "1) rehearse with a peer" in m)
@@ -237,6 +244,22 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
     assert key in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_a_second_session_opens_with_the_recap_of_the_first(tmp_path: Path) -> None:
+    chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
+    # Another day, another chat: the leader asks for a new session.
+    stdout = chat(tmp_path, ["/new", "Keep this goal", "I raised a late report the same day"])
+    opening = next(m for m in messages(stdout) if "Keep this goal" in m)
+    for part in (f"“{CONCRETE}”", "“talk to Sam about deadlines”", WILL[-1], "4/10"):
+        assert part in opening, opening
+    assert any(line in opening for line in phrasings("grow", "where_you_are", "checkin_none"))
+    assert shown(stdout, "grow", "reality_now", "again", goal=CONCRETE)
+    # The second session carries on the same goal: one goal row, two sessions on it.
+    assert query(tmp_path, "SELECT count(*) FROM goals") == [(1,)]
+    assert query(tmp_path, "SELECT count(DISTINCT id), count(DISTINCT goal_id) FROM coaching_sessions") == [
+        (2, 1)
+    ]
 
 
 def test_answers_as_people_write_them_are_understood_and_read_back(tmp_path: Path) -> None:

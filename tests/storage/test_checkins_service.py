@@ -31,6 +31,7 @@ from tests.support.checkins import (
     ACTION,
     CHANNEL,
     FAST,
+    PLAN,
     add_checkin,
     add_leader,
     by_kind,
@@ -88,7 +89,7 @@ async def test_a_due_check_in_is_put_into_the_conversation_and_marked_sent_once(
     outbox = Outbox()
     at = NOW + timedelta(seconds=3)
     assert await dispatcher(service, at, outbox).run() == 1
-    assert outbox.to(601) in ([text] for text in guided("checkin", "did"))
+    assert outbox.to(601) in ([text] for text in guided("checkin", "did", "recall_plan", if_then=PLAN))
     first = by_kind(database, user_id)["first"]
     assert (first.status, first.sent_at, first.claimed_by, first.attempts) == ("sent", at, "w1", 1)
     with database.session() as session:
@@ -156,7 +157,7 @@ async def test_a_new_action_drops_the_old_nudges_but_keeps_the_next_session(data
     assert [row.due_at for row in kept] == [reminder]
 
 
-async def test_a_new_session_from_a_check_in_starts_at_the_goal(database: Database) -> None:
+async def test_a_new_session_from_a_check_in_opens_with_where_they_stand(database: Database) -> None:
     service = new_service(database)
     seed_leader(service, 604, now=NOW)
     await dispatcher(service, NOW + timedelta(seconds=3), Outbox()).run()
@@ -164,6 +165,11 @@ async def test_a_new_session_from_a_check_in_starts_at_the_goal(database: Databa
         say(service, 604, answer, NOW)
     replies = say(service, 604, "Start a new session", NOW).replies
     assert texts(replies)[0] in guided("checkin", "new_session")
+    # The last goal, its action, the check-in just answered and the rating trend.
+    opening = texts(replies)[-1]
+    for part in (ACTION, "done", "4 → 8"):
+        assert part in opening, opening
+    replies = say(service, 604, "Start another goal", NOW).replies
     assert texts(replies)[-1] in phrasings("grow", "goal", style="guided", name="Ann")
 
 
@@ -267,7 +273,7 @@ async def test_a_check_in_due_mid_flow_waits_and_comes_when_the_flow_ends(databa
     assert (row.status, row.due_at, row.attempts) == ("pending", due, 0)
     replies = say(service, 611, "Europe/Berlin", due + timedelta(minutes=20)).replies
     # The flow's last word, then the check-in that waited for it.
-    assert texts(replies)[-1] in guided("checkin", "did")
+    assert texts(replies)[-1] in guided("checkin", "did", "recall_plan", if_then=PLAN)
     row = by_kind(database, user_id)["first"]
     assert (row.status, row.sent_at) == ("sent", due + timedelta(minutes=20))
     assert await dispatcher(service, due + timedelta(minutes=30), outbox).run() == 0
@@ -284,7 +290,7 @@ async def test_a_check_in_claimed_just_as_a_flow_starts_comes_when_it_ends(datab
     handled = service.deliver_checkin(claimed, "w1", due)
     assert (handled.deferred, handled.replies) == (True, [])
     replies = say(service, 618, "UTC", due + timedelta(minutes=1)).replies
-    assert texts(replies)[-1] in guided("checkin", "did")
+    assert texts(replies)[-1] in guided("checkin", "did", "recall_plan", if_then=PLAN)
 
 
 async def test_only_the_latest_of_several_that_fell_due_mid_flow_comes(database: Database) -> None:
@@ -318,10 +324,10 @@ async def test_two_goals_due_at_once_come_one_after_the_other(database: Database
         say(service, 617, answer, at)
     replies = say(service, 617, "in 5 days", at).replies
     # The date read back (issue 12), the first check-in's last word, then straight on
-    # to the other goal's.
+    # to the other goal's, recalling its plan.
     assert texts(replies)[0] in guided("nudges", "understood_date", when="Mon 30 Nov")
     assert texts(replies)[1].startswith(("Got it. I'll check in on", "Noted — next check-in"))
-    assert texts(replies)[-1] in guided("checkin", "did")
+    assert texts(replies)[-1] in guided("checkin", "did", "recall_plan", if_then=PLAN)
     firsts = [row for row in checkins(database, user_id) if row.kind == "first" and row.sent_at is not None]
     assert sorted(row.status for row in firsts) == ["answered", "sent"]
     assert await dispatcher(service, at, outbox).run() == 0
@@ -344,7 +350,7 @@ async def test_pause_stops_nudges_and_resume_brings_back_one_not_a_pile(database
     assert outbox.sent == []
     assert texts(say(service, 613, "/resume", paused_until).replies)[0] in guided("common", "resumed")
     assert await dispatcher(service, paused_until, outbox).run() == 1
-    assert outbox.to(613) in ([t] for t in guided("checkin", "did"))
+    assert outbox.to(613) in ([t] for t in guided("checkin", "did", "recall_plan", if_then=PLAN))
     assert {row.kind: row.status for row in checkins(database, user_id)} == {
         "first": "expired",
         "midway": "expired",

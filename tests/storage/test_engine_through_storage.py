@@ -12,12 +12,13 @@ from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow
-from tests.support.coach_driver import GROW_PATH
+from tests.support.coach_driver import path_for
 
 
 def test_a_check_in_planned_by_rescore_names_the_action(database: Database) -> None:
     service = CoachService(database, CoachEngine())
-    path = [answer for state, answer in GROW_PATH if state != "goal_concrete"]
+    # Level 2 is "experienced": the open style's steps.
+    path = [answer for state, answer in path_for("open") if state != "goal_concrete"]
     path[0] = "stop avoiding difficult conversations with my team"
     handled = None
     for message in ["hi", "yes", "Ann", "2", "UTC", *path, "/rescore", "1", "9"]:

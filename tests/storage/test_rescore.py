@@ -20,6 +20,7 @@ from tests.support.checkins import (
     ACTION,
     GOAL,
     ONBOARDING,
+    PLAN,
     checkins,
     goal_of,
     new_service,
@@ -118,7 +119,7 @@ async def test_at_8_or_more_it_confirms_and_plans_check_ins_that_name_the_action
 
     dispatcher = CheckinDelivery(LocalCoach(service), send, clock=lambda: LATER + timedelta(seconds=3))
     assert await dispatcher.run() == 1
-    assert sent in ([text] for text in guided("checkin", "did"))
+    assert sent in ([text] for text in guided("checkin", "did", "recall_plan", if_then=PLAN))
 
 
 def test_a_date_already_past_is_moved_to_the_leaders_today(database: Database) -> None:
@@ -186,7 +187,9 @@ def test_revisiting_the_goal_shows_the_earlier_answers(database: Database) -> No
         assert earlier in question
     # A new goal text revises the same goal, and the round goes on to Options.
     say(service, 907, "raise late work with each person within a day", LATER)
-    replies = say(service, 907, "they tell me in our one-to-ones", LATER).replies
+    say(service, 907, "they tell me in our one-to-ones", LATER)
+    # "How will you know" and "by when" are two questions now.
+    replies = say(service, 907, "by the end of January", LATER).replies
     assert replies[-1].text in phrasings("grow", "options_first", style="guided", name="Ann")
     assert goal_of(database, rescore_session(database).user_id).text == (
         "raise late work with each person within a day"

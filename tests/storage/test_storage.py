@@ -400,14 +400,23 @@ def test_goal_view_shows_the_latest_facts(database: Database) -> None:
 
 def test_open_goals_newest_first_and_closed_goals_left_out(database: Database) -> None:
     user_id = new_user(database)
-    apply(database, user_id, [GoalOpened(goal_id="old", text="Old goal")], now=at(0))
-    apply(database, user_id, [GoalOpened(goal_id="mid", text="Middle goal")], now=at(1))
-    apply(database, user_id, [GoalOpened(goal_id="new", text="New goal")], now=at(2))
+    # A goal becomes open once its session agrees an action; "draft" is one that never did.
+    for minute, (goal_id, text) in enumerate(
+        [("old", "Old goal"), ("mid", "Middle goal"), ("new", "New goal"), ("draft", "Half-set goal")]
+    ):
+        records: list[Record] = [
+            SessionOpened(session_id=f"s-{goal_id}", goal_id=None, kind="grow"),
+            GoalOpened(goal_id=goal_id, text=text),
+            SessionGoalSet(session_id=f"s-{goal_id}", goal_id=goal_id),
+        ]
+        if goal_id != "draft":
+            records.append(ActionAgreed(goal_id, f"s-{goal_id}", "Act", date(2025, 3, 10)))
+        apply(database, user_id, records, now=at(minute))
     apply(
         database,
         user_id,
         [GoalRevised(goal_id="old", text="Old goal, revised"), GoalClosed(goal_id="mid")],
-        now=at(3),
+        now=at(5),
     )
     with database.session() as session:
         leader = LeaderHistory(session, user_id)
@@ -416,7 +425,8 @@ def test_open_goals_newest_first_and_closed_goals_left_out(database: Database) -
         mid = leader.goal("mid")
         assert old is not None and old.text == "Old goal, revised"
         assert mid is not None and mid.status == "closed"
-        assert old.commitment is None and old.action is None and old.answers == {}
+        assert old.commitment is None and old.answers == {}
+        assert leader.goal("draft") is not None and leader.goal("draft").status == "draft"  # type: ignore[union-attr]
         assert leader.goal("missing") is None
 
 
@@ -632,7 +642,7 @@ def test_data_erased_without_saving_leaves_no_conversation(database: Database) -
     user_id = new_user(database)
     with database.session() as session:
         ConversationRepository(session).save(user_id, Conversation(flow="grow"))
-    apply(database, user_id, [DataErased(), GoalOpened(goal_id="fresh", text="Start again")])
+    apply(database, user_id, [DataErased(), *grow_session(goal="fresh", session="s-fresh")])
     assert count(database, ConversationRow, user_id) == 0
     with database.session() as session:
         assert [g.goal_id for g in LeaderHistory(session, user_id).open_goals()] == ["fresh"]

@@ -30,6 +30,8 @@ from tests.support.coach_driver import GROW_PATH, phrasings
 
 CHANNEL = "telegram"
 ACTION = "talk to Sam about deadlines"
+# The if-then plan GROW_PATH makes: every check-in on its action recalls it.
+PLAN = dict(GROW_PATH)["will_if_then"]
 GOAL = "be a better leader — stop avoiding difficult conversations with my team"
 ONBOARDING = ("hello", "yes", "Ann", "first time")
 # Ten days out: a first check-in, a mid-way nudge, the action's own and the next session.
@@ -89,6 +91,8 @@ def seed_another_goal(service: CoachService, user: int, *, now: datetime | None 
     answers[0] = "run better one-to-ones"  # concrete: no follow-up question
     del answers[1]
     handled = say(service, user, "/new", now)
+    # With a goal behind them, a session opens with where they stand: this is another goal.
+    handled = say(service, user, "another", now)
     for message in answers:
         handled = say(service, user, message, now)
     assert "9/10" in handled.replies[-1].text, handled.replies[-1].text
@@ -155,8 +159,8 @@ def checkin_questions(messages: Sequence[SentMessage]) -> list[SentMessage]:
     """The bot's "did you do it?" questions (first, mid-way or due) among these messages."""
     asked = {
         text
-        for key in ("ask", "midway")
-        for text in phrasings("checkin", "did", key, "guided", name="Ann", action=ACTION)
+        for key in ("ask", "recall_plan", "midway")
+        for text in phrasings("checkin", "did", key, "guided", name="Ann", action=ACTION, if_then=PLAN)
     }
     return [message for message in messages if message.text in asked]
 

@@ -17,7 +17,7 @@ from flows.conversation import Conversation, Profile
 from flows.engine import CoachEngine
 from flows.events import Event, Outcome, Reply
 from flows.records import Record
-from flows.views import CheckinView, GoalView, Lookup
+from flows.views import CheckinView, GoalView, Lookup, RecapView
 
 # A Wednesday afternoon in UTC: "friday" is 2026-11-27, "today" is 2026-11-25.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -28,7 +28,8 @@ CONTENT: Content = load_content("en")
 GROW_PATH: tuple[tuple[str, str], ...] = (
     ("goal", "be a better leader"),
     ("goal_concrete", "stop avoiding difficult conversations with my team"),
-    ("goal_measure", "my team tells me within a month that issues get raised early"),
+    ("goal_measure", "my team tells me that issues get raised early"),
+    ("goal_by_when", "within a month"),
     ("reality_now", "last week I skipped telling Sam his report was late"),
     ("reality_tried", "I wrote notes but never used them"),
     ("reality_cost", "the team stops trusting deadlines"),
@@ -48,15 +49,30 @@ GROW_PATH: tuple[tuple[str, str], ...] = (
     ("will_low_next", "keep"),
 )
 GROW_QUESTIONS: tuple[str, ...] = tuple(dict.fromkeys(state for state, _ in GROW_PATH))
+# Steps only first-time managers are asked; experienced leaders go past them.
+GUIDED_ONLY = frozenset(
+    {"goal_by_when", "reality_tried", "reality_cost", "options_bold", "will_support", "will_obstacle"}
+)
 ONBOARDING_PATH: tuple[str, ...] = ("hello", "yes", "Ann", "{level}", "UTC")
+
+
+def path_for(style: str, path: Sequence[tuple[str, str]] = GROW_PATH) -> list[tuple[str, str]]:
+    """The steps of `path` a leader of this style is asked ("guided" or "open")."""
+    return [(state, answer) for state, answer in path if style == "guided" or state not in GUIDED_ONLY]
 
 
 class FakeLookup:
     """A leader's history held in memory: the `Lookup` the engine reads."""
 
-    def __init__(self, goals: Sequence[GoalView] = (), checkins: Sequence[CheckinView] = ()) -> None:
+    def __init__(
+        self,
+        goals: Sequence[GoalView] = (),
+        checkins: Sequence[CheckinView] = (),
+        recap: RecapView | None = None,
+    ) -> None:
         self.goals = list(goals)
         self.checkins = list(checkins)
+        self.recap = recap
 
     def open_goals(self) -> list[GoalView]:
         return list(self.goals)
@@ -69,6 +85,9 @@ class FakeLookup:
 
     def checkin(self, checkin_id: int) -> CheckinView | None:
         return next((c for c in self.checkins if c.checkin_id == checkin_id), None)
+
+    def last_recap(self) -> RecapView | None:
+        return self.recap
 
     def export(self) -> dict[str, Any]:
         return {"goals": [g.goal_id for g in self.goals], "checkins": [c.checkin_id for c in self.checkins]}
@@ -208,6 +227,9 @@ class Coach:
         while self.conv.state != state:
             assert self.position < len(path), f"{state} not reached"
             expected, answer = path[self.position]
+            if expected in GUIDED_ONLY and self.conv.profile.style == "open" and self.conv.state != expected:
+                self.position += 1
+                continue
             assert self.conv.state == expected, (self.conv.state, expected, self.texts)
             self.say(answer)
             self.position += 1

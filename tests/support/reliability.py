@@ -320,7 +320,8 @@ RESEND_PAUSE = 1.0
 TEXTS = {
     "goal": "hold a weekly one-on-one with each person on my team",
     "goal_concrete": "run every one-on-one myself and ask for feedback at the end",
-    "goal_measure": "all six reports say in March that our one-on-ones help them",
+    "goal_measure": "all six reports say that our one-on-ones help them",
+    "goal_by_when": "by the end of March",
     "reality_now": "last week I cancelled two one-on-ones for a budget meeting",
     "reality_tried": "I put them in the calendar but moved them whenever something came up",
     "reality_cost": "people bring problems to me late and two of them feel ignored",
@@ -610,6 +611,7 @@ class SimLeader:
 GROW_PATH = (
     "goal",
     "goal_measure",
+    "goal_by_when",
     "reality_now",
     "reality_tried",
     "reality_cost",

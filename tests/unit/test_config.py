@@ -473,6 +473,39 @@ def test_webhook_mode_requires(missing: str) -> None:
     assert config_error(environ=environ) == f'telegram.{missing}: required when telegram.mode is "webhook"'
 
 
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"GROW_COACH_DATABASE_CALL_TIMEOUT": "10s"},
+            "database.call_timeout: must be longer than database.statement_timeout "
+            "(10s is not longer than 10s)",
+        ),
+        (
+            {"GROW_COACH_DATABASE_CALL_TIMEOUT": "5s", "GROW_COACH_DATABASE_STATEMENT_TIMEOUT": "0s"},
+            "database.call_timeout: must be longer than database.lock_timeout (5s is not longer than 5s)",
+        ),
+    ],
+)
+def test_the_call_deadline_must_outlast_the_database_timeouts(environ: dict[str, str], message: str) -> None:
+    # Past the deadline the whole service process is killed, with every leader's call in it.
+    assert config_error(environ=environ) == message
+
+
+def test_database_timeouts_of_zero_switch_them_off() -> None:
+    environ = {
+        "GROW_COACH_DATABASE_CALL_TIMEOUT": "1s",
+        "GROW_COACH_DATABASE_STATEMENT_TIMEOUT": "0s",
+        "GROW_COACH_DATABASE_LOCK_TIMEOUT": "0s",
+    }
+    database = load_config(environ=environ).database
+    assert (database.call_timeout, database.statement_timeout, database.lock_timeout) == (
+        datetime.timedelta(seconds=1),
+        datetime.timedelta(0),
+        datetime.timedelta(0),
+    )
+
+
 @pytest.mark.parametrize("secret", ["has space", "x" * 257, "ünïcode"])
 def test_bad_secret_token_is_not_echoed(secret: str) -> None:
     message = config_error(environ={"GROW_COACH_TELEGRAM_SECRET_TOKEN": secret})

@@ -318,13 +318,17 @@ def test_new_between_sessions_starts_grow() -> None:
     assert coach.outcome.records == [SessionOpened(session_id, None, "grow")]
 
 
-def test_new_in_the_middle_of_a_session_closes_it_as_cancelled() -> None:
+def test_new_in_the_middle_of_a_session_asks_then_closes_it_as_abandoned() -> None:
     coach = mid_grow("options_first")
     old = coach.conv.data["session_id"]
     coach.command("new")
+    # Nothing is dropped until the leader says so.
+    assert coach.outcome.records == [] and coach.conv.state == "options_first"
+    assert coach.values() == ["cmd:abandon", "cmd:stay"]
+    coach.choose("cmd:abandon")
     new = coach.conv.data["session_id"]
     assert new != old
-    assert coach.outcome.records == [SessionClosed(old, "cancelled"), SessionOpened(new, None, "grow")]
+    assert coach.outcome.records == [SessionClosed(old, "abandoned"), SessionOpened(new, None, "grow")]
     assert (coach.conv.state, coach.conv.data["answers"], coach.conv.data["options"]) == ("goal", {}, [])
     assert coach.asked("grow", "goal")
 

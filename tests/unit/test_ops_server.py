@@ -34,9 +34,7 @@ async def _hangs() -> bool:
 
 
 async def _serve(check: HealthCheck, metrics: Metrics | None = None, timeout: float = 2.0) -> OpsServer:
-    return await start_ops_server(
-        "127.0.0.1", 0, check, metrics=metrics or Metrics(), health_timeout=timeout
-    )
+    return await start_ops_server("127.0.0.1", 0, check, metrics=metrics or Metrics(), health_timeout=timeout)
 
 
 @pytest.fixture
@@ -176,8 +174,13 @@ async def test_garbage_gets_400_and_an_oversized_request_is_dropped() -> None:
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("", None), ("127.0.0.1:9464", ("127.0.0.1", 9464)), ("0.0.0.0:80", ("0.0.0.0", 80)),
-     ("[::1]:9464", ("::1", 9464)), ("localhost:9464", ("localhost", 9464))],
+    [
+        ("", None),
+        ("127.0.0.1:9464", ("127.0.0.1", 9464)),
+        ("0.0.0.0:80", ("0.0.0.0", 80)),
+        ("[::1]:9464", ("::1", 9464)),
+        ("localhost:9464", ("localhost", 9464)),
+    ],
 )
 def test_listen_addresses(text: str, expected: tuple[str, int] | None) -> None:
     assert parse_listen(text) == expected

@@ -73,9 +73,7 @@ def upgrade() -> None:
         sa.Column(
             "goal_id",
             sa.String(64),
-            sa.ForeignKey(
-                "goals.id", name="fk_coaching_sessions_goal_id_goals", ondelete="CASCADE"
-            ),
+            sa.ForeignKey("goals.id", name="fk_coaching_sessions_goal_id_goals", ondelete="CASCADE"),
             nullable=True,
         ),
         sa.Column("kind", sa.String(16), nullable=False),

@@ -5,7 +5,7 @@ Telegram confirms the send; `retry_at` says when an unconfirmed one may be sent 
 `users.revoked_at` marks a leader `grow-coach admin revoke` shut out.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2025-12-02
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
