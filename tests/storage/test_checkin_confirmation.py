@@ -26,7 +26,7 @@ from storage.checkin_delivery import RETRY_PAUSES
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.models import CoachingSessionRow, ConversationRow
-from tests.support.checkins import ACTION, FAST, by_kind, rows, say, seed_leader, set_due, user_row
+from tests.support.checkins import ACTION, FAST, PLAN, by_kind, rows, say, seed_leader, set_due, user_row
 from tests.support.coach_driver import phrasings
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -35,11 +35,12 @@ GRACE = timedelta(days=1)
 
 
 def did_question() -> list[str]:
-    return phrasings("checkin", "did", "ask", "guided", name="Ann", action=ACTION)
+    # The session made an if-then plan, so the first nudge recalls it.
+    return phrasings("checkin", "did", "recall_plan", "guided", name="Ann", action=ACTION, if_then=PLAN)
 
 
 def midway_question() -> list[str]:
-    return phrasings("checkin", "did", "midway", "guided", name="Ann", action=ACTION)
+    return phrasings("checkin", "did", "midway", "guided", name="Ann", action=ACTION, if_then=PLAN)
 
 
 class FlakyOutbox:
