@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config.loader import Config, ConfigError, load_config
 from bot.logs import setup_logging
@@ -19,6 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat = commands.add_parser("chat", help="chat with the coach in this terminal")
     chat.add_argument("--user", default="local", help="which local leader to be (default: local)")
+    chat.add_argument(
+        "--export-dir",
+        type=Path,
+        default=None,
+        help="where /export writes its files (default: ./grow-coach-export)",
+    )
     commands.add_parser("migrate", help="upgrade the database schema and exit")
     admin = commands.add_parser("admin", help="administration")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
@@ -75,7 +82,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "No Telegram token configured ([telegram] token or GROW_COACH_TELEGRAM_TOKEN): "
             "starting the terminal chat."
         )
-    return _chat(config, db, getattr(args, "user", "local"))
+    return _chat(config, db, getattr(args, "user", "local"), getattr(args, "export_dir", None))
 
 
 def _invite(config: Config, db: object, count: int, bot_username: str | None) -> int:
@@ -107,13 +114,13 @@ def _revoke(config: Config, db: object, user: str) -> int:
     return 0
 
 
-def _chat(config: Config, db: object, user: str) -> int:
+def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int:
     from bot.coaching.wiring import build_service
     from bot.terminal import run_chat
 
     service = build_service(config, db)  # type: ignore[arg-type]
     try:
-        return run_chat(service, user=user)
+        return run_chat(service, user=user, export_dir=export_dir)
     except KeyboardInterrupt:
         print()
         return 0

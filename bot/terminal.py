@@ -2,12 +2,14 @@
 
 Choices are shown numbered and can be answered by number or by their words. When
 standard input is not a terminal, each line is one message, so a whole conversation
-can be scripted: `printf '...' | grow-coach chat`.
+can be scripted: `printf '...' | grow-coach chat`. Files a reply carries (/export) are
+written to a directory and their paths printed.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import TextIO
 
 from bot.coaching.contract import StoreUnavailable
@@ -16,10 +18,13 @@ from bot.frontend_texts import frontend_texts
 from flows.events import Event, Reply
 
 CHANNEL = "terminal"
+DEFAULT_EXPORT_DIR = "grow-coach-export"
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, saved: Path | None = None) -> str:
     lines = [reply.text]
+    if saved is not None:
+        lines.append(f"  {saved}")
     if reply.choices and reply.layout == "grid":
         lines.append("   " + "  ".join(choice.label for choice in reply.choices))
     else:
@@ -45,8 +50,10 @@ def run_chat(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     user: str = "local",
+    export_dir: Path | None = None,
 ) -> int:
     stdin = stdin or sys.stdin
+    folder = export_dir or Path(DEFAULT_EXPORT_DIR)
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
     last: Reply | None = None
@@ -61,7 +68,8 @@ def run_chat(
             print(speaker + texts.terminal_store_unavailable, file=stdout)
             return
         for reply in replies:
-            print(speaker + render(reply).replace("\n", "\n" + " " * len(speaker)), file=stdout)
+            saved = save(reply, folder) if reply.attachment is not None else None
+            print(speaker + render(reply, saved).replace("\n", "\n" + " " * len(speaker)), file=stdout)
             if reply.question is not None:
                 last = reply
         stdout.flush()
@@ -80,3 +88,15 @@ def run_chat(
         if line.strip().lower() in ("/quit", "/exit"):
             return 0
         send(to_event(line, last))
+
+
+def save(reply: Reply, folder: Path) -> Path:
+    """Write the reply's file into `folder`, readable by its owner only: it holds
+    everything the coach stored about the leader."""
+    attachment = reply.attachment
+    assert attachment is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = (folder / Path(attachment.filename).name).resolve()
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_bytes(attachment.content)
+    return path

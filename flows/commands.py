@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flows import goals, grow, onboarding, rescore
 from flows.events import Choice, Reply
-from flows.export_text import export_text
+from flows.export_files import export_files
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
 from flows.quoting import quote
 from flows.records import PauseChanged
@@ -249,7 +249,11 @@ def _switch_to(flow: FlowName, state: str) -> Command:
 
 
 def export(turn: Turn) -> None:
-    turn.say_text(export_text(turn.lookup.export()))
+    """A short message, then the files; each front end delivers a file its own way."""
+    turn.say("export", "sent")
+    for attachment in export_files(turn.lookup.export(), turn.event.now, turn.content, turn.style):
+        key = "json" if attachment.media_type == "application/json" else "markdown"
+        turn.replies.append(Reply(turn.text("export", key, "caption"), attachment=attachment))
     reask(turn)
 
 

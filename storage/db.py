@@ -152,6 +152,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
         cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
+        # Deleted rows are overwritten, not left in free pages: /delete must not leave a
+        # leader's words readable in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         # In WAL mode NORMAL syncs at checkpoints rather than every commit: a killed
         # process still loses nothing committed; only a power cut could drop the last
         # few commits, and the commit no longer waits on the disk.

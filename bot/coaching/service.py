@@ -81,6 +81,12 @@ class CoachService:
             with self.db.session() as session:
                 leaders = LeaderRepository(session)
                 known = leaders.find(channel, external_id, lock=True)
+                if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
+                    # A button under a message from before /delete (or a forged one): the
+                    # press says nothing new, so no leader is created for it; the front end
+                    # answers it as expired and says how to begin. Writing starts afresh.
+                    hint = load_content(self.engine.settings.language).text("common", "start_hint")
+                    return Handled([Reply(hint)], 0, expired=True)
                 leader = known or leaders.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
                     event = self._admit_with_invite(session, leader.id, event)
@@ -208,6 +214,10 @@ class CoachService:
         history = LeaderHistory(session, user_id)
         outcome = self.engine.handle(conversation, event, history)
         history.apply(outcome.records, event.now)
+        if history.erased:
+            # /delete took the users row too: nothing may be saved for them now, not even
+            # where the conversation stands. Writing again makes them a new leader.
+            return Handled(outcome.replies, user_id)
         if was_busy and conversation.flow == "idle" and event.kind != "timer":
             # A check-in that fell due during the flow was waiting for it to end.
             waiting = due_for_leader(session, user_id, event.now)

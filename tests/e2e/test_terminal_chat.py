@@ -6,6 +6,7 @@ reads what the leader saw on the screen and what landed in the SQLite file.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -309,3 +310,28 @@ def test_answers_as_people_write_them_are_understood_and_read_back(tmp_path: Pat
     assert options == ["rehearse with a peer", "rehearse with a peer"]  # the option, then the pick
     due = query(tmp_path, "SELECT action_due FROM coaching_sessions")[0][0]
     assert shown(stdout, "nudges", "understood_date", when=date.fromisoformat(str(due)).strftime("%a %-d %b"))
+
+
+def test_export_writes_two_files_and_prints_their_paths(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/export"])
+    assert shown(stdout, "export", "sent")
+    paths = [Path(line.strip()) for line in stdout.splitlines() if line.strip().startswith(str(tmp_path))]
+    assert sorted(path.suffix for path in paths) == [".json", ".md"]
+    assert all(path.parent == (tmp_path / "grow-coach-export").resolve() for path in paths)
+    [json_path] = [path for path in paths if path.suffix == ".json"]
+    [md_path] = [path for path in paths if path.suffix == ".md"]
+    exported = json.loads(json_path.read_text(encoding="utf-8"))
+    assert exported["profile"]["name"] == "Ann"
+    assert exported["goals"][0]["text"] == CONCRETE
+    assert exported["stored_rows"]["users"][0]["external_id"] == "local"
+    markdown = md_path.read_text(encoding="utf-8")
+    assert f"## Goal: {CONCRETE}" in markdown and "**A:** I skipped a talk with Sam" in markdown
+    assert oct(json_path.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_delete_in_the_terminal_leaves_an_empty_database(tmp_path: Path) -> None:
+    chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/delete", "1"])
+    with sqlite3.connect(tmp_path / "grow-coach.db") as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    assert {t: n for t, n in counts.items() if n and t != "alembic_version"} == {}
