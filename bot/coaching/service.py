@@ -251,8 +251,8 @@ class CoachService:
     def revoke(self, channel: str, external_id: str, now: datetime) -> bool:
         """Shut a leader out for good (`grow-coach admin revoke`); False if unknown.
 
-        Their stored coaching stays (they may ask for it with /export or /delete only
-        if let back in); nothing more is sent and whatever they write is refused.
+        Their stored coaching stays; nothing more is sent, and whatever they write is
+        refused (as for someone taken off the allowlist).
         """
         with self.db.session() as session:
             leaders = LeaderRepository(session)
