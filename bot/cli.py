@@ -38,7 +38,23 @@ def build_parser() -> argparse.ArgumentParser:
         "revoke", help="shut a leader out: no more check-ins, whatever they write is refused"
     )
     revoke.add_argument("user", help="the leader's Telegram user id")
+    _config_anywhere(parser)
     return parser
+
+
+def _config_anywhere(parser: argparse.ArgumentParser) -> None:
+    """`grow-coach chat --config x.toml` means `grow-coach --config x.toml chat`.
+
+    Each subcommand takes `--config` too; SUPPRESS leaves the value given before the
+    subcommand in place when none follows it.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                subparser.add_argument(
+                    "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file"
+                )
+                _config_anywhere(subparser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,7 +136,13 @@ def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int
 
     service = build_service(config, db)  # type: ignore[arg-type]
     try:
-        return run_chat(service, user=user, export_dir=export_dir)
+        return run_chat(
+            service,
+            user=user,
+            export_dir=export_dir,
+            checkin_every=config.checkins.dispatch_every,
+            grace=config.checkins.grace,
+        )
     except KeyboardInterrupt:
         print()
         return 0

@@ -83,7 +83,9 @@ def _say_and_reask(flow: str, key: str) -> Command:
 def start(turn: Turn) -> None:
     conv = turn.conv
     if not conv.profile.onboarded:
-        if conv.flow == FlowName.ONBOARDING and conv.state != "start":
+        # Someone who has not even answered the consent question is new, not back:
+        # they get the welcome again.
+        if conv.flow == FlowName.ONBOARDING and conv.state not in ("start", "consent"):
             turn.say("common", "welcome_back")
             reask(turn)
         else:

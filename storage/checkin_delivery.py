@@ -85,6 +85,7 @@ def claim_due(
     worker: str,
     limit: int,
     *,
+    leader: tuple[str, str] | None = None,
     silence: timedelta | None = None,
     lease: timedelta = CLAIM_LEASE,
 ) -> list[Claimed]:
@@ -98,6 +99,9 @@ def claim_due(
 
     A check-in still `delivering` whose lease ran out is claimed again to be re-sent;
     it keeps its status, and the lease starts anew so nobody else sends it meanwhile.
+
+    `leader` (channel, external id) takes only that leader's: the terminal chat shows
+    its own leader's check-ins and must not take anyone else's from a shared database.
     """
     stale_checkin = (
         and_(ConversationRow.flow == "checkin", ConversationRow.updated_at < now - silence)
@@ -127,6 +131,8 @@ def claim_due(
         .limit(limit)
         .with_for_update(of=CheckinRow, skip_locked=True)
     )
+    if leader is not None:
+        query = query.where(LeaderRow.channel == leader[0], LeaderRow.external_id == leader[1])
     claimed: list[Claimed] = []
     users: set[int] = set()
     for checkin, user, takes_over in session.execute(query).all():

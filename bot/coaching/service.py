@@ -128,12 +128,29 @@ class CoachService:
 
         A check-in left unanswered for `grace` no longer holds back the next one.
         """
+        return self._claim(now, worker, limit, grace, None)
+
+    def claim_leader_checkins(
+        self, leader: tuple[str, str], now: datetime, worker: str, grace: timedelta
+    ) -> list[Claimed]:
+        """One leader's (channel, external id) due check-in, as `claim_checkins` would.
+
+        The terminal chat's: it shows its own leader's and leaves everyone else's to
+        whichever front end they use.
+        """
+        return self._claim(now, worker, 1, grace, leader)
+
+    def _claim(
+        self, now: datetime, worker: str, limit: int, grace: timedelta, leader: tuple[str, str] | None
+    ) -> list[Claimed]:
         try:
             with self.db.session() as session:
                 expired = expire_stale(session, now, grace)
                 if expired:
                     log.info("expired %d stale check-ins", expired)
-                return claim_due(session, now, worker, limit, silence=grace, lease=self.resend_after)
+                return claim_due(
+                    session, now, worker, limit, leader=leader, silence=grace, lease=self.resend_after
+                )
         except OperationalError as error:
             log.warning("claiming check-ins: database unavailable: %s", why_unavailable(error))
             raise StoreUnavailable from error

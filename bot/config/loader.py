@@ -27,6 +27,7 @@ from bot.config.durations import (
     parse_quiet_hours,
 )
 from flows import settings as coaching_defaults
+from flows.content import available_languages
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 ENV_PREFIX = "GROW_COACH_"
@@ -192,6 +193,13 @@ _LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 def _parse_language(value: object) -> str:
     if not isinstance(value, str) or not _LANGUAGE_RE.fullmatch(value):
         raise ValueError(f'expected a language code such as "en" or "pt-BR", got {_show(value)}')
+    available = available_languages()
+    if value not in available:
+        # Caught here, the mistake is one line at start-up, not a traceback once the coach loads.
+        raise ValueError(
+            f"expected a language the coach has texts for (flows/content/<code>/): "
+            f"{', '.join(_show(code) for code in available)}; got {_show(value)}"
+        )
     return value
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.frontend_texts import frontend_texts
 from flows.schedule import format_local
 from tests.support.coach_driver import phrasings
 
@@ -82,6 +83,16 @@ def shown(stdout: str, flow: str, key: str, field: str = "ask", **values: object
         for text in phrasings(flow, key, field, style, name="Ann", **values)
     ]
     return any(message.startswith(wording) for message in messages(stdout) for wording in wordings)
+
+
+def times_shown(stdout: str, flow: str, key: str, field: str = "ask") -> int:
+    """How many messages on screen start with one of the wordings of a text."""
+    wordings = [
+        text.split("\n")[0]
+        for style in ("guided", "open")
+        for text in phrasings(flow, key, field, style, name="Ann")
+    ]
+    return sum(any(message.startswith(w) for w in wordings) for message in messages(stdout))
 
 
 def query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
@@ -245,6 +256,53 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
     assert key in lines[0]
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "grow-coach.db").exists()
+
+
+@pytest.mark.parametrize("command", ["chat", "run"])
+def test_a_language_without_texts_is_one_line_after_the_subcommand_too(
+    tmp_path: Path, command: str
+) -> None:
+    (tmp_path / "my.toml").write_text('[coaching]\nlanguage = "pt-BR"\n')
+    result = grow_coach_cli(tmp_path, ["hi"], command, "--config", "my.toml")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'grow-coach: my.toml: coaching.language: expected a language the coach has texts for'
+        ' (flows/content/<code>/): "en"; got "pt-BR"'
+    ]
+    assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_config_after_the_subcommand_is_read(tmp_path: Path) -> None:
+    # `make run ARGS="--config my.toml"` runs `grow-coach run --config my.toml`.
+    (tmp_path / "my.toml").write_text(f'[database]\nurl = "sqlite:///{tmp_path / "mine.db"}"\n')
+    result = grow_coach_cli(tmp_path, ["hi"], "run", "--config", "my.toml")
+    assert result.returncode == 0, result.stderr
+    assert shown(result.stdout, "onboarding", "consent")
+    assert (tmp_path / "mine.db").exists()
+    assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_a_new_leader_whose_script_starts_with_start_is_welcomed_once_not_back(tmp_path: Path) -> None:
+    # The README's example: the script's own /start opens the chat.
+    stdout = chat(tmp_path, ["/start", "yes", "Ana", "1", "Berlin"])
+    assert not shown(stdout, "common", "welcome_back")
+    assert times_shown(stdout, "onboarding", "welcome") == 1
+    assert stdout.startswith("> /start\n")
+    assert query(tmp_path, "SELECT name, timezone FROM users") == [("Ana", "Europe/Berlin")]
+
+
+def test_start_again_before_answering_anything_is_a_welcome_not_a_welcome_back(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, ["hello?", "/start"])
+    assert not shown(stdout, "common", "welcome_back")
+    assert times_shown(stdout, "onboarding", "welcome") == 2
+
+
+def test_help_in_the_terminal_lists_quit(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, ["/help"])
+    help_text = next(message for message in messages(stdout) if "/cancel" in message)
+    assert "/quit" in help_text
+    assert help_text.endswith(frontend_texts("en").terminal_help_quit)
 
 
 def test_a_second_session_opens_with_the_recap_of_the_first(tmp_path: Path) -> None:

@@ -138,8 +138,8 @@ def test_defaults_equal_plain_constructor() -> None:
 
 
 def test_reads_config_toml_from_cwd(tmp_path: Path) -> None:
-    write(tmp_path / "config.toml", '[coaching]\nlanguage = "de"\n')
-    assert load_config(environ={}).coaching.language == "de"
+    write(tmp_path / "config.toml", '[sessions]\ninterval = "3d"\n')
+    assert load_config(environ={}).sessions.interval == datetime.timedelta(days=3)
 
 
 def test_reads_given_file(tmp_path: Path) -> None:
@@ -361,6 +361,12 @@ def test_section_that_is_not_a_table(tmp_path: Path) -> None:
         (
             '[coaching]\nlanguage = "English"',
             'coaching.language: expected a language code such as "en" or "pt-BR", got "English"',
+        ),
+        (
+            # Well formed, but the coach has no texts in it.
+            '[coaching]\nlanguage = "pt-BR"',
+            'coaching.language: expected a language the coach has texts for (flows/content/<code>/):'
+            ' "en"; got "pt-BR"',
         ),
         (
             '[logging]\nformat = "xml"',
