@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config.loader import Config, ConfigError, load_config
+from bot.key_commands import add_key_commands, run_key_command
 from bot.logs import setup_logging
 
 
@@ -38,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         "revoke", help="shut a leader out: no more check-ins, whatever they write is refused"
     )
     revoke.add_argument("user", help="the leader's Telegram user id")
+    add_key_commands(commands)
     _config_anywhere(parser)
     return parser
 
@@ -59,9 +61,12 @@ def _config_anywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "keys" and args.keys_command == "new":
+        # Needs no configuration: this is how the first key is made.
+        return run_key_command(args, None)
     try:
         config = load_config(args.config)
-        url = config.database_url()
+        config.database_url()  # the data directory exists, or start-up stops in one line
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2
@@ -71,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(
         "WARNING" if interactive_chat else config.logging.level,
         config.logging.format,
-        secrets=(config.telegram.token, config.telegram.secret_token),
+        secrets=config.secrets(),
     )
     try:
         if command == "run" and config.telegram.token:
@@ -80,12 +85,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.telegram.runner import run_telegram
 
             return run_telegram(config)
-        from bot.coaching.wiring import database_timeouts, open_database
+        from bot.coaching.wiring import open_database
 
-        db = open_database(url, database_timeouts(config))
+        db = open_database(config)
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2
+    if command == "keys":
+        return run_key_command(args, db)
     if command == "migrate":
         print("database is up to date")
         return 0

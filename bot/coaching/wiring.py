@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bot.coaching.access import AccessPolicy
@@ -10,6 +13,10 @@ from bot.config.loader import Config, ConfigError
 from flows.engine import CoachEngine
 from flows.settings import CoachSettings
 from storage.db import Database, Timeouts
+from storage.encryption import InvalidKey, KeyRing
+from storage.encryption_keys import keyring_for_database
+
+log = logging.getLogger("grow_coach")
 
 
 def coach_settings(config: Config) -> CoachSettings:
@@ -29,11 +36,31 @@ def database_timeouts(config: Config) -> Timeouts:
     )
 
 
-def open_database(url: str, timeouts: Timeouts | None = None) -> Database:
-    """Connect and migrate; a database that cannot be used stops start-up in one line."""
+def database_keyring(config: Config, url: str) -> KeyRing:
+    """The encryption keys the configuration gives (or the SQLite key file); a missing
+    or malformed key stops start-up in one line that names no key."""
     try:
-        db = Database(url, timeouts)
-        db.upgrade()
+        privacy = config.privacy
+        return keyring_for_database(url, privacy.encryption_key, privacy.old_encryption_keys, log)
+    except InvalidKey as error:
+        raise ConfigError(f"privacy.encryption_key: {error}") from None
+    except OSError as error:
+        if error.filename and not Path(error.filename).parent.is_dir():
+            # The key file goes beside the database: where neither can be.
+            raise ConfigError(f"database.url: cannot open the database: {error}") from None
+        raise ConfigError(f"privacy.encryption_key: cannot read or create the key file: {error}") from None
+
+
+def open_database(config: Config, *, migrate: bool = True) -> Database:
+    """Every process that uses the database opens it here: keys first, then connect
+    (with the configured timeouts) and, if asked, migrate; a database that cannot be
+    used stops start-up in one line."""
+    url = config.database_url()
+    keyring = database_keyring(config, url)
+    try:
+        db = Database(url, database_timeouts(config), keyring=keyring)
+        if migrate:
+            db.upgrade()
     except (ArgumentError, OperationalError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]
         raise ConfigError(f"database.url: cannot open the database: {reason}") from None
