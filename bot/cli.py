@@ -147,6 +147,7 @@ def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int
             service,
             user=user,
             export_dir=export_dir,
+            chart_dir=config.data_dir / "progress",
             checkin_every=config.checkins.dispatch_every,
             grace=config.checkins.grace,
         )

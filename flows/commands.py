@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flows import goals, grow, onboarding, rescore
+from flows.chart_replies import progress_replies
 from flows.events import Choice, Reply
 from flows.export_files import export_files
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
@@ -250,6 +251,18 @@ def _switch_to(flow: FlowName, state: str) -> Command:
     return command
 
 
+def show_progress(turn: Turn) -> None:
+    """A chart per open goal, each with its numbers in words (the chart is drawn after
+    the commit, by the service: `Reply.chart`). Read-only, so it works mid-session too."""
+    progress = turn.lookup.goal_progress()
+    if not progress:
+        turn.say("progress", "none")
+    else:
+        turn.say("progress", "intro")
+        turn.replies.extend(progress_replies(progress, turn.content))
+    reask(turn)
+
+
 def export(turn: Turn) -> None:
     """A short message, then the files; each front end delivers a file its own way."""
     turn.say("export", "sent")
@@ -275,6 +288,7 @@ COMMANDS: dict[str, Command] = {
     "export": export,
     "delete": _switch_to(FlowName.ERASE, "confirm"),
     "goals": list_goals,
+    "progress": show_progress,
 }
 
 BUTTONS: dict[str, Command] = {"abandon": abandon_session, "stay": stay_in_session}

@@ -141,6 +141,24 @@ class DataErased:
 
 
 @dataclass(frozen=True)
+class ExpectedOutcomeSet:
+    """What "as expected" looks like for a goal, in the leader's words: the middle of
+    the five-point goal attainment scale the closing review asks them to place it on."""
+
+    goal_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GoalAttainmentRated:
+    """Where the leader got on a goal, on the goal attainment scale: -2 much less than
+    expected, -1 less, 0 as expected, +1 more, +2 much more than expected."""
+
+    goal_id: str
+    value: int
+
+
+@dataclass(frozen=True)
 class GoalClosed:
     goal_id: str
     reason: str = "achieved"  # achieved | dropped
@@ -166,4 +184,6 @@ Record = (
     | SafetyFlagged
     | DataErased
     | GoalClosed
+    | ExpectedOutcomeSet
+    | GoalAttainmentRated
 )

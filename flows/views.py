@@ -9,7 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from flows.progress import GoalProgress
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,10 @@ class Lookup(Protocol):
 
     def last_recap(self) -> RecapView | None: ...
 
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        """Each goal's chart data; the open goals (newest first) when `goal_ids` is None."""
+        ...
+
 
 class EmptyLookup:
     """A leader with no history: used by tests and by a first conversation."""
@@ -109,3 +118,6 @@ class EmptyLookup:
 
     def last_recap(self) -> RecapView | None:
         return None
+
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        return []

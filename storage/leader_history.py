@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from flows.progress import GoalProgress
 from flows.records import Record
 from flows.views import CheckinView, GoalView, RecapView
-from storage import leader_views
+from storage import goal_progress, leader_views
 from storage.export import export_user
 from storage.record_writer import RecordWriter
 
@@ -40,6 +41,10 @@ class LeaderHistory:
     def last_recap(self) -> RecapView | None:
         """The open goal most recently given an action, with its check-in and ratings."""
         return leader_views.last_recap(self.session, self.user_id)
+
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        """Chart data per goal: the open goals, newest first, unless `goal_ids` names them."""
+        return goal_progress.goal_progress(self.session, self.user_id, goal_ids)
 
     def apply(self, records: Iterable[Record], now: datetime) -> None:
         """Apply the records in order; `now` stamps the rows they create or change."""

@@ -105,6 +105,11 @@ class GoalRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closed_reason: Mapped[str | None] = mapped_column(String(16))  # achieved | dropped
+    # Goal attainment scaling: "as expected" in the leader's words, asked when the goal
+    # is set, and where they placed the outcome at the closing review (-2 ... +2).
+    expected_outcome: Mapped[str | None] = mapped_column(EncryptedText("goals.expected_outcome"))
+    attainment: Mapped[int | None] = mapped_column(Integer)
+    attainment_at: Mapped[datetime | None]
 
 
 class GoalVersionRow(Base):

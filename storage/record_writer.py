@@ -24,6 +24,8 @@ from flows.records import (
     CheckinSnoozed,
     CheckinsReplanned,
     DataErased,
+    ExpectedOutcomeSet,
+    GoalAttainmentRated,
     GoalClosed,
     GoalOpened,
     GoalRevised,
@@ -86,6 +88,12 @@ class RecordWriter:
                     goal.closed_at = now
                     goal.closed_reason = record.reason
                     goal.updated_at = now
+            case ExpectedOutcomeSet():
+                if goal := self._goal(record.goal_id):
+                    goal.expected_outcome = record.text
+                    goal.updated_at = now
+            case GoalAttainmentRated():
+                self._attainment_rated(record, now)
             case SessionOpened():
                 self._session_opened(record, now)
             case SessionGoalSet():
@@ -189,6 +197,16 @@ class RecordWriter:
                 user_id=self.user_id, goal_id=goal.id, version=goal.version, text=record.text, created_at=now
             )
         )
+
+    def _attainment_rated(self, record: GoalAttainmentRated, now: datetime) -> None:
+        if not -2 <= record.value <= 2:
+            # The engine only offers the five points; anything else is a bug, not data.
+            log.warning("user=%s attainment %s out of range ignored", self.user_id, record.value)
+            return
+        if goal := self._goal(record.goal_id):
+            goal.attainment = record.value
+            goal.attainment_at = now
+            goal.updated_at = now
 
     def _session_opened(self, record: SessionOpened, now: datetime) -> None:
         if self.session.get(CoachingSessionRow, record.session_id) is not None:

@@ -6,6 +6,7 @@ answer that is already stored; a crash in between loses nothing the leader typed
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 from bot.coaching.access import AccessPolicy
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
 from flows import checkin
+from flows.chart_replies import draw_charts, needs_drawing
 from flows.content import load_content
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
@@ -77,6 +79,14 @@ class CoachService:
     def handle(
         self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
     ) -> Handled:
+        """Handle one event, commit, then draw any chart the replies ask for."""
+        return self.drawn(self.handle_undrawn(channel, external_id, event, update_id=update_id))
+
+    def handle_undrawn(
+        self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
+    ) -> Handled:
+        """`handle` with charts left for the caller to draw (`drawn`), e.g. on a worker
+        thread, when this runs on an event loop."""
         try:
             with self.db.session() as session:
                 leaders = LeaderRepository(session)
@@ -111,6 +121,22 @@ class CoachService:
                 "user=%s (update %s) database unavailable: %s", external_id, update_id, why_unavailable(error)
             )
             raise StoreUnavailable from error
+
+    def drawn(self, handled: Handled) -> Handled:
+        """`handled` with its charts drawn as PNG attachments.
+
+        Called after the commit: drawing takes about a hundred milliseconds a chart and
+        must not hold the transaction (SQLite has one writer). A chart that cannot be
+        drawn is left out; its reply still carries the same numbers in words.
+        """
+        if not needs_drawing(handled.replies):
+            return handled
+        try:
+            replies = draw_charts(handled.replies, self.engine.content)
+        except Exception as error:
+            log.error("user=%s chart not drawn: %s", handled.user_id, type(error).__name__)
+            replies = [dataclasses.replace(reply, chart=None) for reply in handled.replies]
+        return dataclasses.replace(handled, replies=replies)
 
     def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
         if self.access.mode != "invite":
@@ -162,6 +188,10 @@ class CoachService:
         check-in already delivering (`claimed.resend`) asks its question again, unless the
         leader has moved on from it meanwhile.
         """
+        return self.drawn(self.deliver_checkin_undrawn(claimed, worker, now))
+
+    def deliver_checkin_undrawn(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
+        """`deliver_checkin` with charts left for the caller to draw (`drawn`)."""
         try:
             with self.db.session() as session:
                 if not self.access.allows_known(claimed.channel, claimed.external_id):

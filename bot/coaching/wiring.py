@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -67,7 +68,27 @@ def open_database(config: Config, *, migrate: bool = True) -> Database:
     return db
 
 
+MPLCONFIGDIR = "MPLCONFIGDIR"
+
+
+def chart_cache_dir(data_dir: Path) -> Path | None:
+    """Where matplotlib keeps its font cache: under the data directory, so a service
+    that runs with a read-only home (systemd's ProtectHome, a container) builds the cache
+    once rather than on every start. An MPLCONFIGDIR already set is left alone."""
+    if os.environ.get(MPLCONFIGDIR):
+        return Path(os.environ[MPLCONFIGDIR])
+    folder = data_dir / "matplotlib"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        return None  # matplotlib falls back to a temporary directory of its own
+    os.environ[MPLCONFIGDIR] = str(folder)
+    return folder
+
+
 def build_service(config: Config, db: Database) -> CoachService:
+    # Before the first chart imports matplotlib, which reads it once.
+    chart_cache_dir(config.data_dir)
     access = AccessPolicy(config.access.mode, frozenset(str(uid) for uid in config.access.allowlist))
     return CoachService(
         db, CoachEngine(coach_settings(config)), access, resend_after=config.checkins.resend_after

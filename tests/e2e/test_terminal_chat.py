@@ -411,3 +411,20 @@ def test_delete_in_the_terminal_leaves_an_empty_database(tmp_path: Path) -> None
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     assert {t: n for t, n in counts.items() if n and t != "alembic_version"} == {}
+
+
+def test_progress_prints_the_summary_and_the_path_of_a_chart_it_wrote(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/progress"])
+    (summary,) = [message for message in messages(stdout) if message.startswith("Progress on")]
+    assert f'Progress on "{CONCRETE}"' in summary
+    assert "Self-rating: 4 at the start" in summary and "Commitment: 9/10" in summary
+    assert 'As expected, in your words: "my team tells me"' in summary
+    path = Path(summary.splitlines()[-1].strip())
+    # Under the data directory, named for the goal and the day, and a 1080x1080 PNG.
+    assert path.parent == (tmp_path / "progress").resolve()
+    assert path.name.startswith("progress-stop-avoiding-difficult-conversations-")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1080, 1080)
+    assert path.stat().st_mode & 0o077 == 0  # the leader's goal: owner-only
+    assert query(tmp_path, "SELECT expected_outcome FROM goals") == [("my team tells me",)]

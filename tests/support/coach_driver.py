@@ -16,6 +16,7 @@ from flows.content import Content, load_content
 from flows.conversation import Conversation, Profile
 from flows.engine import CoachEngine
 from flows.events import Event, Outcome, Reply
+from flows.progress import GoalProgress
 from flows.records import Record
 from flows.views import CheckinView, GoalView, Lookup, RecapView
 
@@ -69,10 +70,12 @@ class FakeLookup:
         goals: Sequence[GoalView] = (),
         checkins: Sequence[CheckinView] = (),
         recap: RecapView | None = None,
+        progress: Sequence[GoalProgress] = (),
     ) -> None:
         self.goals = list(goals)
         self.checkins = list(checkins)
         self.recap = recap
+        self.progress = list(progress)
 
     def open_goals(self) -> list[GoalView]:
         return list(self.goals)
@@ -88,6 +91,11 @@ class FakeLookup:
 
     def last_recap(self) -> RecapView | None:
         return self.recap
+
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        if goal_ids is None:
+            return list(self.progress)
+        return [p for p in self.progress if p.goal_id in goal_ids]
 
     def export(self) -> dict[str, Any]:
         return {"goals": [g.goal_id for g in self.goals], "checkins": [c.checkin_id for c in self.checkins]}
