@@ -22,18 +22,18 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ADD and DROP COLUMN, never a batch rebuild: on SQLite rebuilding `users` would
+# cascade-delete every row that refers to it (see 0002 and 0003).
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("checkins") as batch:
-        batch.add_column(sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("users") as batch:
-        batch.add_column(sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("checkins", sa.Column("retry_at", sa.DateTime(timezone=True), nullable=True))
+    op.add_column("users", sa.Column("revoked_at", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     # Rows caught mid-delivery go back to being claimed: the old code re-sends them.
     op.execute("UPDATE checkins SET status = 'claimed' WHERE status = 'delivering'")
     op.execute("UPDATE checkins SET status = 'expired' WHERE status = 'failed'")
-    with op.batch_alter_table("users") as batch:
-        batch.drop_column("revoked_at")
-    with op.batch_alter_table("checkins") as batch:
-        batch.drop_column("retry_at")
+    op.drop_column("users", "revoked_at")
+    op.drop_column("checkins", "retry_at")
