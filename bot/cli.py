@@ -40,6 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     revoke.add_argument("user", help="the leader's Telegram user id")
     add_key_commands(commands)
+    stats = admin_commands.add_parser(
+        "stats", help="aggregate, anonymous figures for the organisation (none from fewer than 5 leaders)"
+    )
+    stats.add_argument("--json", action="store_true", help="print JSON, for dashboards")
     _config_anywhere(parser)
     return parser
 
@@ -98,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if command == "admin" and args.admin_command == "revoke":
         return _revoke(config, db, args.user)
+    if command == "admin" and args.admin_command == "stats":
+        return _stats(db, as_json=args.json)
     if command == "admin":
         return _invite(config, db, args.count, args.bot_username)
     if command == "run":
@@ -134,6 +140,34 @@ def _revoke(config: Config, db: object, user: str) -> int:
         print(f"grow-coach: no leader with Telegram id {user}", file=sys.stderr)
         return 1
     print(f"revoked {user}: no more check-ins; what they write is refused")
+    return 0
+
+
+def _stats(db: object, *, as_json: bool) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from storage.db import Database
+    from storage.org_stats import MIN_LEADERS, organisation_stats
+
+    assert isinstance(db, Database)
+    with db.session() as session:
+        figures = organisation_stats(session, datetime.now(UTC))
+    if as_json:
+        document = {
+            "min_leaders": MIN_LEADERS,
+            "figures": {f.name: {"value": f.value, "withheld": f.withheld} for f in figures},
+        }
+        print(json.dumps(document, indent=2, sort_keys=True))
+        return 0
+    for figure in figures:
+        if figure.withheld:
+            shown = f"withheld (fewer than {MIN_LEADERS} leaders)"
+        elif isinstance(figure.value, dict):
+            shown = ", ".join(f"{key}: {count}" for key, count in figure.value.items()) or "none"
+        else:
+            shown = str(figure.value)
+        print(f"{figure.name.replace('_', ' ')}: {shown}")
     return 0
 
 

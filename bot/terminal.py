@@ -34,7 +34,8 @@ PICTURES = ("image/png", "image/jpeg")
 
 
 def render(reply: Reply, saved: Path | None = None) -> str:
-    lines = [reply.text]
+    # The terminal has no links: a stakeholder types the command a Telegram link would send.
+    lines = [reply.with_link(f"/start {reply.start_param}").text]
     if saved is not None:
         lines.append(f"  {saved}")
     if reply.choices and reply.layout == "grid":
@@ -49,6 +50,9 @@ def to_event(line: str, last: Reply | None) -> Event:
     stripped = text.strip()
     if stripped.startswith("/") and len(stripped) > 1 and " " not in stripped:
         return Event.command(stripped)
+    if stripped.startswith("/start "):
+        # "/start fb_<code>": a feedback link, typed as the terminal shows it.
+        return Event.command("start", text=stripped)
     if last is not None and last.choices and last.layout == "list":
         wanted = stripped.lower()
         for number, choice in enumerate(last.choices, 1):

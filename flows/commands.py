@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import goals, grow, onboarding, rescore
+from flows import feedback, goals, grow, onboarding, rescore
 from flows.chart_replies import progress_replies
 from flows.events import Choice, Reply
 from flows.export_files import export_files
@@ -19,7 +19,7 @@ from flows.turn import Turn, new_seed
 Command = Callable[[Turn], None]
 
 # Available before onboarding is finished; the others need a level and a time zone.
-ALWAYS_AVAILABLE = ("start", "help", "about", "cancel")
+ALWAYS_AVAILABLE = ("start", "help", "about", "cancel", "withdraw")
 # The status line names these flows; inside GROW it names the step (goal, reality, ...).
 WHERE_BY_FLOW = (
     FlowName.IDLE,
@@ -263,6 +263,29 @@ def show_progress(turn: Turn) -> None:
     reask(turn)
 
 
+def ask_for_feedback(turn: Turn) -> None:
+    if _busy(turn):
+        return
+    feedback.command(turn)
+
+
+def _idle_only(command: Command) -> Command:
+    """A /feedback button: it acts only from the menu, as its message was sent from there."""
+
+    def run_it(turn: Turn) -> None:
+        if _busy(turn):
+            return
+        command(turn)
+
+    return run_it
+
+
+def nothing_to_withdraw(turn: Turn) -> None:
+    # The service has already removed any feedback answers this person gave.
+    turn.say("feedback", "nothing_to_withdraw")
+    reask(turn)
+
+
 def export(turn: Turn) -> None:
     """A short message, then the files; each front end delivers a file its own way."""
     turn.say("export", "sent")
@@ -289,6 +312,14 @@ COMMANDS: dict[str, Command] = {
     "delete": _switch_to(FlowName.ERASE, "confirm"),
     "goals": list_goals,
     "progress": show_progress,
+    "feedback": ask_for_feedback,
+    "withdraw": nothing_to_withdraw,
 }
 
-BUTTONS: dict[str, Command] = {"abandon": abandon_session, "stay": stay_in_session}
+BUTTONS: dict[str, Command] = {
+    "abandon": abandon_session,
+    "stay": stay_in_session,
+    "fb_link": _idle_only(feedback.fresh_link),
+    "fb_round": _idle_only(feedback.next_round),
+    "fb_revoke": _idle_only(feedback.revoke),
+}

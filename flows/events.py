@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
@@ -81,6 +82,18 @@ class Reply:
     # into `attachment` after the commit, outside the transaction and off any event loop
     # (flows/chart_replies.py); a front end never sees a reply with a chart left in it.
     chart: GoalProgress | None = None
+    # A start parameter ("fb_<code>") the front end turns into a link: it alone knows the
+    # bot's address, and it puts the link where the text says START_LINK.
+    start_param: str | None = None
+
+    def with_link(self, link: str) -> Reply:
+        if self.start_param is None:
+            return self
+        return dataclasses.replace(self, text=self.text.replace(START_LINK, link))
+
+
+# Where a reply with a start_param wants its link; content templates write {start_link}.
+START_LINK = "{start_link}"
 
 
 @dataclass

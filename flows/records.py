@@ -164,6 +164,24 @@ class GoalClosed:
     reason: str = "achieved"  # achieved | dropped
 
 
+@dataclass(frozen=True)
+class FeedbackLinkIssued:
+    """A stakeholder invite link: a new round, or a fresh link for the latest one.
+
+    Storage keeps only `code_hash`; the code itself reaches nobody but the leader.
+    """
+
+    code_hash: str
+    expires_at: datetime
+    new_round: bool
+    behaviour: str = ""  # what stakeholders rate (a new round only)
+
+
+@dataclass(frozen=True)
+class FeedbackLinkRevoked:
+    """The latest round's link stops working; the answers it brought stay."""
+
+
 Record = (
     ProfileUpdated
     | GoalOpened
@@ -186,4 +204,6 @@ Record = (
     | GoalClosed
     | ExpectedOutcomeSet
     | GoalAttainmentRated
+    | FeedbackLinkIssued
+    | FeedbackLinkRevoked
 )

@@ -14,6 +14,9 @@ FIRST_CHECKIN_AFTER = timedelta(days=2)
 SESSION_INTERVAL = timedelta(weeks=2)
 QUIET_HOURS: tuple[time, time] | None = (time(21, 0), time(8, 0))
 SNOOZE = timedelta(days=1)
+# Stakeholder feedback: the fewest answers a round shows (never below 3), and how long a link works.
+FEEDBACK_MIN_RESPONSES = 3
+FEEDBACK_LINK_TTL = timedelta(days=14)
 # Shown when a message leaves coaching for crisis territory (see flows/safety.py).
 CRISIS_RESOURCES = (
     "If you are in immediate danger, call your local emergency number "
@@ -32,3 +35,7 @@ class CoachSettings:
     quiet_hours: tuple[time, time] | None = QUIET_HOURS
     snooze: timedelta = SNOOZE
     safety_resources: tuple[str, ...] = field(default=CRISIS_RESOURCES)
+    feedback_min_responses: int = FEEDBACK_MIN_RESPONSES
+    feedback_link_ttl: timedelta = FEEDBACK_LINK_TTL
+    # False when the deployment has no key to hash stakeholders' ids with (see README).
+    feedback_enabled: bool = True

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
+    from flows.feedback_summary import FeedbackSummary
     from flows.progress import GoalProgress
 
 
@@ -80,6 +81,27 @@ class RecapView:
     ratings: tuple[Rating, ...]  # baseline and check-in ratings, oldest first
 
 
+@dataclass(frozen=True)
+class StakeholderAnswer:
+    relationship: str  # peer | report | manager | other
+    rating: int
+    keep: str
+    change: str
+
+
+@dataclass(frozen=True)
+class FeedbackRoundView:
+    """One round as the leader may see it: the answers only once enough people gave them."""
+
+    number: int
+    behaviour: str
+    answered: int
+    expires_at: datetime
+    link_open: bool  # neither revoked nor replaced nor expired
+    # Empty while `answered` is below the threshold: storage holds them back.
+    answers: tuple[StakeholderAnswer, ...] = ()
+
+
 class Lookup(Protocol):
     def open_goals(self) -> list[GoalView]: ...
 
@@ -95,6 +117,12 @@ class Lookup(Protocol):
 
     def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
         """Each goal's chart data; the open goals (newest first) when `goal_ids` is None."""
+        ...
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]: ...
+
+    def feedback_summary(self) -> FeedbackSummary:
+        """Stakeholder ratings per round and the change between rounds (for reviews)."""
         ...
 
 
@@ -121,3 +149,11 @@ class EmptyLookup:
 
     def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
         return []
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]:
+        return []
+
+    def feedback_summary(self) -> FeedbackSummary:
+        from flows.feedback_summary import FeedbackSummary
+
+        return FeedbackSummary(())

@@ -239,3 +239,44 @@ class InviteRow(Base):
     # SET NULL: erasing or deleting a user must not make a spent invite usable again.
     used_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     used_at: Mapped[datetime | None]
+
+
+class FeedbackRoundRow(Base):
+    """One round of stakeholder feedback a leader asked for; round 1 is the baseline.
+
+    Only a hash of the invite code is kept: the link itself lives in the leader's chat.
+    """
+
+    __tablename__ = "feedback_rounds"
+    __table_args__ = (UniqueConstraint("user_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    number: Mapped[int] = mapped_column(Integer)
+    # The behaviour stakeholders rate, in the leader's words as the goal had them.
+    behaviour: Mapped[str] = mapped_column(EncryptedText("feedback_rounds.behaviour"))
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class FeedbackResponseRow(Base):
+    """One stakeholder's answers in one round, and where they are while answering.
+
+    `responder` is a keyed hash of the stakeholder's chat identity, never the id itself:
+    enough to refuse a second answer and to find theirs for /withdraw and /delete. No
+    time is kept, so nothing orders the answers back to the people who gave them.
+    """
+
+    __tablename__ = "feedback_responses"
+    __table_args__ = (UniqueConstraint("round_id", "responder"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("feedback_rounds.id", ondelete="CASCADE"), index=True)
+    responder: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(32))  # where answering stands; "done" once submitted
+    relationship: Mapped[str | None] = mapped_column(String(16))  # peer | report | manager | other
+    rating: Mapped[int | None] = mapped_column(Integer)
+    keep: Mapped[str | None] = mapped_column(EncryptedText("feedback_responses.keep"))
+    change: Mapped[str | None] = mapped_column(EncryptedText("feedback_responses.change"))

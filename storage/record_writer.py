@@ -25,6 +25,8 @@ from flows.records import (
     CheckinsReplanned,
     DataErased,
     ExpectedOutcomeSet,
+    FeedbackLinkIssued,
+    FeedbackLinkRevoked,
     GoalAttainmentRated,
     GoalClosed,
     GoalOpened,
@@ -39,6 +41,7 @@ from flows.records import (
     SessionOpened,
 )
 from flows.schedule import replanned
+from storage import feedback
 from storage.checkin_delivery import lapse
 from storage.leader_rows import erase_leader
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
@@ -146,6 +149,10 @@ class RecordWriter:
                 )
             case DataErased():
                 self._data_erased()
+            case FeedbackLinkIssued():
+                feedback.issue_link(self.session, self.user_id, record, now)
+            case FeedbackLinkRevoked():
+                feedback.revoke_link(self.session, self.user_id, now)
             case _:
                 # A new record type must get a deliberate rule here, not vanish.
                 raise TypeError(f"storage cannot apply {type(record).__name__}")
@@ -291,6 +298,8 @@ class RecordWriter:
         row.claimed_by = None
 
     def _data_erased(self) -> None:
+        # Stakeholders' answers hang off the rounds, not off users: they go first.
+        feedback.erase_rounds(self.session, self.user_id)
         erase_leader(self.session, self.user_id)
         self.erased = True
 

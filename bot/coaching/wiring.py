@@ -16,17 +16,21 @@ from flows.settings import CoachSettings
 from storage.db import Database, Timeouts
 from storage.encryption import InvalidKey, KeyRing
 from storage.encryption_keys import keyring_for_database
+from storage.feedback_key import load_feedback_key
 
 log = logging.getLogger("grow_coach")
 
 
-def coach_settings(config: Config) -> CoachSettings:
+def coach_settings(config: Config, *, feedback_enabled: bool = True) -> CoachSettings:
     return CoachSettings(
         language=config.coaching.language,
         first_after=config.checkins.first_after,
         session_interval=config.sessions.interval,
         quiet_hours=config.checkins.quiet_hours,
         safety_resources=tuple(config.safety.resources),
+        feedback_min_responses=config.feedback.min_responses,
+        feedback_link_ttl=config.feedback.link_ttl,
+        feedback_enabled=feedback_enabled,
     )
 
 
@@ -90,6 +94,13 @@ def build_service(config: Config, db: Database) -> CoachService:
     # Before the first chart imports matplotlib, which reads it once.
     chart_cache_dir(config.data_dir)
     access = AccessPolicy(config.access.mode, frozenset(str(uid) for uid in config.access.allowlist))
+    try:
+        key = load_feedback_key(config.feedback.hash_key, db.engine.url, log)
+    except InvalidKey as error:
+        raise ConfigError(str(error)) from None
+    if key is None:
+        log.warning("stakeholder feedback is off: PostgreSQL needs [feedback] hash_key")
+    settings = coach_settings(config, feedback_enabled=key is not None)
     return CoachService(
-        db, CoachEngine(coach_settings(config)), access, resend_after=config.checkins.resend_after
+        db, CoachEngine(settings), access, feedback_key=key, resend_after=config.checkins.resend_after
     )

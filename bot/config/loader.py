@@ -444,6 +444,18 @@ class AccessConfig(_Section):
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
+class FeedbackConfig(_Section):
+    # Never below 3: fewer answers would let a leader work out who said what.
+    min_responses: int = _setting(_integer(coaching_defaults.FEEDBACK_MIN_RESPONSES), 3)
+    link_ttl: datetime.timedelta = _setting(  # noqa: RUF009
+        _DURATION, format_duration(coaching_defaults.FEEDBACK_LINK_TTL)
+    )
+    # The key stakeholders' ids are hashed with (32 bytes, like `grow-coach keys new` makes);
+    # empty: a key file beside an SQLite database, and feedback switched off on PostgreSQL.
+    hash_key: str = _setting(_Kind(_parse_secret), "", redact=_mask)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class LoggingConfig(_Section):
     level: str = _setting(_choice("DEBUG", "INFO", "WARNING", "ERROR", fold_case=True), "INFO")
     format: str = _setting(_choice("text", "json"), "text")
@@ -467,6 +479,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "checkins": CheckinsConfig,
     "safety": SafetyConfig,
     "access": AccessConfig,
+    "feedback": FeedbackConfig,
     "logging": LoggingConfig,
     "privacy": PrivacyConfig,
 }
@@ -494,6 +507,7 @@ class Config:
     checkins: CheckinsConfig = dataclasses.field(default_factory=CheckinsConfig)
     safety: SafetyConfig = dataclasses.field(default_factory=SafetyConfig)
     access: AccessConfig = dataclasses.field(default_factory=AccessConfig)
+    feedback: FeedbackConfig = dataclasses.field(default_factory=FeedbackConfig)
     logging: LoggingConfig = dataclasses.field(default_factory=LoggingConfig)
     privacy: PrivacyConfig = dataclasses.field(default_factory=PrivacyConfig)
     # Not a config key: where the embedded SQLite database lives when database.url is empty.

@@ -41,7 +41,7 @@ pytestmark = [
 TEXTS = frontend_texts("en")
 EDITED, EXPIRED, GROUPS_ARE_PRIVATE = TEXTS.edited, TEXTS.expired, TEXTS.groups_are_private
 SOMETHING_WRONG = TEXTS.something_wrong
-MENU = ["start", "new", "status", "goals", "progress", "rescore", "help", "cancel"]
+MENU = ["start", "new", "status", "goals", "progress", "rescore", "feedback", "help", "cancel"]
 # A goal with a concrete marker ("stop"), so GROW goes straight on to goal_measure.
 GOAL = "stop avoiding difficult conversations with my team"
 

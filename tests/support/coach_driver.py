@@ -16,9 +16,10 @@ from flows.content import Content, load_content
 from flows.conversation import Conversation, Profile
 from flows.engine import CoachEngine
 from flows.events import Event, Outcome, Reply
+from flows.feedback_summary import FeedbackSummary, summarise
 from flows.progress import GoalProgress
 from flows.records import Record
-from flows.views import CheckinView, GoalView, Lookup, RecapView
+from flows.views import CheckinView, FeedbackRoundView, GoalView, Lookup, RecapView
 
 # A Wednesday afternoon in UTC: "friday" is 2026-11-27, "today" is 2026-11-25.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -76,6 +77,13 @@ class FakeLookup:
         self.checkins = list(checkins)
         self.recap = recap
         self.progress = list(progress)
+        self.rounds: list[FeedbackRoundView] = []
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]:
+        return list(self.rounds)
+
+    def feedback_summary(self) -> FeedbackSummary:
+        return summarise(self.rounds, 3)
 
     def open_goals(self) -> list[GoalView]:
         return list(self.goals)

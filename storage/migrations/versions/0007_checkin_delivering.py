@@ -4,8 +4,8 @@ A check-in now waits in `delivering` (the leader's conversation is already in it
 Telegram confirms the send; `retry_at` says when an unconfirmed one may be sent again.
 `users.revoked_at` marks a leader `grow-coach admin revoke` shut out.
 
-Revision ID: 0006
-Revises: 0005
+Revision ID: 0007
+Revises: 0006
 Create Date: 2025-12-02
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006"
-down_revision: str | None = "0005"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
