@@ -1,4 +1,5 @@
-"""Delivering due check-ins: claim a batch, put each into its leader's conversation, send.
+"""Delivering due check-ins: claim a batch, put each into its leader's conversation, send,
+then confirm (`sent`) or report the failed send (tried again later).
 
 APScheduler (through PTB's JobQueue) only decides *when* to look; what is due, claimed
 and sent lives in the database, so a crash, a restart or a second process changes
@@ -75,4 +76,9 @@ class CheckinDelivery:
             return 0
         ok = await self.send(claimed, handled.replies)
         log.info("checkin=%s user=%s sent=%s", claimed.checkin_id, claimed.user_id, ok)
+        try:
+            # Only now is it `sent`; unconfirmed, it would be sent again after a restart.
+            await self.coach.confirm_checkin(claimed.checkin_id, self.worker, self.clock(), ok)
+        except StoreUnavailable:
+            log.warning("checkin=%s not confirmed: it may be sent twice", claimed.checkin_id)
         return int(ok)

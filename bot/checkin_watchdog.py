@@ -7,7 +7,7 @@ with no log line saying why. Here each round runs as a task; every database call
 send it makes is a step, and a round in which no step has finished for `stuck_after` is
 logged, naming the step it waits on, and cancelled. What it had claimed is claimed again
 once the claim's lease runs out; what it had already put into a leader's conversation
-shows the next time that leader writes.
+stays `delivering` and is sent again after `[checkins] resend_after`.
 """
 
 from __future__ import annotations

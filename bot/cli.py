@@ -37,6 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     invite.add_argument("--bot-username", help="also print t.me links for this bot")
     add_backup_command(admin_commands)
+    revoke = admin_commands.add_parser(
+        "revoke", help="shut a leader out: no more check-ins, whatever they write is refused"
+    )
+    revoke.add_argument("user", help="the leader's Telegram user id")
     add_key_commands(commands)
     stats = admin_commands.add_parser(
         "stats", help="aggregate, anonymous figures for the organisation (none from fewer than 5 leaders)"
@@ -101,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "migrate":
         print("database is up to date")
         return 0
+    if command == "admin" and args.admin_command == "revoke":
+        return _revoke(config, db, args.user)
     if command == "admin" and args.admin_command == "stats":
         return _stats(db, as_json=args.json)
     if command == "admin":
@@ -126,6 +132,19 @@ def _invite(config: Config, db: object, count: int, bot_username: str | None) ->
     for row in rows:
         link = f"  https://t.me/{bot_username}?start={row.code}" if bot_username else ""
         print(f"{row.code}  (single use, expires {row.expires_at:%Y-%m-%d %H:%M} UTC){link}")
+    return 0
+
+
+def _revoke(config: Config, db: object, user: str) -> int:
+    from datetime import UTC, datetime
+
+    from bot.coaching.wiring import build_service
+
+    service = build_service(config, db)  # type: ignore[arg-type]
+    if not service.revoke("telegram", user.strip(), datetime.now(UTC)):
+        print(f"grow-coach: no leader with Telegram id {user}", file=sys.stderr)
+        return 1
+    print(f"revoked {user}: no more check-ins; what they write is refused")
     return 0
 
 

@@ -1,7 +1,8 @@
 """Check-ins in the terminal chat: shown when it opens and while it is open.
 
 The same service calls as Telegram's delivery (`bot.checkin_delivery`): claim what is
-due, put it into the conversation and mark it sent in one commit. Only this chat's own
+due, put it into the conversation (`delivering`), then confirm it `sent`: a terminal has
+no Telegram to wait for, so it is confirmed as soon as it is handed over. Only this chat's own
 leader's check-ins are claimed, so a terminal chat on a database a Telegram bot also
 uses never takes that bot's leaders' check-ins.
 """
@@ -37,7 +38,10 @@ def deliver_due(
     try:
         replies: list[Reply] = []
         for claimed in service.claim_leader_checkins(leader, now, worker, grace):
-            replies += service.deliver_checkin(claimed, worker, now).replies
+            handled = service.deliver_checkin(claimed, worker, now)
+            if handled.replies:
+                service.confirm_checkin(claimed.checkin_id, worker, now, True)
+            replies += handled.replies
         return replies
     except StoreUnavailable:
         return []

@@ -23,6 +23,12 @@ from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, new_id, new_seed
 from flows.views import CheckinStatus, CheckinView
 
+# Timer events (`Event.timer(name, checkin_id)`): a due check-in; one already in the
+# conversation whose send was never confirmed; one replacing a check-in left unanswered.
+DUE = "checkin"
+RESEND = "checkin_resend"
+TAKE_OVER = "checkin_take_over"
+
 # The nudges about one action; "next_session" is about the next session instead.
 ACTION_NUDGES = ("first", "midway", "action_due")
 

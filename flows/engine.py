@@ -16,7 +16,7 @@ from flows.events import Event, Outcome
 from flows.moves import ask as ask_now
 from flows.moves import carry_on, close_session, expired, fire, idle, nudge, reask, refuse
 from flows.parsing import Invalid, clean_text
-from flows.records import AnswerGiven, SafetyFlagged
+from flows.records import AnswerGiven, CheckinLapsed, SafetyFlagged
 from flows.registry import FLOWS, is_known_position, load_data
 from flows.safety import Screen, load_screen
 from flows.settings import CoachSettings
@@ -141,6 +141,20 @@ class CoachEngine:
     def _timer(self, turn: Turn) -> Outcome:
         conv, event = turn.conv, turn.event
         if not conv.profile.onboarded or conv.profile.paused:
+            return Outcome([], [])
+        data = turn.data
+        if isinstance(data, checkin.CheckinData) and conv.flow == FlowName.CHECKIN:
+            if data.checkin_id == event.checkin_id:
+                # Put to the leader before, but never confirmed sent: ask again where they are.
+                reask(turn)
+                return Outcome(turn.replies, turn.records, delivered=True)
+            if event.value == checkin.TAKE_OVER:
+                # Left unanswered for long: it must not hold back the check-ins after it.
+                close_session(turn, "unanswered")
+                turn.record(CheckinLapsed(data.checkin_id))
+                turn.to_idle()
+        if event.value == checkin.RESEND:
+            # The leader has left that check-in since: nothing to send again.
             return Outcome([], [])
         if conv.flow != FlowName.IDLE:
             return Outcome([], [], deferred=True)

@@ -113,6 +113,13 @@ class CheckinResolved:
 
 
 @dataclass(frozen=True)
+class CheckinLapsed:
+    """Never answered, and a later check-in took its place: it is not sent again."""
+
+    checkin_id: int
+
+
+@dataclass(frozen=True)
 class CheckinSnoozed:
     checkin_id: int
     due_at: datetime
@@ -189,6 +196,7 @@ Record = (
     | CheckinsCancelled
     | CheckinsReplanned
     | CheckinResolved
+    | CheckinLapsed
     | CheckinSnoozed
     | PauseChanged
     | SafetyFlagged

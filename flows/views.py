@@ -35,14 +35,17 @@ class GoalView:
 
 
 class CheckinStatus(StrEnum):
-    """A planned check-in's life: pending, claimed by a sender, sent, then answered or cancelled."""
+    """A planned check-in's life: pending, claimed by a sender, delivering (in the
+    conversation, not yet confirmed by Telegram), sent, then answered or cancelled."""
 
     PENDING = "pending"
     CLAIMED = "claimed"
+    DELIVERING = "delivering"
     SENT = "sent"
     ANSWERED = "answered"
     CANCELLED = "cancelled"
     EXPIRED = "expired"
+    FAILED = "failed"  # every send failed: given up
 
 
 @dataclass(frozen=True)

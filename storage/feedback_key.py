@@ -25,9 +25,11 @@ def key_file_for(sqlite_path: Path) -> Path:
 
 def sqlite_file(url: str | URL) -> Path | None:
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+    path = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or path in ("", ":memory:") or "mode=memory" in path:
         return None
-    return Path(parsed.database)
+    # An SQLite URI ("file:/data/coach.db?mode=ro"): the key goes beside the file it names.
+    return Path(path.removeprefix("file:").partition("?")[0])
 
 
 def load_feedback_key(configured: str, database_url: str | URL, log: logging.Logger) -> bytes | None:

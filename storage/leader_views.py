@@ -14,10 +14,11 @@ from sqlalchemy.orm import Session
 from flows.views import CheckinView, GoalView, Rating, RecapView
 from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, GoalRow, ScoreRow
 
-# Check-ins a cancellation still stops: scheduled, or claimed by a delivery round that has
-# not sent them yet (its mark_sent then finds them gone). A sent one is already in the
-# leader's conversation; cancelling it would change nothing they see.
-CANCELLABLE_CHECKIN_STATUSES = ("pending", "claimed")
+# Check-ins a cancellation still stops: scheduled, claimed by a delivery round that has
+# not sent them yet (its mark_delivering then finds them gone), or delivering and not
+# yet confirmed (never sent again). A sent one is already in front of the leader;
+# cancelling it would change nothing they see.
+CANCELLABLE_CHECKIN_STATUSES = ("pending", "claimed", "delivering")
 
 
 def open_goals(session: Session, user_id: int) -> list[GoalView]:

@@ -67,6 +67,8 @@ class LeaderRow(Base):
     consented_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)  # false once the user blocked the bot
     paused: Mapped[bool] = mapped_column(default=False)
+    # Set by `grow-coach admin revoke`: refused from then on, whatever the access mode.
+    revoked_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -205,13 +207,15 @@ class CheckinRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))  # first | midway | action_due | next_session
     due_at: Mapped[datetime]
-    # pending | claimed | sent | answered | cancelled | expired; storage.checkin_delivery moves
-    # pending → claimed → sent
+    # pending | claimed | delivering | sent | answered | cancelled | expired | failed;
+    # storage.checkin_delivery moves pending → claimed → delivering → sent
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[datetime | None]
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(128))
+    # A delivering check-in Telegram has not confirmed is sent again from then on.
+    retry_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from flows.records import (
     ActionAgreed,
     AnswerGiven,
+    CheckinLapsed,
     CheckinPlanned,
     CheckinResolved,
     CheckinsCancelled,
@@ -41,6 +42,7 @@ from flows.records import (
 )
 from flows.schedule import replanned
 from storage import feedback
+from storage.checkin_delivery import lapse
 from storage.leader_rows import erase_leader
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
@@ -132,6 +134,8 @@ class RecordWriter:
                 if row := self._checkin(record.checkin_id):
                     row.status = "answered"
                     row.outcome = record.outcome
+            case CheckinLapsed():
+                lapse(self.session, record.checkin_id)
             case CheckinSnoozed():
                 self._checkin_snoozed(record)
             case PauseChanged():

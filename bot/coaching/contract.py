@@ -42,6 +42,10 @@ class Claimed:
     channel: str
     timezone: str | None
     due_at: datetime  # when it fell due: a delivery put off for a busy leader keeps it
+    # Already in the leader's conversation, never confirmed sent: ask its question again.
+    resend: bool = False
+    # The leader left an earlier check-in unanswered for long: this one replaces it.
+    takes_over: bool = False
 
 
 class Coach(Protocol):
@@ -61,6 +65,10 @@ class Coach(Protocol):
 
     async def ping(self) -> None:
         """Returns once the database answered a trivial query; raises StoreUnavailable if not."""
+        ...
+
+    async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
+        """After the send: `sent` once Telegram confirmed it, else tried again later or given up."""
         ...
 
     async def close(self) -> None: ...

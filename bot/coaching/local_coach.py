@@ -74,6 +74,9 @@ class LocalCoach:
     async def ping(self) -> None:
         await self._run(self.service.ping)
 
+    async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
+        await self._run(self.service.confirm_checkin, checkin_id, worker, now, sent)
+
     async def close(self) -> None:
         self._drawer.shutdown(wait=True)
         if self._executor is not None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.access import AccessPolicy
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from flows import checkin
 from flows.chart_replies import draw_charts, needs_drawing
 from flows.content import load_content
 from flows.engine import CoachEngine
@@ -23,15 +24,20 @@ from flows.events import Event, Reply
 from flows.feedback import FIRST_STEP, Invitation, StakeholderFlow, start_code
 from flows.records import DataErased
 from flows.schedule import in_quiet_hours, out_of_quiet_hours
+from flows.state import FlowName
 from storage import feedback as feedback_store
 from storage.checkin_delivery import (
+    CLAIM_LEASE,
     cancel_one,
     cancel_pending,
     claim_due,
+    confirm,
     due_for_leader,
     expire_stale,
+    mark_delivering,
     mark_sent,
     release,
+    send_failed,
 )
 from storage.conversations import ConversationRepository
 from storage.db import Database, why_unavailable
@@ -67,11 +73,14 @@ class CoachService:
         engine: CoachEngine,
         access: AccessPolicy | None = None,
         *,
+        resend_after: timedelta = CLAIM_LEASE,
         feedback_key: bytes | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
         self.access = access or AccessPolicy()
+        # How long a check-in Telegram has not confirmed waits before it is sent again.
+        self.resend_after = resend_after
         # Without a key no stakeholder can be told apart: feedback links then do nothing.
         self.feedback_key = feedback_key
         self.stakeholders = StakeholderFlow(engine.content)
@@ -104,7 +113,9 @@ class CoachService:
                 leader = known or leaders.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
                     event = self._admit_with_invite(session, leader.id, event)
-                elif known is not None and not self.access.allows_known(channel, external_id):
+                elif known is not None and (
+                    known.revoked_at is not None or not self.access.allows_known(channel, external_id)
+                ):
                     raise _Refused("not_allowed")
                 if update_id is not None and leaders.seen_update(leader.id, update_id):
                     return Handled([], leader.id, duplicate=True)
@@ -238,7 +249,10 @@ class CoachService:
         return Event.command("start", now=event.now)
 
     def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
-        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire."""
+        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire.
+
+        A check-in left unanswered for `grace` no longer holds back the next one.
+        """
         return self._claim(now, worker, limit, grace, None)
 
     def claim_leader_checkins(
@@ -259,32 +273,51 @@ class CoachService:
                 expired = expire_stale(session, now, grace)
                 if expired:
                     log.info("expired %d stale check-ins", expired)
-                return claim_due(session, now, worker, limit, leader=leader)
+                return claim_due(
+                    session, now, worker, limit, leader=leader, silence=grace, lease=self.resend_after
+                )
         except OperationalError as error:
             log.warning("claiming check-ins: database unavailable: %s", why_unavailable(error))
             raise StoreUnavailable from error
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
-        """Put a claimed check-in into the leader's conversation, marking it sent in the same commit."""
+        """Put a claimed check-in into the leader's conversation and commit it as `delivering`.
+
+        The replies are then sent by the caller, who reports back (`confirm_checkin`). A
+        check-in already delivering (`claimed.resend`) asks its question again, unless the
+        leader has moved on from it meanwhile.
+        """
         return self.drawn(self.deliver_checkin_undrawn(claimed, worker, now))
 
     def deliver_checkin_undrawn(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         """`deliver_checkin` with charts left for the caller to draw (`drawn`)."""
         try:
             with self.db.session() as session:
+                if not self.access.allows_known(claimed.channel, claimed.external_id):
+                    # Taken off the allowlist since the check-in was planned.
+                    raise _Undeliverable
                 zone = claimed.timezone or "UTC"
                 quiet = self.engine.settings.quiet_hours
-                if in_quiet_hours(now, zone, quiet):
+                if not claimed.resend and in_quiet_hours(now, zone, quiet):
                     release(session, claimed.checkin_id, out_of_quiet_hours(now, zone, quiet))
                     return Handled([], claimed.user_id, deferred=True)
-                handled = self._run(session, claimed.user_id, Event.timer("checkin", claimed.checkin_id, now))
+                timer = checkin.DUE
+                if claimed.resend:
+                    timer = checkin.RESEND
+                elif claimed.takes_over:
+                    timer = checkin.TAKE_OVER
+                handled = self._run(session, claimed.user_id, Event.timer(timer, claimed.checkin_id, now))
+                if claimed.resend and not handled.delivered:
+                    # They are elsewhere now, so they had it: nothing to send again.
+                    confirm(session, claimed.checkin_id, now)
+                    return Handled([], claimed.user_id)
                 if handled.deferred:
                     # Mid-flow: it stays due and goes out when the flow ends.
                     release(session, claimed.checkin_id, claimed.due_at)
                     return handled
                 if not handled.delivered:
                     raise _Undeliverable
-                if not mark_sent(session, claimed.checkin_id, now, worker):
+                if not mark_delivering(session, claimed.checkin_id, now, worker, self.resend_after):
                     raise _ClaimLost
                 return handled
         except _Undeliverable:
@@ -302,12 +335,28 @@ class CoachService:
             raise StoreUnavailable from error
         return Handled([], claimed.user_id)
 
+    def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
+        """`sent` once Telegram confirmed it; after a failed send, another try later or `failed`."""
+        try:
+            with self.db.session() as session:
+                if sent:
+                    confirm(session, checkin_id, now)
+                    return
+                status = send_failed(session, checkin_id, now, worker)
+                if status == "failed":
+                    log.warning("checkin=%s given up after repeated failed sends", checkin_id)
+        except OperationalError as error:
+            raise StoreUnavailable from error
+
     def _run(
         self, session: Session, user_id: int, event: Event, locked_leader: LeaderRow | None = None
     ) -> Handled:
         conversations = ConversationRepository(session)
         conversation = conversations.load(user_id, locked_leader)
         was_busy = conversation.flow != "idle"
+        if conversation.flow == FlowName.CHECKIN and event.kind != "timer":
+            # An answer to a check-in proves it arrived, confirmed or not.
+            confirm(session, int(conversation.data.get("checkin_id") or 0), event.now)
         history = LeaderHistory(session, user_id, self.engine.settings.feedback_min_responses)
         outcome = self.engine.handle(conversation, event, history)
         if self.feedback_key is not None and any(isinstance(r, DataErased) for r in outcome.records):
@@ -361,3 +410,19 @@ class CoachService:
             leaders.set_active(leader.id, active)
             if not active:
                 cancel_pending(session, leader.id)
+
+    def revoke(self, channel: str, external_id: str, now: datetime) -> bool:
+        """Shut a leader out for good (`grow-coach admin revoke`); False if unknown.
+
+        Their stored coaching stays; nothing more is sent, and whatever they write is
+        refused (as for someone taken off the allowlist).
+        """
+        with self.db.session() as session:
+            leaders = LeaderRepository(session)
+            leader = leaders.find(channel, external_id, lock=True)
+            if leader is None:
+                return False
+            leader.revoked_at = leader.revoked_at or now
+            leaders.set_active(leader.id, False)
+            cancel_pending(session, leader.id)
+            return True

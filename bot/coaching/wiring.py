@@ -101,4 +101,6 @@ def build_service(config: Config, db: Database) -> CoachService:
     if key is None:
         log.warning("stakeholder feedback is off: PostgreSQL needs [feedback] hash_key")
     settings = coach_settings(config, feedback_enabled=key is not None)
-    return CoachService(db, CoachEngine(settings), access, feedback_key=key)
+    return CoachService(
+        db, CoachEngine(settings), access, feedback_key=key, resend_after=config.checkins.resend_after
+    )

@@ -422,6 +422,7 @@ class CheckinsConfig(_Section):
     dispatch_every: datetime.timedelta = _setting(_DURATION, "5s")  # noqa: RUF009
     batch_size: int = _setting(_integer(1), 100)
     send_rate: int = _setting(_integer(1, 30), 30)
+    resend_after: datetime.timedelta = _setting(_DURATION, "2m")  # noqa: RUF009
     stuck_after: datetime.timedelta = _setting(_DURATION, "2m")  # noqa: RUF009
 
 

@@ -279,5 +279,8 @@ class ServiceProcess:
     async def ping(self) -> None:
         await self._call("ping")
 
+    async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
+        await self._call("confirm_checkin", checkin_id, worker, now, sent)
+
     async def close(self) -> None:
         await asyncio.gather(*(child.close() for child in self._children))

@@ -55,8 +55,8 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
                 if not await send_reply(application.bot, chat_id, reply, coach):
                     return False
             except TelegramError as error:
-                # The check-in is already in the leader's conversation: they see the
-                # question the next time they write, so it is late, never lost.
+                # After its retries: the check-in stays `delivering` and is sent again
+                # later (storage.checkin_delivery.RETRY_PAUSES).
                 log.warning("checkin=%s send failed: %s", claimed.checkin_id, type(error).__name__)
                 return False
         return True

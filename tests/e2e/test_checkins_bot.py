@@ -294,9 +294,9 @@ async def test_a_leader_who_blocked_the_bot_gets_nothing_and_loses_pending_check
         await sentinel(db, emulator, 532, other_id)
         assert blocked.messages == []
     statuses = {row.kind: row.status for row in checkins(db, blocked_id)}
-    # The one that hit the block was already in the conversation.
+    # The one that hit the block never reached them: cancelled with the rest, not `sent`.
     assert statuses == {
-        "first": "sent",
+        "first": "cancelled",
         "midway": "pending",
         "action_due": "cancelled",
         "next_session": "cancelled",
@@ -369,10 +369,17 @@ async def test_a_check_in_telegram_failed_to_carry_is_late_not_lost(
     async with asyncio.timeout(60), running_bot(database_url, tmp_path, (561,)) as (emulator, _):
         ann = leader_of(emulator, 561)
         ann.settle = SETTLE
-        emulator.fail_next("sendMessage", 502)
+        # Every try of the send fails (the first and its four retries).
+        emulator.fail_next("sendMessage", 502, times=5)
         make_due(db, ann_id, "first")
-        # It is in Ann's conversation (sent, once) though Telegram dropped the message.
-        await emulator.wait_for(lambda: by_kind(db, ann_id)["first"].status == "sent", timeout=20)
+        # It is in Ann's conversation, not confirmed: it stays `delivering`, to be sent
+        # again after a pause.
+        await emulator.wait_for(
+            lambda: by_kind(db, ann_id)["first"].retry_at is not None
+            and by_kind(db, ann_id)["first"].claimed_by is None,
+            timeout=30,
+        )
+        assert by_kind(db, ann_id)["first"].status == "delivering"
         assert ann.messages == []
         # Whatever she writes next, the question is put to her again.
         await ann.send("hello?")

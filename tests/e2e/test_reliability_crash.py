@@ -171,20 +171,77 @@ async def test_sigkill_at_random_moments_loses_no_answer_and_sends_no_checkin_tw
     assert not recap_lost, f"recap lost after a crash for {recap_lost}"
 
 
-async def test_a_check_in_is_never_sent_twice_when_the_bot_dies_right_after_sending_it(
+async def first_checkin_status(database_url: str, external_id: str) -> str | None:
+    snap = await asyncio.to_thread(snapshot, database_url)
+    found = snap.checkins.get(external_id, [])
+    return found[0][2] if found else None
+
+
+async def wait_for_checkin_status(
+    database_url: str, external_id: str, wanted: tuple[str, ...], timeout: float
+) -> str | None:
+    deadline = time.monotonic() + timeout
+    status = None
+    while time.monotonic() < deadline:
+        status = await first_checkin_status(database_url, external_id)
+        if status in wanted:
+            return status
+        await asyncio.sleep(0.1)
+    return status
+
+
+async def test_a_confirmed_check_in_is_not_sent_again_when_the_bot_dies_right_after(
     database_url: str, tmp_path: Path
 ) -> None:
-    """The narrowest window: SIGKILL just after the check-in message went out."""
-    async with running_bot(database_url, tmp_path, GROW_COACH_CHECKINS_FIRST_AFTER="2s") as run:
+    """SIGKILL just after Telegram confirmed the check-in: the new process leaves it alone."""
+    async with running_bot(
+        database_url,
+        tmp_path,
+        GROW_COACH_CHECKINS_FIRST_AFTER="2s",
+        GROW_COACH_CHECKINS_RESEND_AFTER="2s",
+    ) as run:
         leader = SimLeader(run, FIRST_USER_ID - 1, 0, random.Random(SEED), press_rate=0.0)
+        uid = str(leader.user_id)
         await asyncio.wait_for(leader.complete_session(), 60)
         await run.emulator.wait_for(lambda: checkin_messages(leader.messages), timeout=20)
+        assert await wait_for_checkin_status(database_url, uid, ("sent",), 10) == "sent"
         await run.restart()
-        # Several dispatcher rounds of the new process (it looks every second).
+        # Past the re-send lease, and several rounds of the new process (it looks every second).
         await asyncio.sleep(4.0)
-        snap = await asyncio.to_thread(snapshot, database_url)
+        status = await first_checkin_status(database_url, uid)
     assert len(checkin_messages(leader.messages)) == 1
-    assert snap.checkins[str(leader.user_id)][0][2] == "sent"
+    assert status == "sent"
+
+
+async def test_a_check_in_cut_off_between_its_commit_and_its_send_arrives_after_the_restart(
+    database_url: str, tmp_path: Path
+) -> None:
+    """SIGKILL after the conversation moved into the check-in, before Telegram had the message.
+
+    The emulator holds the check-in's sendMessage and never delivers it; the bot dies
+    waiting. The new process sends the question again once the lease runs out.
+    """
+    async with running_bot(
+        database_url,
+        tmp_path,
+        GROW_COACH_CHECKINS_FIRST_AFTER="3s",
+        GROW_COACH_CHECKINS_RESEND_AFTER="2s",
+    ) as run:
+        leader = SimLeader(run, FIRST_USER_ID - 3, 0, random.Random(SEED), press_rate=0.0)
+        uid = str(leader.user_id)
+        await asyncio.wait_for(leader.complete_session(), 60)
+        run.emulator.delay_next("sendMessage", 120.0, deliver=False)
+        committed = await wait_for_checkin_status(database_url, uid, ("delivering", "sent"), 20)
+        assert committed is not None and committed != "pending", committed
+        await asyncio.sleep(0.5)  # the send is out, held by the emulator
+        assert not checkin_messages(leader.messages)
+        await run.restart()
+        await run.emulator.wait_for(lambda: checkin_messages(leader.messages), timeout=30)
+        status = await wait_for_checkin_status(database_url, uid, ("sent",), 10)
+        conversation = (await asyncio.to_thread(snapshot, database_url)).conversations[uid]
+    assert len(checkin_messages(leader.messages)) == 1
+    assert status == "sent"
+    assert conversation[0] == "checkin"
 
 
 async def test_the_recap_survives_a_crash_between_commit_and_reply(database_url: str, tmp_path: Path) -> None:

@@ -175,7 +175,8 @@ async def test_a_stuck_check_in_round_is_logged_and_later_rounds_still_deliver(
             # Before the watchdog every later round was skipped while that one waited.
             set_due(db, by_kind(db, ids[832])["first"].id, now_utc())
             await asked_checkins(bob, 1, timeout=30)
-            # The first leader's check-in is in their conversation, shown when they write.
-            assert by_kind(db, ids[831])["first"].status == "sent"
+            # The first leader's check-in is in their conversation, never confirmed: it
+            # stays `delivering`, to be sent again after `[checkins] resend_after`.
+            assert by_kind(db, ids[831])["first"].status == "delivering"
     finally:
         db.dispose()
