@@ -15,6 +15,14 @@ def export_text(data: dict[str, Any]) -> str:
         f"Consent given: {_day(profile.get('consented_at'))}",
         f"Check-ins paused: {'yes' if profile.get('paused') else 'no'}",
     ]
+    for engagement in data.get("engagements", []):
+        if engagement["status"] == "declined":
+            continue
+        lines.append(
+            f"Engagement ({engagement['status']}, from {_day(engagement['started_at'])}): "
+            f"{engagement['months']} months, session {engagement['sessions_held']} "
+            f"of {engagement['sessions_planned']} held"
+        )
     for goal in data.get("goals", []):
         lines += ["", f"Goal ({goal['status']}, set {_day(goal['created_at'])}): {goal['text']}"]
         if goal.get("closed_at"):
@@ -31,6 +39,9 @@ def export_text(data: dict[str, Any]) -> str:
         )
         if scores:
             lines.append(f"  Ratings: {scores}")
+        if goal.get("attainment") is not None:
+            lines.append(f"  Goal attainment at the close: {goal['attainment']:+d} (-2 … +2)")
+        lines += [f"  Logged {_day(r['created_at'])}: {r['text']}" for r in goal.get("reflections", [])]
         for session in goal.get("sessions", []):
             lines.append(
                 f"  Session {_day(session['started_at'])} ({session['kind']}, {session['outcome'] or 'open'})"

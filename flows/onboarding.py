@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transitions import EventData
 
-from flows import grow
+from flows import engagement, grow
 from flows.conversation import LEVELS
 from flows.records import ProfileUpdated
 from flows.state import FlowName, SetupData
@@ -63,8 +63,16 @@ class OnboardingModel(FlowModel[SetupData]):
         self.turn.record(ProfileUpdated(timezone=zone))
 
     def start_first_session(self, event: EventData) -> None:
-        self.turn.say("onboarding", "done")
-        self.turn.hand_over(FlowName.GROW, "goal", grow.start_data())
+        # The engagement is agreed at its default length; the welcome says so and how
+        # to change it (/engagement), so setting up stays at four questions.
+        turn = self.turn
+        view = engagement.agree(turn, turn.settings.engagement_months)
+        done = turn.text("onboarding", "done")
+        agreed = turn.text("engagement", "from_onboarding", **engagement.wording(turn, view, 1))
+        turn.say_text(f"{done}\n\n{agreed}")
+        data = grow.start_data()
+        data.engagement_id, data.number = view.engagement_id, 1
+        turn.hand_over(FlowName.GROW, "goal", data)
 
 
 FLOW = FlowSpec(FlowName.ONBOARDING, STEPS, TRANSITIONS, OnboardingModel, SetupData, first="start")

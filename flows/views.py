@@ -72,6 +72,30 @@ class RecapView:
     ratings: tuple[Rating, ...]  # baseline and check-in ratings, oldest first
 
 
+@dataclass(frozen=True)
+class EngagementView:
+    """The leader's latest engagement: where they are in it."""
+
+    engagement_id: str
+    status: str  # active | paused | closed | declined
+    months: int
+    planned: int  # sessions agreed
+    held: int  # sessions held so far
+    started_at: datetime
+
+    @property
+    def next_number(self) -> int:
+        return min(self.held + 1, self.planned)
+
+
+@dataclass(frozen=True)
+class ReflectionView:
+    reflection_id: str
+    goal_id: str
+    text: str
+    created_at: datetime  # UTC
+
+
 class Lookup(Protocol):
     def open_goals(self) -> list[GoalView]: ...
 
@@ -84,6 +108,10 @@ class Lookup(Protocol):
     def export(self) -> dict[str, Any]: ...
 
     def last_recap(self) -> RecapView | None: ...
+
+    def engagement(self) -> EngagementView | None: ...
+
+    def unrecalled_reflections(self) -> list[ReflectionView]: ...
 
 
 class EmptyLookup:
@@ -106,3 +134,9 @@ class EmptyLookup:
 
     def last_recap(self) -> RecapView | None:
         return None
+
+    def engagement(self) -> EngagementView | None:
+        return None
+
+    def unrecalled_reflections(self) -> list[ReflectionView]:
+        return []

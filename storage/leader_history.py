@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from flows.records import Record
-from flows.views import CheckinView, GoalView, RecapView
+from flows.views import CheckinView, EngagementView, GoalView, RecapView, ReflectionView
 from storage import leader_views
 from storage.export import export_user
 from storage.record_writer import RecordWriter
@@ -40,6 +40,14 @@ class LeaderHistory:
     def last_recap(self) -> RecapView | None:
         """The open goal most recently given an action, with its check-in and ratings."""
         return leader_views.last_recap(self.session, self.user_id)
+
+    def engagement(self) -> EngagementView | None:
+        """The leader's latest engagement (agreed, paused, closed or declined), if any."""
+        return leader_views.engagement(self.session, self.user_id)
+
+    def unrecalled_reflections(self) -> list[ReflectionView]:
+        """Reflections logged since the last session, oldest first."""
+        return leader_views.unrecalled_reflections(self.session, self.user_id)
 
     def apply(self, records: Iterable[Record], now: datetime) -> None:
         """Apply the records in order; `now` stamps the rows they create or change."""

@@ -81,7 +81,9 @@ class GoalRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
-    closed_reason: Mapped[str | None] = mapped_column(String(16))  # achieved | dropped
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # achieved | dropped | replaced
+    # Goal attainment placed at the closing review: -2 much less … +2 much more than expected.
+    attainment: Mapped[int | None] = mapped_column(Integer)
 
 
 class GoalVersionRow(Base):
@@ -186,6 +188,36 @@ class CheckinRow(Base):
     claimed_at: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(128))
     outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class EngagementRow(Base):
+    """An agreed run of sessions (3 to 6 months, 6 to 12 sessions); the latest one counts."""
+
+    __tablename__ = "engagements"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    # active | paused | closed | declined (asked, and the leader said not now)
+    status: Mapped[str] = mapped_column(String(16))
+    months: Mapped[int] = mapped_column(Integer)
+    sessions_planned: Mapped[int] = mapped_column(Integer)
+    sessions_held: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_session_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class ReflectionRow(Base):
+    """What the leader logged between sessions (/log), brought back at the next session."""
+
+    __tablename__ = "reflections"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    goal_id: Mapped[str] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recalled_at: Mapped[datetime | None]
 
 
 class SafetyFlagRow(Base):

@@ -17,6 +17,9 @@ def coach_settings(config: Config) -> CoachSettings:
         language=config.coaching.language,
         first_after=config.checkins.first_after,
         session_interval=config.sessions.interval,
+        engagement_months=config.engagement.length,
+        engagement_sessions=config.engagement.sessions,
+        move_by=config.engagement.move_by,
         quiet_hours=config.checkins.quiet_hours,
         safety_resources=tuple(config.safety.resources),
     )

@@ -1,0 +1,89 @@
+"""The engagement: agreed runs of sessions, reflections logged between them, goal attainment.
+
+- engagements: one row per engagement agreed (or declined) by a leader; the latest counts
+- reflections: what a leader logged between sessions (/log), on a goal, and when it was
+  brought back at a session
+- goals.attainment: the five-point goal attainment (-2..+2) placed at the closing review
+
+Leaders already set up have no engagement: they are asked to agree one at their next /new
+or /start; a leader mid-session carries on untouched.
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-02
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _user_fk(table: str) -> sa.Column[object]:
+    return sa.Column(
+        "user_id",
+        sa.Integer(),
+        sa.ForeignKey("users.id", name=f"fk_{table}_user_id_users", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
+def upgrade() -> None:
+    # Plain ADD COLUMN, never a batch rebuild of goals (see 0002: a rebuild on SQLite
+    # cascade-deletes everything hanging off the goals). Another migration may add the
+    # same column; whichever runs first does.
+    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("goals")}
+    if "attainment" not in present:
+        op.add_column("goals", sa.Column("attainment", sa.Integer(), nullable=True))
+
+    op.create_table(
+        "engagements",
+        sa.Column("id", sa.String(64), nullable=False),
+        _user_fk("engagements"),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("months", sa.Integer(), nullable=False),
+        sa.Column("sessions_planned", sa.Integer(), nullable=False),
+        sa.Column("sessions_held", sa.Integer(), nullable=False),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_session_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_engagements"),
+    )
+    op.create_index("ix_engagements_user_id", "engagements", ["user_id"])
+
+    op.create_table(
+        "reflections",
+        sa.Column("id", sa.String(64), nullable=False),
+        _user_fk("reflections"),
+        sa.Column(
+            "goal_id",
+            sa.String(64),
+            sa.ForeignKey("goals.id", name="fk_reflections_goal_id_goals", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("recalled_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("id", name="pk_reflections"),
+    )
+    op.create_index("ix_reflections_user_id", "reflections", ["user_id"])
+    op.create_index("ix_reflections_goal_id", "reflections", ["goal_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_reflections_goal_id", table_name="reflections")
+    op.drop_index("ix_reflections_user_id", table_name="reflections")
+    op.drop_table("reflections")
+    op.drop_index("ix_engagements_user_id", table_name="engagements")
+    op.drop_table("engagements")
+    # On SQLite the goal column stays (dropping it rebuilds the table, which would
+    # cascade-delete sessions, scores and check-ins); older code ignores it.
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_column("goals", "attainment")
