@@ -143,9 +143,6 @@ def status(turn: Turn) -> None:
         goal = goals[0].text if goals else None
     pending = turn.lookup.pending_checkins(1)
     lines = [turn.text("common", "status", where=where)]
-    engaged = engagement.status_line(turn)
-    if engaged:
-        lines.append(engaged)
     lines.append(
         turn.text("common", "status_goal", goal=goal) if goal else turn.text("common", "status_no_goal")
     )
@@ -155,6 +152,9 @@ def status(turn: Turn) -> None:
         lines.append(turn.text("common", "status_checkin", when=format_local(pending[0].due_at, zone)))
     else:
         lines.append(turn.text("common", "status_no_checkin"))
+    engaged = engagement.status_line(turn)
+    if engaged:
+        lines.append(engaged)
     turn.say_text("\n".join(lines))
     reask(turn)
 

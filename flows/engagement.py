@@ -92,7 +92,9 @@ class EngagementModel(FlowModel[EngagementData]):
         low, high = ENGAGEMENT_MONTHS_RANGE
         choices = [
             Choice(
-                self.turn.text("engagement", "length", "label", months=m, sessions=self.turn.settings.sessions_for(m)),
+                self.turn.text(
+                    "engagement", "length", "label", months=m, sessions=self.turn.settings.sessions_for(m)
+                ),
                 str(m),
             )
             for m in range(low, high + 1)
@@ -283,7 +285,9 @@ def move_session(turn: Turn) -> None:
         turn.say("errors", "expired")
         return
     zone = turn.conv.profile.timezone or "UTC"
-    due = out_of_quiet_hours(after(turn.event.now, turn.settings.move_by, zone), zone, turn.settings.quiet_hours)
+    due = out_of_quiet_hours(
+        after(turn.event.now, turn.settings.move_by, zone), zone, turn.settings.quiet_hours
+    )
     turn.record(CheckinSnoozed(reminder, due))
     turn.say("engagement", "moved", when=format_local(due, zone))
 

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
+from flows import session_reminders
 from flows.content import Content
 from flows.events import Choice
 from flows.parsing import Invalid, small_int
 from flows.quoting import ideas, quote
-from flows import session_reminders
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,

@@ -169,7 +169,10 @@ class ReviewModel(FlowModel[ReviewData]):
         if adjusted:
             goal_id, text, _ = adjusted[0]
             goal = turn.lookup.goal(goal_id)
-            wording = {"goal": text, "earlier": grow.summarise(turn.content, dict(goal.answers) if goal else {})}
+            wording = {
+                "goal": text,
+                "earlier": grow.summarise(turn.content, dict(goal.answers) if goal else {}),
+            }
             follow = grow.start_data(goal_id, wording, revisit=True)
             follow.engagement_id = data.engagement_id
             turn.say("review", "mid_done", "adjust", goal=quote(text, 80))

@@ -24,7 +24,9 @@ def reminders(turn: Turn, goal_id: str, session_id: str, *, committed: bool) -> 
     interval = turn.settings.session_interval
     start = 1 if committed else 0
     for step, kind in enumerate(REMINDER_KINDS[start:], start=start + 1):
-        due = out_of_quiet_hours(after(turn.event.now, interval * step, zone), zone, turn.settings.quiet_hours)
+        due = out_of_quiet_hours(
+            after(turn.event.now, interval * step, zone), zone, turn.settings.quiet_hours
+        )
         turn.record(CheckinPlanned(goal_id, session_id, kind, due))
 
 

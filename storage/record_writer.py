@@ -163,7 +163,10 @@ class RecordWriter:
                     engagement.status = record.status
                     engagement.closed_at = now if record.status == "closed" else None
             case ReflectionLogged():
-                if self._goal(record.goal_id) and self.session.get(ReflectionRow, record.reflection_id) is None:
+                if (
+                    self._goal(record.goal_id)
+                    and self.session.get(ReflectionRow, record.reflection_id) is None
+                ):
                     self.session.add(
                         ReflectionRow(
                             id=record.reflection_id,

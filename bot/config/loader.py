@@ -373,12 +373,8 @@ class SessionsConfig(_Section):
 
 @dataclasses.dataclass(frozen=True, repr=False)
 class EngagementConfig(_Section):
-    length: int = _setting(
-        _Kind(_parse_engagement_length), f"{coaching_defaults.ENGAGEMENT_MONTHS} months"
-    )
-    sessions: int | None = _setting(
-        _Kind(_parse_engagement_sessions, _engagement_sessions_from_env), "auto"
-    )
+    length: int = _setting(_Kind(_parse_engagement_length), f"{coaching_defaults.ENGAGEMENT_MONTHS} months")
+    sessions: int | None = _setting(_Kind(_parse_engagement_sessions, _engagement_sessions_from_env), "auto")
     move_by: datetime.timedelta = _setting(  # noqa: RUF009
         _DURATION, format_duration(coaching_defaults.MOVE_BY)
     )

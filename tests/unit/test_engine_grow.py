@@ -11,6 +11,8 @@ from flows.records import (
     ActionAgreed,
     AnswerGiven,
     CheckinPlanned,
+    CheckinsCancelled,
+    EngagementSessionHeld,
     GoalOpened,
     GoalRevised,
     ScoreGiven,
@@ -18,6 +20,7 @@ from flows.records import (
     SessionGoalSet,
 )
 from flows.schedule import format_local
+from flows.session_reminders import REMINDER_KINDS
 from tests.support.coach_driver import (
     CONTENT,
     GROW_PATH,
@@ -293,12 +296,19 @@ def test_commitment_of_8_or_more_closes_with_a_recap_and_check_ins(score: str) -
     data = coach.conv.data
     goal_id, session_id = data["goal_id"], data["session_id"]
     coach.say(score)
-    # Closed on Wednesday 15:00 UTC, action due Friday: one check-in covers it, then the next session.
+    # Closed on Wednesday 15:00 UTC, action due Friday: one check-in covers it, then the next
+    # session; the engagement reminds again a session later, then asks whether to pause.
     planned = records_of(coach.outcome.records, CheckinPlanned)
     assert planned == [
         CheckinPlanned(goal_id, session_id, "action_due", datetime(2026, 11, 27, 15, 0, tzinfo=UTC)),
         CheckinPlanned(goal_id, session_id, "next_session", datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
+        CheckinPlanned(goal_id, session_id, "session_again", datetime(2026, 12, 23, 15, 0, tzinfo=UTC)),
+        CheckinPlanned(goal_id, session_id, "session_pause", datetime(2027, 1, 6, 15, 0, tzinfo=UTC)),
     ]
+    # Session 1 of the engagement agreed at onboarding is held; older reminders are replaced.
+    held = records_of(coach.outcome.records, EngagementSessionHeld)
+    assert [r.number for r in held] == [1]
+    assert CheckinsCancelled(kinds=REMINDER_KINDS) in coach.outcome.records
     assert ScoreGiven(goal_id, session_id, "commitment", int(score)) in coach.outcome.records
     assert SessionClosed(session_id, "committed") in coach.outcome.records
     recap = coach.texts[0]
@@ -398,7 +408,8 @@ def test_revisiting_the_goal_shows_earlier_answers_and_skips_reality() -> None:
     assert coach.conv.data == {"last_recap": recap}
     assert "ask one report a week for feedback on my meetings" in recap
     assert "4/10" in recap and "9/10" in recap and "ask Kim on monday" in recap
-    assert len(records_of(coach.outcome.records, CheckinPlanned)) == 2
+    planned = [r.kind for r in records_of(coach.outcome.records, CheckinPlanned)]
+    assert planned == ["action_due", "next_session", "session_again", "session_pause"]
     assert SessionClosed(session_id, "committed") in coach.records
     # The low score stays: nothing removes it, and it is still among the records.
     assert ScoreGiven(goal_id, session_id, "commitment", 5) in coach.records
@@ -419,7 +430,14 @@ def test_adjusting_the_action_shows_the_previous_one() -> None:
     coach.say("8")
     assert "send Sam a short note first" in coach.texts[0]
     planned = records_of(coach.outcome.records, CheckinPlanned)
-    assert sorted(r.kind for r in planned) == ["action_due", "first", "midway", "next_session"]
+    assert sorted(r.kind for r in planned) == [
+        "action_due",
+        "first",
+        "midway",
+        "next_session",
+        "session_again",
+        "session_pause",
+    ]
     assert next(r for r in planned if r.kind == "action_due").due_at == datetime(
         2026, 12, 9, 17, 0, tzinfo=UTC
     )
@@ -441,9 +459,17 @@ def test_keeping_a_low_commitment_closes_without_check_ins() -> None:
         commitment=5,
     )
     assert "/rescore" in coach.texts[0]
-    assert coach.outcome.records == [
+    # No check-ins on an action not committed to; the engagement's reminders still come.
+    goal_id = records_of(coach.records, GoalOpened)[0].goal_id
+    assert coach.outcome.records[:2] == [
         AnswerGiven(session_id, "will_low_next", "Keep it for now"),
         SessionClosed(session_id, "low_commitment"),
+    ]
+    planned = records_of(coach.outcome.records, CheckinPlanned)
+    assert [(r.goal_id, r.kind, r.due_at) for r in planned] == [
+        (goal_id, "next_session", datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
+        (goal_id, "session_again", datetime(2026, 12, 23, 15, 0, tzinfo=UTC)),
+        (goal_id, "session_pause", datetime(2027, 1, 6, 15, 0, tzinfo=UTC)),
     ]
     assert (coach.conv.flow, coach.conv.state) == ("idle", "idle")
 
