@@ -59,11 +59,16 @@ class EngagementData(FlowData):
     months: int | None = None
     # Where agreeing (or not) leads: "session" starts one now, "menu" goes back to the menu.
     then: str = "session"
+    every: str = ""  # the session rhythm in words, for the question
+
+    def wording(self) -> dict[str, object]:
+        return {"every": self.every}
 
 
 def ask_to_agree(turn: Turn, then: str) -> None:
     """Offer an engagement (a leader set up before engagements existed, or after one ended)."""
-    turn.hand_over(FlowName.ENGAGEMENT, "length", EngagementData(seed=new_seed(), then=then))
+    data = EngagementData(seed=new_seed(), then=then, every=every(turn.settings.session_interval))
+    turn.hand_over(FlowName.ENGAGEMENT, "length", data)
 
 
 class EngagementModel(FlowModel[EngagementData]):
@@ -89,18 +94,12 @@ class EngagementModel(FlowModel[EngagementData]):
             self.turn.finish()
 
     def pick_choices(self, state: str) -> list[Choice]:
-        low, high = ENGAGEMENT_MONTHS_RANGE
-        choices = [
-            Choice(
-                self.turn.text(
-                    "engagement", "length", "label", months=m, sessions=self.turn.settings.sessions_for(m)
-                ),
-                str(m),
-            )
-            for m in range(low, high + 1)
+        labels = [
+            self.turn.text("engagement", "length", "label", months=m, sessions=self.turn.settings.sessions_for(m))
+            for m in _lengths()
         ]
-        choices.append(Choice(self.turn.text("engagement", "length", "not_now"), LATER))
-        return choices
+        labels.append(self.turn.text("engagement", "length", "not_now"))
+        return [Choice(label, str(index)) for index, label in enumerate(labels)]
 
     def resolve_pick(self, index: int | None, text: str) -> object:
         low, high = ENGAGEMENT_MONTHS_RANGE
@@ -109,9 +108,15 @@ class EngagementModel(FlowModel[EngagementData]):
         if typed is not None:
             months = int(typed.group())
             return str(months) if low <= months <= high else Invalid("choice")
-        if index is not None:
-            return self.pick_choices("length")[index].value
-        return Invalid("choice")
+        lengths = _lengths()
+        if index is not None and 0 <= index < len(lengths):
+            return str(lengths[index])
+        return LATER if index == len(lengths) else Invalid("choice")
+
+
+def _lengths() -> list[int]:
+    low, high = ENGAGEMENT_MONTHS_RANGE
+    return list(range(low, high + 1))
 
 
 FLOW = FlowSpec(FlowName.ENGAGEMENT, STEPS, TRANSITIONS, EngagementModel, EngagementData, first="length")
@@ -323,4 +328,5 @@ def log_reflection(turn: Turn, text: str, now: datetime) -> None:
         return
     goal_text = recap.goal_text if recap is not None else goals[0].text
     turn.record(ReflectionLogged(new_id(), goal_id, text))
-    turn.say("engagement", "logged", goal=quote(goal_text, 80), logged=quote(text, 120))
+    # {goal} is quoted by the turn, like every goal; {logged} is quoted here.
+    turn.say("engagement", "logged", goal=goal_text, logged=quote(text, 120))
