@@ -94,8 +94,9 @@ class EngagementModel(FlowModel[EngagementData]):
             self.turn.finish()
 
     def pick_choices(self, state: str) -> list[Choice]:
+        turn = self.turn
         labels = [
-            self.turn.text("engagement", "length", "label", months=m, sessions=self.turn.settings.sessions_for(m))
+            turn.text("engagement", "length", "label", months=m, sessions=turn.settings.sessions_for(m))
             for m in _lengths()
         ]
         labels.append(self.turn.text("engagement", "length", "not_now"))

@@ -32,7 +32,3 @@ def reminders(turn: Turn, goal_id: str, session_id: str, *, committed: bool) -> 
 
 def drop_reminders(turn: Turn) -> None:
     turn.record(CheckinsCancelled(kinds=REMINDER_KINDS))
-
-
-def drop_reminders(turn: Turn) -> None:
-    turn.record(CheckinsCancelled(kinds=REMINDER_KINDS))
