@@ -235,7 +235,8 @@ class ReviewModel(FlowModel[ReviewData]):
 
     def pick_choices(self, state: str) -> list[Choice]:
         labels = self.turn.content.labels("review", "attainment")
-        return [Choice(labels[_attainment_key(value)], str(value)) for value in ATTAINMENT]
+        # Positions, as with every pick: the value behind a button is read as an index.
+        return [Choice(labels[_attainment_key(value)], str(index)) for index, value in enumerate(ATTAINMENT)]
 
     def resolve_pick(self, index: int | None, text: str) -> object:
         # A typed "+1", "-2" or "0" is a point on the scale, not a button's position.
@@ -243,7 +244,7 @@ class ReviewModel(FlowModel[ReviewData]):
         if typed is not None:
             value = int(typed.group(1) + typed.group(2)) if typed.group(1) else int(typed.group(2))
             return str(value) if value in ATTAINMENT else Invalid("choice")
-        if index is not None:
+        if index is not None and 0 <= index < len(ATTAINMENT):
             return str(ATTAINMENT[index])
         return Invalid("choice")
 

@@ -249,6 +249,16 @@ def test_the_closing_review_asks_goal_attainment_and_ends_the_engagement() -> No
     assert coach.conv.flow == "idle"
 
 
+def test_each_attainment_button_stores_its_own_point() -> None:
+    for index, value in enumerate((-2, -1, 0, 1, 2)):
+        coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=5)))
+        coach.command("new")
+        for answer in ("8", "I say it the same day now", "a big launch"):
+            coach.say(answer)
+        coach.choose(coach.values()[index])
+        assert GoalAttainmentRated("goal-1", value) in coach.outcome.records
+
+
 def test_a_new_engagement_can_follow_the_close() -> None:
     coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=5)))
     coach.command("new")
