@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from transitions import EventData
 
-from flows import grow
+from flows import grow, session_reminders
 from flows.events import Choice, Reply
 from flows.parsing import Invalid
 from flows.quoting import quote
@@ -273,6 +273,8 @@ def remind(turn: Turn, view: CheckinView) -> None:
     turn.conv.question_seq += 1
     offered = tuple(Choice(labels[name], f"cmd:{name}") for name in buttons)
     turn.replies.append(Reply(text, offered, "list", turn.conv.question_seq))
+    if view.session_id:
+        session_reminders.following(turn, view.goal_id, view.session_id, view.kind)
     data = turn.data if isinstance(turn.data, IdleData) else IdleData()
     data.reminder_id = view.checkin_id
     turn.data = data

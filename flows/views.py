@@ -50,6 +50,7 @@ class CheckinView:
     action: str | None
     if_then: str | None = None  # the leader's plan for the obstacle, recalled by the check-in
     baseline: int | None = None  # the goal's first self-rating, to comment on change since
+    session_id: str | None = None  # the session that planned it
 
 
 @dataclass(frozen=True)

@@ -255,6 +255,7 @@ def _checkin_view(row: CheckinRow, goal_text: str, action: str | None) -> Checki
         due_at=row.due_at,
         status=row.status,
         action=action,
+        session_id=row.session_id,
     )
 
 

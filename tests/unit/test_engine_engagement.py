@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from flows.engine import CoachEngine
 from flows.records import (
+    CheckinPlanned,
     CheckinResolved,
     CheckinsCancelled,
     CheckinSnoozed,
@@ -88,7 +89,7 @@ def test_the_number_of_sessions_follows_the_interval_within_six_to_twelve() -> N
 
 
 def reminded(kind: str, **lookup: object) -> Coach:
-    reminder = checkin_view(checkin_id=9, kind=kind)
+    reminder = checkin_view(checkin_id=9, kind=kind, session_id="session-1")
     coach = coach_with(FakeLookup([goal_view()], [reminder], **lookup))  # type: ignore[arg-type]
     outcome = coach.timer(9)
     assert outcome.delivered
@@ -103,6 +104,10 @@ def test_a_due_session_is_a_reminder_with_start_and_move_and_the_leader_stays_fr
     assert coach.labels() == ["Start the session", "Move it a few days"]
     # Between sessions still: other check-ins can reach them, and ignoring it costs nothing.
     assert (coach.conv.flow, coach.conv.data) == ("idle", {"reminder_id": 9})
+    # In case it is missed, the next reminder comes a session later, on the same session.
+    assert coach.outcome.records == [
+        CheckinPlanned("goal-1", "session-1", "session_again", NOW + timedelta(weeks=2))
+    ]
 
 
 def test_move_puts_the_reminder_off_by_three_days_in_the_leaders_time() -> None:
@@ -125,7 +130,9 @@ def test_a_missed_reminder_is_noticed_kindly_and_a_second_asks_to_pause() -> Non
     assert coach.question.text in phrasings(
         "engagement", "reminder", "missed", name="Ann", number=2, planned=6, days="3 days"
     )
+    assert records_of(coach.outcome.records, CheckinPlanned)[0].kind == "session_pause"
     coach = reminded("session_pause")
+    assert records_of(coach.outcome.records, CheckinPlanned) == []  # the last one: it asks instead
     assert coach.labels() == ["Start the session", "Move it a few days", "Pause the engagement"]
     coach.choose("cmd:pause_engagement")
     assert coach.outcome.records == [

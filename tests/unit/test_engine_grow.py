@@ -296,14 +296,11 @@ def test_commitment_of_8_or_more_closes_with_a_recap_and_check_ins(score: str) -
     data = coach.conv.data
     goal_id, session_id = data["goal_id"], data["session_id"]
     coach.say(score)
-    # Closed on Wednesday 15:00 UTC, action due Friday: one check-in covers it, then the next
-    # session; the engagement reminds again a session later, then asks whether to pause.
+    # Closed on Wednesday 15:00 UTC, action due Friday: one check-in covers it, then the next session.
     planned = records_of(coach.outcome.records, CheckinPlanned)
     assert planned == [
         CheckinPlanned(goal_id, session_id, "action_due", datetime(2026, 11, 27, 15, 0, tzinfo=UTC)),
         CheckinPlanned(goal_id, session_id, "next_session", datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
-        CheckinPlanned(goal_id, session_id, "session_again", datetime(2026, 12, 23, 15, 0, tzinfo=UTC)),
-        CheckinPlanned(goal_id, session_id, "session_pause", datetime(2027, 1, 6, 15, 0, tzinfo=UTC)),
     ]
     # Session 1 of the engagement agreed at onboarding is held; older reminders are replaced.
     held = records_of(coach.outcome.records, EngagementSessionHeld)
@@ -408,8 +405,7 @@ def test_revisiting_the_goal_shows_earlier_answers_and_skips_reality() -> None:
     assert coach.conv.data == {"last_recap": recap}
     assert "ask one report a week for feedback on my meetings" in recap
     assert "4/10" in recap and "9/10" in recap and "ask Kim on monday" in recap
-    planned = [r.kind for r in records_of(coach.outcome.records, CheckinPlanned)]
-    assert planned == ["action_due", "next_session", "session_again", "session_pause"]
+    assert len(records_of(coach.outcome.records, CheckinPlanned)) == 2
     assert SessionClosed(session_id, "committed") in coach.records
     # The low score stays: nothing removes it, and it is still among the records.
     assert ScoreGiven(goal_id, session_id, "commitment", 5) in coach.records
@@ -430,14 +426,7 @@ def test_adjusting_the_action_shows_the_previous_one() -> None:
     coach.say("8")
     assert "send Sam a short note first" in coach.texts[0]
     planned = records_of(coach.outcome.records, CheckinPlanned)
-    assert sorted(r.kind for r in planned) == [
-        "action_due",
-        "first",
-        "midway",
-        "next_session",
-        "session_again",
-        "session_pause",
-    ]
+    assert sorted(r.kind for r in planned) == ["action_due", "first", "midway", "next_session"]
     assert next(r for r in planned if r.kind == "action_due").due_at == datetime(
         2026, 12, 9, 17, 0, tzinfo=UTC
     )
@@ -459,7 +448,7 @@ def test_keeping_a_low_commitment_closes_without_check_ins() -> None:
         commitment=5,
     )
     assert "/rescore" in coach.texts[0]
-    # No check-ins on an action not committed to; the engagement's reminders still come.
+    # No check-ins on an action not committed to; the engagement's next session still comes.
     goal_id = records_of(coach.records, GoalOpened)[0].goal_id
     assert coach.outcome.records[:2] == [
         AnswerGiven(session_id, "will_low_next", "Keep it for now"),
@@ -468,8 +457,6 @@ def test_keeping_a_low_commitment_closes_without_check_ins() -> None:
     planned = records_of(coach.outcome.records, CheckinPlanned)
     assert [(r.goal_id, r.kind, r.due_at) for r in planned] == [
         (goal_id, "next_session", datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
-        (goal_id, "session_again", datetime(2026, 12, 23, 15, 0, tzinfo=UTC)),
-        (goal_id, "session_pause", datetime(2027, 1, 6, 15, 0, tzinfo=UTC)),
     ]
     assert (coach.conv.flow, coach.conv.state) == ("idle", "idle")
 
