@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot.config.loader import Config, ConfigError, load_config
 from bot.logs import setup_logging
@@ -19,6 +20,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     chat = commands.add_parser("chat", help="chat with the coach in this terminal")
     chat.add_argument("--user", default="local", help="which local leader to be (default: local)")
+    chat.add_argument(
+        "--export-dir",
+        type=Path,
+        default=None,
+        help="where /export writes its files (default: ./grow-coach-export)",
+    )
     commands.add_parser("migrate", help="upgrade the database schema and exit")
     admin = commands.add_parser("admin", help="administration")
     admin_commands = admin.add_subparsers(dest="admin_command", required=True)
@@ -27,7 +34,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     invite.add_argument("--bot-username", help="also print t.me links for this bot")
+    _config_anywhere(parser)
     return parser
+
+
+def _config_anywhere(parser: argparse.ArgumentParser) -> None:
+    """`grow-coach chat --config x.toml` means `grow-coach --config x.toml chat`.
+
+    Each subcommand takes `--config` too; SUPPRESS leaves the value given before the
+    subcommand in place when none follows it.
+    """
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                subparser.add_argument(
+                    "--config", metavar="FILE", default=argparse.SUPPRESS, help="config file"
+                )
+                _config_anywhere(subparser)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -53,9 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.telegram.runner import run_telegram
 
             return run_telegram(config)
-        from bot.coaching.wiring import open_database
+        from bot.coaching.wiring import database_timeouts, open_database
 
-        db = open_database(url)
+        db = open_database(url, database_timeouts(config))
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2
@@ -69,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "No Telegram token configured ([telegram] token or GROW_COACH_TELEGRAM_TOKEN): "
             "starting the terminal chat."
         )
-    return _chat(config, db, getattr(args, "user", "local"))
+    return _chat(config, db, getattr(args, "user", "local"), getattr(args, "export_dir", None))
 
 
 def _invite(config: Config, db: object, count: int, bot_username: str | None) -> int:
@@ -88,13 +111,19 @@ def _invite(config: Config, db: object, count: int, bot_username: str | None) ->
     return 0
 
 
-def _chat(config: Config, db: object, user: str) -> int:
+def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int:
     from bot.coaching.wiring import build_service
     from bot.terminal import run_chat
 
     service = build_service(config, db)  # type: ignore[arg-type]
     try:
-        return run_chat(service, user=user)
+        return run_chat(
+            service,
+            user=user,
+            export_dir=export_dir,
+            checkin_every=config.checkins.dispatch_every,
+            grace=config.checkins.grace,
+        )
     except KeyboardInterrupt:
         print()
         return 0

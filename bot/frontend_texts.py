@@ -23,6 +23,7 @@ class FrontendTexts:
     too_fast_tap: str
     terminal_speaker: str
     terminal_store_unavailable: str
+    terminal_help_quit: str
 
 
 def frontend_texts(language: str) -> FrontendTexts:
@@ -42,4 +43,5 @@ def frontend_texts(language: str) -> FrontendTexts:
         too_fast_tap=text("too_fast_tap"),
         terminal_speaker=content.text("frontend", "terminal", "speaker"),
         terminal_store_unavailable=content.text("frontend", "terminal", "store_unavailable"),
+        terminal_help_quit=content.text("frontend", "terminal", "help_quit"),
     )

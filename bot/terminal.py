@@ -2,24 +2,38 @@
 
 Choices are shown numbered and can be answered by number or by their words. When
 standard input is not a terminal, each line is one message, so a whole conversation
-can be scripted: `printf '...' | grow-coach chat`.
+can be scripted: `printf '...' | grow-coach chat`. Files a reply carries (/export) are
+written to a directory and their paths printed.
+
+Check-ins reach the leader here too: those already due when the chat opens, then any
+that fall due while it is open (`bot.terminal_checkins`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
 from typing import TextIO
 
 from bot.coaching.contract import StoreUnavailable
 from bot.coaching.service import CoachService
-from bot.frontend_texts import frontend_texts
+from bot.frontend_texts import FrontendTexts, frontend_texts
+from bot.terminal_checkins import CheckinPoller, deliver_due
 from flows.events import Event, Reply
 
 CHANNEL = "terminal"
+PROMPT = "> "
+DEFAULT_EXPORT_DIR = "grow-coach-export"
 
 
-def render(reply: Reply) -> str:
+def render(reply: Reply, saved: Path | None = None) -> str:
     lines = [reply.text]
+    if saved is not None:
+        lines.append(f"  {saved}")
     if reply.choices and reply.layout == "grid":
         lines.append("   " + "  ".join(choice.label for choice in reply.choices))
     else:
@@ -41,43 +55,193 @@ def to_event(line: str, last: Reply | None) -> Event:
     return Event.message(text)
 
 
+def _line_editing() -> ModuleType | None:
+    """GNU readline, if this Python has it: input() then edits lines, and a check-in can
+    put back what the leader had typed. It must be imported before input() is called."""
+    try:
+        import readline
+    except ImportError:
+        return None
+    return readline
+
+
+class Screen:
+    """The coach's side of the terminal, written by the chat and by the check-in poller.
+
+    One message at a time; and a check-in printed while the leader is typing clears
+    the prompt line first, then puts the prompt and their unfinished words back.
+    """
+
+    def __init__(
+        self, stdout: TextIO, speaker: str, interactive: bool, readline: ModuleType | None = None
+    ) -> None:
+        self.stdout = stdout
+        self.speaker = speaker
+        self.interactive = interactive
+        self.readline = readline
+        self.at_prompt = False
+        self._lock = threading.Lock()
+
+    def show(self, replies: list[Reply], saved: list[Path | None] | None = None) -> None:
+        """`saved`: where each reply's file (if any) was written, in the same order."""
+        if not replies:
+            return
+        indent = "\n" + " " * len(self.speaker)
+        paths = saved or [None] * len(replies)
+        with self._lock:
+            interrupting = self.interactive and self.at_prompt
+            if interrupting:
+                self.stdout.write("\r\x1b[K")
+            for reply, path in zip(replies, paths, strict=True):
+                self.stdout.write(self.speaker + render(reply, path).replace("\n", indent) + "\n")
+            if interrupting:
+                typed = self.readline.get_line_buffer() if self.readline is not None else ""
+                self.stdout.write(PROMPT + typed)
+            self.stdout.flush()
+
+    def say(self, text: str) -> None:
+        self.show([Reply(text)])
+
+    def echo(self, line: str) -> None:
+        """A scripted line, shown as if typed, so a transcript reads like the chat."""
+        with self._lock:
+            self.stdout.write(f"{PROMPT}{line.rstrip()}\n")
+
+    def waiting(self, at_prompt: bool) -> None:
+        with self._lock:
+            self.at_prompt = at_prompt
+
+
+class TerminalChat:
+    """One leader's conversation; the chat and the poller take turns with the service."""
+
+    def __init__(
+        self,
+        service: CoachService,
+        screen: Screen,
+        user: str,
+        texts: FrontendTexts,
+        grace: timedelta,
+        export_dir: Path,
+    ) -> None:
+        self.service = service
+        self.export_dir = export_dir
+        self.screen = screen
+        self.user = user
+        self.texts = texts
+        self.grace = grace
+        self.last: Reply | None = None  # the message asking the current question
+        self.turn = threading.Lock()
+
+    def send_line(self, line: str) -> None:
+        with self.turn:
+            self._send(to_event(line, self.last))
+
+    def send(self, event: Event) -> None:
+        with self.turn:
+            self._send(event)
+
+    def _send(self, event: Event) -> None:
+        try:
+            handled = self.service.handle(CHANNEL, self.user, event)
+        except StoreUnavailable:
+            self.screen.say(self.texts.terminal_store_unavailable)
+            return
+        replies = handled.replies
+        if event.kind == "command" and event.value == "help" and replies and not handled.refused:
+            # /quit belongs to the terminal alone: its help lists it, Telegram's does not.
+            extended = f"{replies[0].text}\n{self.texts.terminal_help_quit}"
+            replies = [dataclasses.replace(replies[0], text=extended), *replies[1:]]
+        self._show(replies)
+
+    def deliver_checkins(self, worker: str) -> None:
+        """Show this leader's due check-ins, if any; the database decides which are due."""
+        with self.turn:
+            self._show(deliver_due(self.service, (CHANNEL, self.user), worker, self.grace))
+
+    def _show(self, replies: list[Reply]) -> None:
+        saved = [save(reply, self.export_dir) if reply.attachment is not None else None for reply in replies]
+        for reply in replies:
+            if reply.question is not None:
+                self.last = reply
+        self.screen.show(replies, saved)
+
+
+def _read(stdin: TextIO, interactive: bool, screen: Screen) -> str:
+    """One line from the leader; "" at the end of input."""
+    if not interactive:
+        return stdin.readline()
+    if stdin is sys.stdin:
+        # input() brings GNU readline's line editing, and with it what has been typed.
+        screen.waiting(True)
+        try:
+            return input(PROMPT) + "\n"
+        except EOFError:
+            return ""
+        finally:
+            screen.waiting(False)
+    screen.stdout.write(PROMPT)
+    screen.stdout.flush()
+    screen.waiting(True)
+    try:
+        return stdin.readline()
+    finally:
+        screen.waiting(False)
+
+
 def run_chat(
     service: CoachService,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     user: str = "local",
+    *,
+    checkin_every: timedelta = timedelta(seconds=5),
+    grace: timedelta = timedelta(days=1),
+    export_dir: Path | None = None,
 ) -> int:
     stdin = stdin or sys.stdin
+    folder = export_dir or Path(DEFAULT_EXPORT_DIR)
     stdout = stdout or sys.stdout
     interactive = stdin.isatty()
-    last: Reply | None = None
     texts = frontend_texts(service.engine.settings.language)
-    speaker = f"{texts.terminal_speaker}: "
+    editing = _line_editing() if interactive and stdin is sys.stdin else None
+    screen = Screen(stdout, f"{texts.terminal_speaker}: ", interactive, editing)
+    chat = TerminalChat(service, screen, user, texts, grace, folder)
 
-    def send(event: Event) -> None:
-        nonlocal last
-        try:
-            replies = service.handle(CHANNEL, user, event).replies
-        except StoreUnavailable:
-            print(speaker + texts.terminal_store_unavailable, file=stdout)
-            return
-        for reply in replies:
-            print(speaker + render(reply).replace("\n", "\n" + " " * len(speaker)), file=stdout)
-            if reply.question is not None:
-                last = reply
-        stdout.flush()
+    # The chat opens as if the leader had sent /start; a script that begins with
+    # /start has its own, and one is enough.
+    first = "" if interactive else stdin.readline()
+    if first.strip().lower() == "/start":
+        screen.echo(first)
+        first = ""
+    chat.send(Event.command("start"))
+    poller = CheckinPoller(chat.deliver_checkins, checkin_every)
+    poller.deliver_now()  # what fell due while the chat was closed
+    poller.start()
+    try:
+        while True:
+            line = first or _read(stdin, interactive, screen)
+            first = ""
+            if not line:
+                if interactive:
+                    stdout.write("\n")
+                return 0
+            if not interactive:
+                screen.echo(line)
+            if line.strip().lower() in ("/quit", "/exit"):
+                return 0
+            chat.send_line(line)
+    finally:
+        poller.stop()
 
-    send(Event.command("start"))
-    while True:
-        if interactive:
-            print("> ", end="", file=stdout, flush=True)
-        line = stdin.readline()
-        if not line:
-            if interactive:
-                print(file=stdout)
-            return 0
-        if not interactive:
-            print(f"> {line.rstrip()}", file=stdout)
-        if line.strip().lower() in ("/quit", "/exit"):
-            return 0
-        send(to_event(line, last))
+
+def save(reply: Reply, folder: Path) -> Path:
+    """Write the reply's file into `folder`, readable by its owner only: it holds
+    everything the coach stored about the leader."""
+    attachment = reply.attachment
+    assert attachment is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = (folder / Path(attachment.filename).name).resolve()
+    path.touch(mode=0o600, exist_ok=True)
+    path.write_bytes(attachment.content)
+    return path

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from flows import engagement, goals, grow, onboarding, rescore
 from flows.events import Choice, Event, Reply
-from flows.export_text import export_text
+from flows.export_files import export_files
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
 from flows.quoting import quote
 from flows.records import PauseChanged
@@ -94,7 +94,9 @@ def _say_and_reask(flow: str, key: str) -> Command:
 def start(turn: Turn) -> None:
     conv = turn.conv
     if not conv.profile.onboarded:
-        if conv.flow == FlowName.ONBOARDING and conv.state != "start":
+        # Someone who has not even answered the consent question is new, not back:
+        # they get the welcome again.
+        if conv.flow == FlowName.ONBOARDING and conv.state not in ("start", "consent"):
             turn.say("common", "welcome_back")
             reask(turn)
         else:
@@ -302,7 +304,11 @@ def pause_engagement(turn: Turn) -> None:
 
 
 def export(turn: Turn) -> None:
-    turn.say_text(export_text(turn.lookup.export()))
+    """A short message, then the files; each front end delivers a file its own way."""
+    turn.say("export", "sent")
+    for attachment in export_files(turn.lookup.export(), turn.event.now, turn.content, turn.style):
+        key = "json" if attachment.media_type == "application/json" else "markdown"
+        turn.replies.append(Reply(turn.text("export", key, "caption"), attachment=attachment))
     reask(turn)
 
 

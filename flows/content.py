@@ -101,6 +101,11 @@ def load_part(part: str, language: str = "en") -> Content:
     return Content({part: _load(_folder(language) / f"{part}.toml")})
 
 
+def available_languages() -> tuple[str, ...]:
+    """The languages the coach can speak: a folder under flows/content/ with the common texts."""
+    return tuple(sorted(path.parent.name for path in CONTENT_DIR.glob("*/common.toml")))
+
+
 def _folder(language: str) -> Path:
     folder = CONTENT_DIR / language
     if not folder.is_dir():

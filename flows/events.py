@@ -57,11 +57,22 @@ class Choice:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a reply (the /export documents); each front end decides how:
+    Telegram sends a document, the terminal chat writes a file."""
+
+    filename: str
+    media_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Reply:
-    text: str
+    text: str  # with an attachment, the line that goes with the file
     choices: tuple[Choice, ...] = ()
     layout: Literal["list", "grid"] = "list"
     question: int | None = None  # set on the message that asks the current question
+    attachment: Attachment | None = None
 
 
 @dataclass

@@ -66,12 +66,22 @@ def expire_stale(session: Session, now: datetime, grace: timedelta) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[Claimed]:
+def claim_due(
+    session: Session,
+    now: datetime,
+    worker: str,
+    limit: int,
+    *,
+    leader: tuple[str, str] | None = None,
+) -> list[Claimed]:
     """Take up to `limit` due check-ins of active, unpaused, idle leaders, one per leader.
 
     A leader in the middle of another flow is left alone: their check-in keeps its due
     time and is put into the conversation when that flow ends (`due_for_leader`), rather
     than being claimed, found busy and pushed back over and over.
+
+    `leader` (channel, external id) takes only that leader's: the terminal chat shows
+    its own leader's check-ins and must not take anyone else's from a shared database.
     """
     query = (
         select(CheckinRow, LeaderRow)
@@ -88,6 +98,8 @@ def claim_due(session: Session, now: datetime, worker: str, limit: int) -> list[
         .limit(limit)
         .with_for_update(of=CheckinRow, skip_locked=True)
     )
+    if leader is not None:
+        query = query.where(LeaderRow.channel == leader[0], LeaderRow.external_id == leader[1])
     claimed: list[Claimed] = []
     users: set[int] = set()
     for checkin, user in session.execute(query).all():

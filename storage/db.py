@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 if TYPE_CHECKING:
@@ -19,11 +22,29 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Any fixed 64-bit number works; it only has to be the same in every process.
 UPGRADE_LOCK_KEY = 0x67726F77  # "grow"
 
+# TCP keepalives on every PostgreSQL connection: a server (or a NAT box) that vanished
+# without closing the connection is noticed after about IDLE + INTERVAL * COUNT seconds,
+# also while a query waits for its result, instead of never.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 30, 10, 3
+
+# SQLSTATEs of the waits PostgreSQL gave up on (lock_timeout, statement_timeout).
+LOCK_NOT_AVAILABLE = "55P03"
+QUERY_CANCELED = "57014"
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """PostgreSQL's limits for each connection (0: no limit); the defaults are the config's."""
+
+    connect: timedelta
+    lock: timedelta
+    statement: timedelta
+
 
 class Database:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
         self.url: URL = make_url(url)
-        self.engine: Engine = _create_engine(self.url)
+        self.engine: Engine = _create_engine(self.url, timeouts)
         # Rows stay readable after commit: the caller replies after committing.
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -37,6 +58,10 @@ class Database:
             if self.dialect == "postgresql":
                 # Several processes may start at once; the second waits here and then
                 # finds nothing to do. The lock ends with this transaction.
+                # A migration may rewrite a big table, and waiting for another process's
+                # migration is expected: neither is the hang the timeouts are for.
+                connection.exec_driver_sql("SET LOCAL lock_timeout = 0")
+                connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": UPGRADE_LOCK_KEY})
             # Imported here: a process that only reads and writes (the bot's service
             # process) is spared Alembic's memory.
@@ -64,11 +89,52 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-def _create_engine(url: URL) -> Engine:
+def why_unavailable(error: OperationalError) -> str:
+    """What the database gave up on, in words fit for a log line (never the driver's
+    message, which may quote a value a leader wrote)."""
+    code = getattr(error.orig, "sqlstate", None)
+    if code == LOCK_NOT_AVAILABLE:
+        return "waited past lock_timeout for a lock another transaction holds"
+    if code == QUERY_CANCELED:
+        return "a statement ran past statement_timeout"
+    if "database is locked" in str(error.orig):
+        return "waited past SQLite's busy timeout for the write lock"
+    return type(error.orig or error).__name__
+
+
+def _create_engine(url: URL, timeouts: Timeouts | None) -> Engine:
     if url.get_backend_name() == "sqlite":
         return _sqlite_engine(url)
     # hide_parameters: an error message must never carry a leader's answer into the logs.
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(
+        url, pool_pre_ping=True, hide_parameters=True, connect_args=_postgresql_connect_args(url, timeouts)
+    )
+
+
+def _postgresql_connect_args(url: URL, timeouts: Timeouts | None) -> dict[str, Any]:
+    """libpq settings so that no call waits on PostgreSQL forever."""
+    args: dict[str, Any] = {
+        "keepalives": 1,
+        "keepalives_idle": KEEPALIVE_IDLE,
+        "keepalives_interval": KEEPALIVE_INTERVAL,
+        "keepalives_count": KEEPALIVE_COUNT,
+    }
+    if timeouts is None:
+        return args
+    # libpq takes whole seconds, and treats anything under 2 as 2.
+    args["connect_timeout"] = max(2, round(timeouts.connect.total_seconds()))
+    ours = (
+        f"-c lock_timeout={_milliseconds(timeouts.lock)} "
+        f"-c statement_timeout={_milliseconds(timeouts.statement)}"
+    )
+    # Options written in the URL come after ours, so a URL's own setting wins.
+    given = url.query.get("options")
+    args["options"] = f"{ours} {given}" if isinstance(given, str) and given else ours
+    return args
+
+
+def _milliseconds(duration: timedelta) -> int:
+    return round(duration.total_seconds() * 1000)
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -86,6 +152,9 @@ def _sqlite_engine(url: URL) -> Engine:
         cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer
         cursor.execute("PRAGMA foreign_keys=ON")  # off by default in SQLite
+        # Deleted rows are overwritten, not left in free pages: /delete must not leave a
+        # leader's words readable in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         # In WAL mode NORMAL syncs at checkpoints rather than every commit: a killed
         # process still loses nothing committed; only a power cut could drop the last
         # few commits, and the commit no longer waits on the disk.

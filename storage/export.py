@@ -1,4 +1,10 @@
-"""Everything kept about one user, as JSON-ready data for the /export command."""
+"""Everything kept about one user, as JSON-ready data for the /export command.
+
+The nested part (profile, goals with their sessions, answers, scores and check-ins) is
+what the readable export is made from; `stored_rows` is every row about the leader in
+every table, column for column, so nothing stored is left out of the export even
+before someone teaches the nested part about a new table.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from storage.leader_rows import rows_about
 from storage.models import (
     AnswerRow,
     CheckinRow,
@@ -155,6 +162,7 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
         # A GROW session abandoned before its goal was named still holds answers.
         "sessions_without_goal": sessions_by_goal.get(None, []),
         "safety_flags": flags,
+        "stored_rows": rows_about(session, user_id),
     }
 
 

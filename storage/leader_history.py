@@ -53,5 +53,10 @@ class LeaderHistory:
         """Apply the records in order; `now` stamps the rows they create or change."""
         self._writer.apply(records, now)
 
+    @property
+    def erased(self) -> bool:
+        """True once a DataErased record took the leader's rows, their users row included."""
+        return self._writer.erased
+
     def export(self) -> dict[str, Any]:
         return export_user(self.session, self.user_id)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, exists, insert, select, update
+from sqlalchemy import bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.records import (
@@ -43,12 +43,12 @@ from flows.records import (
     SessionOpened,
 )
 from flows.schedule import replanned
+from storage.leader_rows import erase_leader
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
     AnswerRow,
     CheckinRow,
     CoachingSessionRow,
-    ConversationRow,
     EngagementRow,
     GoalRow,
     GoalVersionRow,
@@ -61,27 +61,13 @@ from storage.upsert import insert_ignoring
 
 log = logging.getLogger("grow_coach.storage")
 
-# Children before parents, so erasure does not lean on ON DELETE CASCADE (which the
-# ORM's identity map would not see).
-ERASED_TABLES = (
-    CheckinRow,
-    ScoreRow,
-    AnswerRow,
-    ReflectionRow,
-    CoachingSessionRow,
-    GoalVersionRow,
-    GoalRow,
-    EngagementRow,
-    SafetyFlagRow,
-    ConversationRow,
-)
-
 
 class RecordWriter:
     def __init__(self, session: Session, user_id: int) -> None:
         self.session = session
         self.user_id = user_id
         self._record_name = ""
+        self.erased = False  # the leader's rows, users row included, are gone
 
     def apply(self, records: Iterable[Record], now: datetime) -> None:
         for record in records:
@@ -89,6 +75,11 @@ class RecordWriter:
 
     def apply_one(self, record: Record, now: datetime) -> None:
         self._record_name = type(record).__name__
+        if self.erased:
+            # Nothing may be stored for a leader who just erased themselves; the engine
+            # emits nothing after DataErased, so this is a guard, not a path.
+            log.warning("user=%s %s after erasure ignored", self.user_id, self._record_name)
+            return
         match record:
             case ProfileUpdated():
                 self._profile_updated(record, now)
@@ -151,7 +142,7 @@ class RecordWriter:
                     SafetyFlagRow(user_id=self.user_id, category=record.category, created_at=now)
                 )
             case DataErased():
-                self._data_erased(now)
+                self._data_erased()
             case EngagementAgreed() | EngagementDeclined():
                 self._engagement_started(record, now)
             case EngagementSessionHeld():
@@ -324,17 +315,9 @@ class RecordWriter:
         row.claimed_at = None
         row.claimed_by = None
 
-    def _data_erased(self, now: datetime) -> None:
-        for model in ERASED_TABLES:
-            self.session.execute(delete(model).where(model.user_id == self.user_id))
-        user = self._user()
-        user.name = None
-        user.level = None
-        user.timezone = None
-        user.consented_at = None
-        user.paused = False
-        # active and last_update_id stay: they describe the chat, not the leader.
-        user.updated_at = now
+    def _data_erased(self) -> None:
+        erase_leader(self.session, self.user_id)
+        self.erased = True
 
     def _answer_given(self, record: AnswerGiven, now: datetime) -> None:
         """The commonest record, so one statement: the answer is inserted only if the

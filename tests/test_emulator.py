@@ -357,11 +357,15 @@ async def test_photo_and_document_uploads(emu: BotApiEmulator, bot: Bot) -> None
         await bot.send_photo(UID, photo=b"123", caption="c" * 1025)
     doc = await bot.send_document(UID, document=b"report", filename="r.txt")
     assert doc.document is not None and doc.document.file_size == 6
+    assert doc.document.file_name == "r.txt"
+    with pytest.raises(BadRequest, match=r"(?i)file must be non-empty"):
+        await bot.send_document(UID, document=b"", filename="empty.txt")
     stored = emu.bot_messages(UID)
     assert [m.photo for m in stored] == [True, True, True, False]
     assert stored[0].text == "me" and stored[0].file_size == 1000 and stored[3].document
     file = await bot.get_file(doc.document.file_id)
-    assert await file.download_as_bytearray() == bytearray(6)
+    # What was uploaded comes back, so a test can read the files the bot sends.
+    assert await file.download_as_bytearray() == bytearray(b"report")
 
 
 @pytest.mark.asyncio

@@ -28,7 +28,7 @@ from storage.checkin_delivery import (
     release,
 )
 from storage.conversations import ConversationRepository
-from storage.db import Database
+from storage.db import Database, why_unavailable
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader_history import LeaderHistory
 from storage.leaders import LeaderRepository
@@ -66,6 +66,12 @@ class CoachService:
             with self.db.session() as session:
                 leaders = LeaderRepository(session)
                 known = leaders.find(channel, external_id, lock=True)
+                if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
+                    # A button under a message from before /delete (or a forged one): the
+                    # press says nothing new, so no leader is created for it; the front end
+                    # answers it as expired and says how to begin. Writing starts afresh.
+                    hint = load_content(self.engine.settings.language).text("common", "start_hint")
+                    return Handled([Reply(hint)], 0, expired=True)
                 leader = known or leaders.get_or_create(channel, external_id)
                 if known is None and not self.access.allows_new(channel, external_id):
                     event = self._admit_with_invite(session, leader.id, event)
@@ -83,7 +89,10 @@ class CoachService:
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
             return Handled([Reply(words)], 0, refused=True)
         except OperationalError as error:
-            log.warning("database unavailable: %s", type(error).__name__)
+            # No "update=" here: that is the front end's line for the update it handled.
+            log.warning(
+                "user=%s (update %s) database unavailable: %s", external_id, update_id, why_unavailable(error)
+            )
             raise StoreUnavailable from error
 
     def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
@@ -99,13 +108,29 @@ class CoachService:
 
     def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
         """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire."""
+        return self._claim(now, worker, limit, grace, None)
+
+    def claim_leader_checkins(
+        self, leader: tuple[str, str], now: datetime, worker: str, grace: timedelta
+    ) -> list[Claimed]:
+        """One leader's (channel, external id) due check-in, as `claim_checkins` would.
+
+        The terminal chat's: it shows its own leader's and leaves everyone else's to
+        whichever front end they use.
+        """
+        return self._claim(now, worker, 1, grace, leader)
+
+    def _claim(
+        self, now: datetime, worker: str, limit: int, grace: timedelta, leader: tuple[str, str] | None
+    ) -> list[Claimed]:
         try:
             with self.db.session() as session:
                 expired = expire_stale(session, now, grace)
                 if expired:
                     log.info("expired %d stale check-ins", expired)
-                return claim_due(session, now, worker, limit)
+                return claim_due(session, now, worker, limit, leader=leader)
         except OperationalError as error:
+            log.warning("claiming check-ins: database unavailable: %s", why_unavailable(error))
             raise StoreUnavailable from error
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
@@ -133,6 +158,12 @@ class CoachService:
         except _ClaimLost:
             log.info("checkin=%s claim taken over by another worker", claimed.checkin_id)
         except OperationalError as error:
+            log.warning(
+                "checkin=%s user=%s database unavailable: %s",
+                claimed.checkin_id,
+                claimed.user_id,
+                why_unavailable(error),
+            )
             raise StoreUnavailable from error
         return Handled([], claimed.user_id)
 
@@ -145,6 +176,10 @@ class CoachService:
         history = LeaderHistory(session, user_id)
         outcome = self.engine.handle(conversation, event, history)
         history.apply(outcome.records, event.now)
+        if history.erased:
+            # /delete took the users row too: nothing may be saved for them now, not even
+            # where the conversation stands. Writing again makes them a new leader.
+            return Handled(outcome.replies, user_id)
         if was_busy and conversation.flow == "idle" and event.kind != "timer":
             # A check-in that fell due during the flow was waiting for it to end.
             waiting = due_for_leader(session, user_id, event.now)

@@ -9,7 +9,7 @@ from bot.coaching.service import CoachService
 from bot.config.loader import Config, ConfigError
 from flows.engine import CoachEngine
 from flows.settings import CoachSettings
-from storage.db import Database
+from storage.db import Database, Timeouts
 
 
 def coach_settings(config: Config) -> CoachSettings:
@@ -25,10 +25,17 @@ def coach_settings(config: Config) -> CoachSettings:
     )
 
 
-def open_database(url: str) -> Database:
+def database_timeouts(config: Config) -> Timeouts:
+    database = config.database
+    return Timeouts(
+        connect=database.connect_timeout, lock=database.lock_timeout, statement=database.statement_timeout
+    )
+
+
+def open_database(url: str, timeouts: Timeouts | None = None) -> Database:
     """Connect and migrate; a database that cannot be used stops start-up in one line."""
     try:
-        db = Database(url)
+        db = Database(url, timeouts)
         db.upgrade()
     except (ArgumentError, OperationalError, OSError) as error:
         reason = str(getattr(error, "orig", None) or error).splitlines()[0]

@@ -27,6 +27,7 @@ from bot.config.durations import (
     parse_quiet_hours,
 )
 from flows import settings as coaching_defaults
+from flows.content import available_languages
 
 DEFAULT_CONFIG_PATH = Path("config.toml")
 ENV_PREFIX = "GROW_COACH_"
@@ -192,6 +193,13 @@ _LANGUAGE_RE = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 def _parse_language(value: object) -> str:
     if not isinstance(value, str) or not _LANGUAGE_RE.fullmatch(value):
         raise ValueError(f'expected a language code such as "en" or "pt-BR", got {_show(value)}')
+    available = available_languages()
+    if value not in available:
+        # Caught here, the mistake is one line at start-up, not a traceback once the coach loads.
+        raise ValueError(
+            f"expected a language the coach has texts for (flows/content/<code>/): "
+            f"{', '.join(_show(code) for code in available)}; got {_show(value)}"
+        )
     return value
 
 
@@ -338,6 +346,13 @@ class _Section:
 class DatabaseConfig(_Section):
     url: str = _setting(_Kind(_parse_database_url), "", redact=_hide_password)
     processes: int | None = _setting(_Kind(_parse_processes, _processes_from_env), "auto")
+    # Deadlines against a hung database or service process (README, "Reliability"). The
+    # statement and lock timeouts fire first and cost one leader a "try again"; the call
+    # deadline is the last resort, so it must be the longest.
+    call_timeout: datetime.timedelta = _setting(_DURATION, "30s")  # noqa: RUF009
+    statement_timeout: datetime.timedelta = _setting(_DURATION_OR_ZERO, "10s")  # noqa: RUF009
+    lock_timeout: datetime.timedelta = _setting(_DURATION_OR_ZERO, "5s")  # noqa: RUF009
+    connect_timeout: datetime.timedelta = _setting(_DURATION, "5s")  # noqa: RUF009
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -392,6 +407,7 @@ class CheckinsConfig(_Section):
     dispatch_every: datetime.timedelta = _setting(_DURATION, "5s")  # noqa: RUF009
     batch_size: int = _setting(_integer(1), 100)
     send_rate: int = _setting(_integer(1, 30), 30)
+    stuck_after: datetime.timedelta = _setting(_DURATION, "2m")  # noqa: RUF009
 
 
 # The coaching defaults live with the coach (flows/settings.py); here they are written as
@@ -565,6 +581,18 @@ def _check_webhook(telegram: TelegramConfig) -> None:
             raise ConfigError(f'telegram.{key}: required when telegram.mode is "webhook"')
 
 
+def _check_deadlines(database: DatabaseConfig) -> None:
+    # A call that outlives its deadline kills the whole service process (every leader's
+    # call it held fails), so a slow statement must be cancelled by PostgreSQL first.
+    for key in ("statement_timeout", "lock_timeout"):
+        limit = getattr(database, key)
+        if limit and database.call_timeout <= limit:
+            raise ConfigError(
+                f"database.call_timeout: must be longer than database.{key} "
+                f"({format_duration(database.call_timeout)} is not longer than {format_duration(limit)})"
+            )
+
+
 def load_config(
     path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> Config:
@@ -580,4 +608,5 @@ def load_config(
     sections = {name: _build_section(name, settings) for name in SECTIONS}
     config = Config(**sections, data_dir=default_data_dir(environ))  # type: ignore[arg-type]
     _check_webhook(config.telegram)
+    _check_deadlines(config.database)
     return config

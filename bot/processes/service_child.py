@@ -73,12 +73,13 @@ def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
         config.logging.format,
         secrets=(config.telegram.token, config.telegram.secret_token),
     )
-    from bot.coaching.wiring import build_service, open_database
+    from bot.coaching.wiring import build_service, database_timeouts, open_database
     from storage.db import Database
 
     try:
         url = config.database_url()
-        db = open_database(url) if migrate else Database(url)
+        timeouts = database_timeouts(config)
+        db = open_database(url, timeouts) if migrate else Database(url, timeouts)
     except ConfigError as error:
         sock.sendall(frame(("failed", str(error))))
         return None

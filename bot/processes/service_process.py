@@ -11,7 +11,10 @@ The bot never imports SQLAlchemy, the engine or the content in this mode: the ch
 migrates the database and holds all of that, and the two talk over a socket pair,
 calls pipelined, answers matched by id. A child that dies (killed, out of memory) is
 replaced on the next call; the events it held rolled back with it, and their leaders are asked
-to try again. A bot that dies takes its children with it (Linux's parent-death signal).
+to try again. A child that hangs (stopped, or stuck on a database that no timeout ended)
+is treated alike once it has worked on one call for `[database] call_timeout`: it is
+killed, which ends a stopped process too. A bot that dies takes its children with it
+(Linux's parent-death signal).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import os
 import socket
 import subprocess
 import sys
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -36,10 +41,35 @@ log = logging.getLogger("grow_coach")
 STOP_GRACE = 5.0  # seconds a child gets to finish its call and close the database
 
 
+@dataclass(frozen=True)
+class _Call:
+    """What a log line may say about a call: its name and whose it is, never its text."""
+
+    name: str
+    sent_at: float  # time.monotonic()
+    update_id: int | None = None
+    leader: str | None = None
+
+    @classmethod
+    def of(cls, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
+        leader: object = None
+        if name in ("handle", "set_active") and len(args) > 1:
+            leader = args[1]  # the external id, after the channel
+        elif args and isinstance(args[0], Claimed):
+            leader = f"{args[0].external_id} checkin={args[0].checkin_id}"
+        return cls(name, time.monotonic(), kwargs.get("update_id"), None if leader is None else str(leader))
+
+    def describe(self) -> str:
+        whose = "" if self.leader is None else f" for user={self.leader}"
+        update = "" if self.update_id is None else f" (update {self.update_id})"
+        return f"{self.name}{whose}{update}"
+
+
 class _Child:
     """One service process and the calls waiting on it."""
 
     def __init__(self, config: Config, *, migrate: bool) -> None:
+        self._deadline = config.database.call_timeout.total_seconds()
         ours, theirs = socket.socketpair()
         with theirs:
             self.process = subprocess.Popen(
@@ -53,6 +83,9 @@ class _Child:
         self._writer: asyncio.StreamWriter | None = None
         self._answers: asyncio.Task[None] | None = None
         self._waiting: dict[int, asyncio.Future[Any]] = {}
+        self._calls: dict[int, _Call] = {}
+        self._last_answer = time.monotonic()
+        self._watch: asyncio.TimerHandle | None = None
         self._ids = itertools.count()
         self.dead = False
 
@@ -86,9 +119,15 @@ class _Child:
             raise StoreUnavailable
         call_id = next(self._ids)
         request = frame((call_id, name, args, kwargs))
-        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Any] = loop.create_future()
+        if not self._waiting:
+            self._last_answer = time.monotonic()  # idle until now: nothing was overdue
         self._waiting[call_id] = answer
+        self._calls[call_id] = _Call.of(name, args, kwargs)
         self._writer.write(request)
+        if self._watch is None:
+            self._watch = loop.call_later(self._deadline, self._check_deadline)
         ok, value = await answer
         if not ok:
             raise value
@@ -111,25 +150,66 @@ class _Child:
         try:
             while True:
                 call_id, ok, value = await receive_frame(reader)
-                answer = self._waiting.pop(call_id)
-                if not answer.done():
+                self._last_answer = time.monotonic()
+                self._calls.pop(call_id, None)
+                answer = self._waiting.pop(call_id, None)
+                if answer is not None and not answer.done():
                     answer.set_result((ok, value))
         except (EOFError, asyncio.IncompleteReadError, ConnectionError):
             pass  # the child exited or was killed
         except Exception as error:
             log.error("service process answer unreadable (%s): replacing it", type(error).__name__)
         finally:
-            self.dead = True
-            # Every call in flight fails alike: what the child had not committed is gone.
-            for answer in self._waiting.values():
-                if not answer.done():
-                    answer.set_exception(StoreUnavailable())
-            self._waiting.clear()
+            self._fail_all()
+
+    def _fail_all(self) -> None:
+        self.dead = True
+        if self._watch is not None:
+            self._watch.cancel()
+            self._watch = None
+        # Every call in flight fails alike: what the child had not committed is gone.
+        for answer in self._waiting.values():
+            if not answer.done():
+                answer.set_exception(StoreUnavailable())
+        self._waiting.clear()
+        self._calls.clear()
+
+    def _check_deadline(self) -> None:
+        """Kill the child if it has worked on its current call for longer than the deadline.
+
+        The child answers in order, so its current call is the oldest unanswered one, and it
+        started on it when it answered the one before (or when it was sent, if later). Calls
+        queued behind it are not counted against: a busy child is not a stuck one.
+        """
+        self._watch = None
+        if self.dead or not self._calls:
+            return
+        current = next(iter(self._calls.values()))
+        started = max(current.sent_at, self._last_answer)
+        working = time.monotonic() - started
+        if working < self._deadline:
+            self._watch = asyncio.get_running_loop().call_later(
+                self._deadline - working, self._check_deadline
+            )
+            return
+        log.warning(
+            "service process pid=%s stuck: %s unanswered after %.1fs (%d calls held): "
+            "killing it; its calls are asked again and a new process starts",
+            self.process.pid,
+            current.describe(),
+            working,
+            len(self._calls),
+        )
+        # SIGKILL, not SIGTERM: a stopped process would never act on anything else.
+        self.process.kill()
+        self._fail_all()
 
     def discard(self) -> None:
         """Kill and reap a child that stopped answering (it is usually gone already)."""
         self.process.kill()
         self.process.wait()
+        if self._watch is not None:
+            self._watch.cancel()
         if self._writer is not None:
             self._writer.close()
         self._socket.close()
@@ -147,7 +227,12 @@ class _Child:
 
 
 class ServiceProcess:
-    """A `bot.coaching.contract.Coach` whose work runs in `workers` child processes."""
+    """A `bot.coaching.contract.Coach` whose work runs in `workers` child processes.
+
+    Each call has a deadline (`[database] call_timeout`) for the time its child works on
+    it; a child past it is killed and replaced, and every call it held fails with
+    `StoreUnavailable`, which the front end turns into "please try again".
+    """
 
     def __init__(self, config: Config, workers: int = 1) -> None:
         self._config = config

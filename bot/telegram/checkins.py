@@ -10,6 +10,7 @@ from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.checkin_delivery import CheckinDelivery
+from bot.checkin_watchdog import DeliveryWatchdog
 from bot.coaching.contract import Claimed, Coach
 from bot.config.loader import Config
 from bot.telegram.handlers import send_reply
@@ -47,15 +48,16 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
                 return False
         return True
 
+    watchdog = DeliveryWatchdog(config.checkins.stuck_after)
     delivery = CheckinDelivery(
-        coach,
-        send,
+        watchdog.watch_coach(coach),
+        watchdog.watch_sender(send),
         batch_size=config.checkins.batch_size,
         grace=effective_grace(config),
     )
 
     async def look_for_due_checkins(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await delivery.run()
+        await watchdog.guard(delivery.run)
 
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
     application.job_queue.run_repeating(
@@ -63,7 +65,8 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
         interval=config.checkins.dispatch_every,
         first=1,
         name="checkin-dispatcher",
-        # One run at a time; a run that was missed while busy is simply the next one.
+        # One run at a time; a run that was missed while busy is simply the next one, and
+        # the watchdog ends a run that stopped making progress, so none blocks the rest.
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return delivery

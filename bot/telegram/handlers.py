@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
 
-from telegram import Bot, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
@@ -22,6 +24,7 @@ from flows.events import Event, Reply
 log = logging.getLogger("grow_coach.telegram")
 
 CHANNEL = "telegram"
+CAPTION_LIMIT = 1024
 MAX_GROUPS_REMEMBERED = 10_000
 
 
@@ -191,11 +194,19 @@ async def send_reply(
     Only a stored leader is marked inactive: a group, or someone access control turned
     away, must not get a users row just because our one line to them bounced.
     """
-    pieces = split_text(reply.text)
-    for index, piece in enumerate(pieces):
-        markup = keyboard(reply) if index == len(pieces) - 1 else None
+    if reply.attachment is not None:
+        sends = [partial(_send_document, bot, chat_id, reply)]
+    else:
+        pieces = split_text(reply.text)
+        # The buttons go under the last piece.
+        markups = [None] * (len(pieces) - 1) + [keyboard(reply)]
+        sends = [
+            partial(_send_text, bot, chat_id, as_html(piece), markup)
+            for piece, markup in zip(pieces, markups, strict=False)
+        ]
+    for send in sends:
         try:
-            await _send_with_retries(bot, chat_id, as_html(piece), markup, update_id)
+            await _send_with_retries(send, chat_id, update_id)
         except Forbidden:
             if not leader:
                 log.info("update=%s chat=%s refuses messages", update_id, chat_id)
@@ -211,8 +222,28 @@ async def send_reply(
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
+async def _send_text(bot: Bot, chat_id: int, html_text: str, markup: InlineKeyboardMarkup | None) -> None:
+    await bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _send_document(bot: Bot, chat_id: int, reply: Reply) -> None:
+    attachment = reply.attachment
+    assert attachment is not None
+    document = InputFile(attachment.content, filename=attachment.filename)
+    # A caption holds 1024 characters; ours is one line, as_html escapes what it quotes.
+    await bot.send_document(
+        chat_id,
+        document,
+        caption=as_html(reply.text[:CAPTION_LIMIT]) if reply.text else None,
+        parse_mode=ParseMode.HTML,
+        # Telegram would guess the type from the content, and could render a JSON file
+        # as something else; the name says what it is.
+        disable_content_type_detection=True,
+    )
+
+
 async def _send_with_retries(
-    bot: Bot, chat_id: int, html_text: str, markup: InlineKeyboardMarkup | None, update_id: int | None
+    send: Callable[[], Awaitable[None]], chat_id: int, update_id: int | None
 ) -> None:
     """A 5xx or a timeout must not cost the leader their next question: try again.
 
@@ -222,7 +253,7 @@ async def _send_with_retries(
     """
     for delay in (*SEND_RETRY_DELAYS, None):
         try:
-            await bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            await send()
             return
         except BadRequest:
             raise  # a subclass of NetworkError in PTB, but retrying cannot fix it

@@ -32,6 +32,9 @@ from .state import Chat, EmulatorState, FileRecord, MessageVersion, SentMessage,
 from .updates import UpdateQueue
 from .webhook import WebhookConfig, WebhookPusher
 
+UPLOAD_LIMIT = 50 * 1024 * 1024
+UPLOAD_LIMITS = {"photos": 10 * 1024 * 1024}
+
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
 _SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -153,7 +156,15 @@ class MethodHandlers:
 
     def _store_file(self, value: Any, kind: str, missing: str) -> FileRecord:
         if isinstance(value, UploadedFile):
-            return self.state.register_file(len(value.data), kind)
+            # Bot API limits on uploads: nothing empty, and 10 MB for a photo, 50 MB otherwise.
+            if not value.data:
+                raise bad_request("file must be non-empty")
+            if len(value.data) > UPLOAD_LIMITS.get(kind, UPLOAD_LIMIT):
+                raise ApiError(413, "Request Entity Too Large")
+            # Kept, with its name and type, so a test can read what the bot sent.
+            return self.state.register_file(
+                len(value.data), kind, value.data, file_name=value.filename, mime_type=value.content_type
+            )
         if isinstance(value, str) and value:
             record = self.state.files.get(value)
             if record is not None:

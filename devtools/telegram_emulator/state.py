@@ -62,6 +62,8 @@ class FileRecord:
     size: int
     path: str
     data: bytes | None = None
+    file_name: str | None = None
+    mime_type: str | None = None
 
 
 @dataclass(slots=True, eq=False)
@@ -236,7 +238,15 @@ class EmulatorState:
 
     # files
 
-    def register_file(self, size: int, kind: str, data: bytes | None = None) -> FileRecord:
+    def register_file(
+        self,
+        size: int,
+        kind: str,
+        data: bytes | None = None,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+    ) -> FileRecord:
         self._file_counter += 1
         n = self._file_counter
         ext = {"photos": "jpg", "voice": "oga", "stickers": "webp"}.get(kind, "bin")
@@ -246,6 +256,8 @@ class EmulatorState:
             size=size,
             path=f"{kind}/file_{n}.{ext}",
             data=data,
+            file_name=file_name,
+            mime_type=mime_type,
         )
         self.files[record.file_id] = record
         self._files_by_path[record.path] = record
@@ -269,7 +281,7 @@ class EmulatorState:
         return {
             "file_id": record.file_id,
             "file_unique_id": record.file_unique_id,
-            "file_name": record.path.rsplit("/", 1)[-1],
-            "mime_type": "application/octet-stream",
+            "file_name": record.file_name or record.path.rsplit("/", 1)[-1],
+            "mime_type": record.mime_type or "application/octet-stream",
             "file_size": record.size,
         }

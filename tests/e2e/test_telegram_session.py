@@ -486,11 +486,8 @@ def long_answer(tag: str) -> str:
     return (f"{words} " * 60)[:3900].strip()
 
 
-def squeeze(text: str) -> str:
-    return "".join(text.split())
-
-
-async def test_a_reply_over_4096_characters_is_split(coach: Coach) -> None:
+async def test_a_long_export_arrives_whole_as_files(coach: Coach) -> None:
+    """Answers far beyond a message's 4096 characters: the files carry them, uncut."""
     emulator = coach.emulator
     leader = coach.leader(1021)
     await onboard(leader)
@@ -500,16 +497,14 @@ async def test_a_reply_over_4096_characters_is_split(coach: Coach) -> None:
     goal = {"style": "open", "goal": quote(answers[0])}
     assert is_asked(replies[-1], "grow", "reality_baseline", **goal)
     replies = await send_until_asked(leader, "/export", "grow", "reality_baseline", **goal)
-    # Three answers of 3900 characters, and the goal again: four messages or more.
-    pieces = replies[:-1]
-    assert len(pieces) >= 4
-    assert all(0 < len(piece.text or "") <= 4096 for piece in pieces)
-    assert all(piece.reply_markup is None for piece in pieces)
-    joined = squeeze("".join(piece.text or "" for piece in pieces))
-    assert joined.startswith(squeeze("Everything I hold about you:"))
-    assert all(squeeze(answer) in joined for answer in answers)
-    assert joined.endswith(squeeze("To erase all of it, send /delete."))
-    assert sent_to(emulator, 1021) == [200] * len(leader.messages)
+    documents = [reply for reply in replies if reply.document]
+    assert len(documents) == 2 and all(len(reply.text or "") <= 1024 for reply in documents)
+    assert all(0 < len(reply.text or "") <= 4096 for reply in replies)
+    for document in documents:
+        record = emulator.state.files[document.file_id or ""]
+        assert record.data is not None
+        assert all(answer in record.data.decode("utf-8") for answer in answers)
+    assert sent_to(emulator, 1021, "sendDocument") == [200, 200]
 
 
 # edits, duplicates, bursts

@@ -6,6 +6,7 @@ reads what the leader saw on the screen and what landed in the SQLite file.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.frontend_texts import frontend_texts
 from flows.schedule import format_local
 from tests.support.coach_driver import phrasings
 
@@ -81,6 +83,16 @@ def shown(stdout: str, flow: str, key: str, field: str = "ask", **values: object
         for text in phrasings(flow, key, field, style, name="Ann", **values)
     ]
     return any(message.startswith(wording) for message in messages(stdout) for wording in wordings)
+
+
+def times_shown(stdout: str, flow: str, key: str, field: str = "ask") -> int:
+    """How many messages on screen start with one of the wordings of a text."""
+    wordings = [
+        text.split("\n")[0]
+        for style in ("guided", "open")
+        for text in phrasings(flow, key, field, style, name="Ann")
+    ]
+    return sum(any(message.startswith(w) for w in wordings) for message in messages(stdout))
 
 
 def query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
@@ -246,6 +258,53 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
     assert not (tmp_path / "grow-coach.db").exists()
 
 
+@pytest.mark.parametrize("command", ["chat", "run"])
+def test_a_language_without_texts_is_one_line_after_the_subcommand_too(
+    tmp_path: Path, command: str
+) -> None:
+    (tmp_path / "my.toml").write_text('[coaching]\nlanguage = "pt-BR"\n')
+    result = grow_coach_cli(tmp_path, ["hi"], command, "--config", "my.toml")
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        'grow-coach: my.toml: coaching.language: expected a language the coach has texts for'
+        ' (flows/content/<code>/): "en"; got "pt-BR"'
+    ]
+    assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_config_after_the_subcommand_is_read(tmp_path: Path) -> None:
+    # `make run ARGS="--config my.toml"` runs `grow-coach run --config my.toml`.
+    (tmp_path / "my.toml").write_text(f'[database]\nurl = "sqlite:///{tmp_path / "mine.db"}"\n')
+    result = grow_coach_cli(tmp_path, ["hi"], "run", "--config", "my.toml")
+    assert result.returncode == 0, result.stderr
+    assert shown(result.stdout, "onboarding", "consent")
+    assert (tmp_path / "mine.db").exists()
+    assert not (tmp_path / "grow-coach.db").exists()
+
+
+def test_a_new_leader_whose_script_starts_with_start_is_welcomed_once_not_back(tmp_path: Path) -> None:
+    # The README's example: the script's own /start opens the chat.
+    stdout = chat(tmp_path, ["/start", "yes", "Ana", "1", "Berlin"])
+    assert not shown(stdout, "common", "welcome_back")
+    assert times_shown(stdout, "onboarding", "welcome") == 1
+    assert stdout.startswith("> /start\n")
+    assert query(tmp_path, "SELECT name, timezone FROM users") == [("Ana", "Europe/Berlin")]
+
+
+def test_start_again_before_answering_anything_is_a_welcome_not_a_welcome_back(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, ["hello?", "/start"])
+    assert not shown(stdout, "common", "welcome_back")
+    assert times_shown(stdout, "onboarding", "welcome") == 2
+
+
+def test_help_in_the_terminal_lists_quit(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, ["/help"])
+    help_text = next(message for message in messages(stdout) if "/cancel" in message)
+    assert "/quit" in help_text
+    assert help_text.endswith(frontend_texts("en").terminal_help_quit)
+
+
 def test_a_second_session_opens_with_the_recap_of_the_first(tmp_path: Path) -> None:
     chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9"])
     # Another day, another chat: the leader asks for a new session.
@@ -309,3 +368,28 @@ def test_answers_as_people_write_them_are_understood_and_read_back(tmp_path: Pat
     assert options == ["rehearse with a peer", "rehearse with a peer"]  # the option, then the pick
     due = query(tmp_path, "SELECT action_due FROM coaching_sessions")[0][0]
     assert shown(stdout, "nudges", "understood_date", when=date.fromisoformat(str(due)).strftime("%a %-d %b"))
+
+
+def test_export_writes_two_files_and_prints_their_paths(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/export"])
+    assert shown(stdout, "export", "sent")
+    paths = [Path(line.strip()) for line in stdout.splitlines() if line.strip().startswith(str(tmp_path))]
+    assert sorted(path.suffix for path in paths) == [".json", ".md"]
+    assert all(path.parent == (tmp_path / "grow-coach-export").resolve() for path in paths)
+    [json_path] = [path for path in paths if path.suffix == ".json"]
+    [md_path] = [path for path in paths if path.suffix == ".md"]
+    exported = json.loads(json_path.read_text(encoding="utf-8"))
+    assert exported["profile"]["name"] == "Ann"
+    assert exported["goals"][0]["text"] == CONCRETE
+    assert exported["stored_rows"]["users"][0]["external_id"] == "local"
+    markdown = md_path.read_text(encoding="utf-8")
+    assert f"## Goal: {CONCRETE}" in markdown and "**A:** I skipped a talk with Sam" in markdown
+    assert oct(json_path.stat().st_mode & 0o777) == oct(0o600)
+
+
+def test_delete_in_the_terminal_leaves_an_empty_database(tmp_path: Path) -> None:
+    chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/delete", "1"])
+    with sqlite3.connect(tmp_path / "grow-coach.db") as db:
+        tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
+    assert {t: n for t, n in counts.items() if n and t != "alembic_version"} == {}

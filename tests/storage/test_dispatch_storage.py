@@ -71,6 +71,19 @@ def test_claim_takes_due_check_ins_oldest_first_and_marks_them(database: Databas
     assert row(database, not_yet).status == "pending"
 
 
+def test_claim_for_one_leader_leaves_everyone_else_pending(database: Database) -> None:
+    with database.session() as session:
+        ann = add_checkin(session, add_leader(session, 1), "first", NOW - minutes(5))
+        bob = add_checkin(session, add_leader(session, 2), "first", NOW - minutes(9))
+    with database.session() as session:
+        claimed = claim_due(session, NOW, "w1", 10, leader=("telegram", "1"))
+    assert [c.checkin_id for c in claimed] == [ann]
+    assert row(database, bob).status == "pending"
+    with database.session() as session:
+        assert claim_due(session, NOW, "w1", 10, leader=("terminal", "2")) == []
+    assert row(database, bob).status == "pending"
+
+
 def test_claim_respects_the_limit(database: Database) -> None:
     with database.session() as session:
         leaders = [add_leader(session, n) for n in range(5)]

@@ -590,7 +590,7 @@ def test_unknown_record_type_is_refused(database: Database) -> None:
 # --- erasure and export ----------------------------------------------------------------
 
 
-def test_data_erased_removes_everything_but_the_user_row(database: Database) -> None:
+def test_data_erased_removes_the_leader_and_only_them(database: Database) -> None:
     user_id = new_user(database, "1")
     other_id = new_user(database, "2")
     for uid in (user_id, other_id):
@@ -604,48 +604,39 @@ def test_data_erased_removes_everything_but_the_user_row(database: Database) -> 
                 *grow_session(goal=f"g-{uid}", session=f"s-{uid}"),
             ],
         )
-    with database.session() as session:
-        assert LeaderRepository(session).seen_update(user_id, 500) is False
-        conversations = ConversationRepository(session)
-        conversation = conversations.load(user_id)
-        conversation.flow, conversation.data = "grow", {"draft": "secret"}
-        conversations.save(user_id, conversation)
+        with database.session() as session:
+            assert LeaderRepository(session).seen_update(uid, 500) is False
+            conversations = ConversationRepository(session)
+            conversation = conversations.load(uid)
+            conversation.flow, conversation.data = "grow", {"draft": "secret"}
+            conversations.save(uid, conversation)
 
-    # As the caller does it: load, apply, save the engine's fresh position, commit.
     with database.session() as session:
-        conversations = ConversationRepository(session)
-        conversations.load(user_id)
-        LeaderHistory(session, user_id).apply([DataErased()], at(5))
-        conversations.save(user_id, Conversation(flow="onboarding", state="erased"))
+        ConversationRepository(session).load(user_id)
+        history = LeaderHistory(session, user_id)
+        history.apply([DataErased()], at(5))
+        assert history.erased
 
-    for model in (GoalRow, CoachingSessionRow, AnswerRow, ScoreRow, CheckinRow, SafetyFlagRow):
+    tables = (GoalRow, CoachingSessionRow, AnswerRow, ScoreRow, CheckinRow, SafetyFlagRow, ConversationRow)
+    for model in tables:
         assert count(database, model, user_id) == 0, model.__name__
         assert count(database, model, other_id) > 0, model.__name__
     with database.session() as session:
-        user = session.get(LeaderRow, user_id)
-        assert user is not None
-        assert (user.name, user.level, user.timezone, user.consented_at) == (None, None, None, None)
-        assert user.paused is False
-        assert LeaderRepository(session).seen_update(user_id, 500) is True
-        conversation = ConversationRepository(session).load(user_id)
-        assert (conversation.flow, conversation.state, conversation.data) == (
-            "onboarding",
-            "erased",
-            {},
-        )
-        assert conversation.profile.consented is False
-        assert LeaderHistory(session, user_id).open_goals() == []
+        assert session.get(LeaderRow, user_id) is None
+        assert LeaderRepository(session).find("telegram", "1") is None
         assert LeaderHistory(session, other_id).goal(f"g-{other_id}") is not None
+        assert LeaderRepository(session).seen_update(other_id, 500) is True
 
 
-def test_data_erased_without_saving_leaves_no_conversation(database: Database) -> None:
+def test_nothing_is_stored_after_data_erased_in_the_same_turn(database: Database) -> None:
     user_id = new_user(database)
     with database.session() as session:
         ConversationRepository(session).save(user_id, Conversation(flow="grow"))
     apply(database, user_id, [DataErased(), *grow_session(goal="fresh", session="s-fresh")])
     assert count(database, ConversationRow, user_id) == 0
     with database.session() as session:
-        assert [g.goal_id for g in LeaderHistory(session, user_id).open_goals()] == ["fresh"]
+        assert session.scalars(select(GoalRow.id)).all() == []
+        assert session.scalars(select(LeaderRow.id)).all() == []
 
 
 def test_export_is_json_and_complete(database: Database) -> None:

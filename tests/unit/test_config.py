@@ -138,8 +138,8 @@ def test_defaults_equal_plain_constructor() -> None:
 
 
 def test_reads_config_toml_from_cwd(tmp_path: Path) -> None:
-    write(tmp_path / "config.toml", '[coaching]\nlanguage = "de"\n')
-    assert load_config(environ={}).coaching.language == "de"
+    write(tmp_path / "config.toml", '[sessions]\ninterval = "3d"\n')
+    assert load_config(environ={}).sessions.interval == datetime.timedelta(days=3)
 
 
 def test_reads_given_file(tmp_path: Path) -> None:
@@ -363,6 +363,12 @@ def test_section_that_is_not_a_table(tmp_path: Path) -> None:
             'coaching.language: expected a language code such as "en" or "pt-BR", got "English"',
         ),
         (
+            # Well formed, but the coach has no texts in it.
+            '[coaching]\nlanguage = "pt-BR"',
+            'coaching.language: expected a language the coach has texts for (flows/content/<code>/):'
+            ' "en"; got "pt-BR"',
+        ),
+        (
             '[logging]\nformat = "xml"',
             'logging.format: expected one of "text", "json", got "xml"',
         ),
@@ -471,6 +477,39 @@ def test_webhook_mode() -> None:
 def test_webhook_mode_requires(missing: str) -> None:
     environ = {**WEBHOOK, f"GROW_COACH_TELEGRAM_{missing.upper()}": ""}
     assert config_error(environ=environ) == f'telegram.{missing}: required when telegram.mode is "webhook"'
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        (
+            {"GROW_COACH_DATABASE_CALL_TIMEOUT": "10s"},
+            "database.call_timeout: must be longer than database.statement_timeout "
+            "(10s is not longer than 10s)",
+        ),
+        (
+            {"GROW_COACH_DATABASE_CALL_TIMEOUT": "5s", "GROW_COACH_DATABASE_STATEMENT_TIMEOUT": "0s"},
+            "database.call_timeout: must be longer than database.lock_timeout (5s is not longer than 5s)",
+        ),
+    ],
+)
+def test_the_call_deadline_must_outlast_the_database_timeouts(environ: dict[str, str], message: str) -> None:
+    # Past the deadline the whole service process is killed, with every leader's call in it.
+    assert config_error(environ=environ) == message
+
+
+def test_database_timeouts_of_zero_switch_them_off() -> None:
+    environ = {
+        "GROW_COACH_DATABASE_CALL_TIMEOUT": "1s",
+        "GROW_COACH_DATABASE_STATEMENT_TIMEOUT": "0s",
+        "GROW_COACH_DATABASE_LOCK_TIMEOUT": "0s",
+    }
+    database = load_config(environ=environ).database
+    assert (database.call_timeout, database.statement_timeout, database.lock_timeout) == (
+        datetime.timedelta(seconds=1),
+        datetime.timedelta(0),
+        datetime.timedelta(0),
+    )
 
 
 @pytest.mark.parametrize("secret", ["has space", "x" * 257, "ünïcode"])

@@ -105,7 +105,16 @@ def test_help_before_consent_answers_and_repeats_the_question() -> None:
     assert_unchanged(coach, before, asked)
 
 
-@pytest.mark.parametrize("state", ["consent", "name", "level", "timezone"])
+def test_start_before_any_answer_welcomes_a_new_leader_not_back() -> None:
+    coach = at("consent")
+    coach.command("start")
+    assert coach.texts[0] in phrasings("onboarding", "welcome")
+    assert not any(text in phrasings("common", "welcome_back") for text in coach.texts)
+    assert coach.asked("onboarding", "consent")
+    assert coach.conv.state == "consent"
+
+
+@pytest.mark.parametrize("state", ["name", "level", "timezone"])
 def test_start_in_the_middle_of_onboarding_repeats_the_question(state: str) -> None:
     coach = at(state)
     before, asked = coach.snapshot(), coach.question.text
