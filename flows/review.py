@@ -254,7 +254,12 @@ def _attainment_key(value: int) -> str:
 
 
 def _progress_available() -> bool:
-    """HOOK(i13-progress): once /progress is a command, the closing summary points to its picture."""
+    """HOOK(i13-progress): once /progress is a command, the closing summary points to it.
+
+    When flows/chart_replies.py lands, the review can send the pictures itself, after the
+    summary in `close_engagement`:
+    `turn.replies += progress_replies(turn.lookup.goal_progress(goal_ids), turn.content)`.
+    """
     from flows.commands import COMMANDS  # the commands start reviews; imported late to avoid a cycle
 
     return "progress" in COMMANDS
