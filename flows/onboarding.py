@@ -67,9 +67,7 @@ class OnboardingModel(FlowModel[SetupData]):
         # to change it (/engagement), so setting up stays at four questions.
         turn = self.turn
         view = engagement.agree(turn, turn.settings.engagement_months)
-        done = turn.text("onboarding", "done")
-        agreed = turn.text("engagement", "from_onboarding", **engagement.wording(turn, view, 1))
-        turn.say_text(f"{done}\n\n{agreed}")
+        turn.say("onboarding", "done", **engagement.wording(turn, view, 1))
         data = grow.start_data()
         data.engagement_id, data.number = view.engagement_id, 1
         turn.hand_over(FlowName.GROW, "goal", data)

@@ -145,6 +145,8 @@ async def test_a_failed_menu_registration_does_not_keep_the_bot_down(
         "status",
         "goals",
         "rescore",
+        "log",
+        "engagement",
         "help",
         "cancel",
     ]

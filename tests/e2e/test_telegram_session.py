@@ -41,7 +41,9 @@ pytestmark = [
 TEXTS = frontend_texts("en")
 EDITED, EXPIRED, GROUPS_ARE_PRIVATE = TEXTS.edited, TEXTS.expired, TEXTS.groups_are_private
 SOMETHING_WRONG = TEXTS.something_wrong
-MENU = ["start", "new", "status", "goals", "rescore", "help", "cancel"]
+# The engagement onboarding agrees at the default length.
+ENGAGEMENT = {"months": 3, "planned": 6, "every": "2 weeks"}
+MENU = ["start", "new", "status", "goals", "rescore", "log", "engagement", "help", "cancel"]
 # A goal with a concrete marker ("stop"), so GROW goes straight on to goal_measure.
 GOAL = "stop avoiding difficult conversations with my team"
 
@@ -202,7 +204,7 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert replies[0].text.startswith("Time zone set: Europe/Berlin — ") or "Europe/Berlin — " in (
         replies[0].text or ""
     )
-    assert is_asked(replies[1], "onboarding", "done", name="Ana")
+    assert is_asked(replies[1], "onboarding", "done", name="Ana", **ENGAGEMENT)
     assert is_asked(replies[-1], "grow", "goal", style="guided")
 
     replies = await leader.send("be a better leader", expect=1)
@@ -463,7 +465,7 @@ async def test_html_in_names_and_answers_comes_back_escaped(coach: Coach) -> Non
     # The edit that shows the choice keeps the name as typed.
     assert level_question.text == f"{asked}\n\n✓ Senior leader"
     replies = await leader.press("UTC", expect=3)
-    assert is_asked(replies[1], "onboarding", "done", name=name)
+    assert is_asked(replies[1], "onboarding", "done", name=name, **ENGAGEMENT)
     goal = "stop saying <maybe> & start saying yes -> or no in 1:1s"
     odd = ["a>b but b<c & c>&a", "<i>nothing</i> &amp; more", "<<<>>>&&&"]
     # Open style: goal, how they'll know, today, the baseline, then the odd ones as options.
