@@ -311,7 +311,8 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert answers["options_pick"] == "book a weekly slot for hard talks"
     assert answers["reality_baseline"] == "4"
     assert coach.store.answers(1001)[-1] == ("will_low_next", "Keep it for now")
-    assert coach.store.checkins(1001) == []  # below 8: nothing planned
+    # Below 8: no nudges on the action, only the engagement's next session.
+    assert coach.store.checkins(1001) == [("next_session", "pending")]
     assert coach.store.conversation(1001)[:2] == ("idle", "idle")  # type: ignore[index]
 
 
