@@ -73,7 +73,6 @@ def _user(user_id: int, external_id: int, now: datetime) -> dict[str, Any]:
         "consented_at": now,
         "active": True,
         "paused": False,
-        "last_update_id": None,
         "created_at": now,
         "updated_at": now,
     }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -90,8 +91,14 @@ def alembic_config(connection: Connection | None = None) -> Config:
 
 
 def why_unavailable(error: OperationalError) -> str:
-    """What the database gave up on, in words fit for a log line (never the driver's
-    message, which may quote a value a leader wrote)."""
+    """What the database gave up on, in words fit for a log line.
+
+    Otherwise the driver's own first line ("attempt to write a readonly database",
+    "database or disk is full", "could not extend file ...: No space left on device"):
+    an OperationalError is about the connection, the file or the server, and the
+    statement's values are not in it (hide_parameters; psycopg keeps DETAIL and the
+    offending values of data and constraint errors, other classes, on later lines).
+    """
     code = getattr(error.orig, "sqlstate", None)
     if code == LOCK_NOT_AVAILABLE:
         return "waited past lock_timeout for a lock another transaction holds"
@@ -99,7 +106,10 @@ def why_unavailable(error: OperationalError) -> str:
         return "a statement ran past statement_timeout"
     if "database is locked" in str(error.orig):
         return "waited past SQLite's busy timeout for the write lock"
-    return type(error.orig or error).__name__
+    driver_error = error.orig or error
+    words = str(driver_error.args[0]).strip() if driver_error.args else ""
+    name = type(driver_error).__name__
+    return f"{name}: {words.splitlines()[0]}" if words else name
 
 
 def _create_engine(url: URL, timeouts: Timeouts | None) -> Engine:
@@ -137,10 +147,20 @@ def _milliseconds(duration: timedelta) -> int:
     return round(duration.total_seconds() * 1000)
 
 
+def _create_private_file(path: Path) -> None:
+    """A new database file is readable by its owner only; SQLite gives its -wal and -shm
+    files the same mode. An existing file keeps the mode its owner chose."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def _sqlite_engine(url: URL) -> Engine:
     path = url.database
     if path and path != ":memory:" and not path.startswith("file:"):
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        _create_private_file(Path(path))
     engine = create_engine(url, hide_parameters=True)
 
     @event.listens_for(engine, "connect")

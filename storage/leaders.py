@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from flows.conversation import Profile
 from storage.export import export_user
-from storage.models import LeaderRow
+from storage.models import LeaderRow, SeenUpdateRow
 from storage.upsert import insert_ignoring
 from storage.utc import utcnow
+
+# Telegram keeps an unconfirmed update for 24 hours; a day more covers a bot that was
+# down when it would have been redelivered.
+SEEN_KEPT = timedelta(hours=48)
+PRUNE_EVERY = 128
+SEEN = SeenUpdateRow.__table__
 
 
 class LeaderRepository:
@@ -64,26 +71,30 @@ class LeaderRepository:
         if user is not None and user.active != active:
             user.active = active
 
-    def seen_update(self, user_id: int, update_id: int) -> bool:
+    def seen_update(self, user_id: int, update_id: int, now: datetime | None = None) -> bool:
         """True if this update was handled before; otherwise remember it and say False.
 
-        One conditional UPDATE, so two processes handed the same update cannot both
-        see it as new. It belongs to the event's transaction: if handling fails and
-        rolls back, the update counts as unseen and Telegram's redelivery is handled.
+        One INSERT that does nothing on a known (user, update id), so two processes
+        handed the same update cannot both see it as new. It belongs to the event's
+        transaction: if handling fails and rolls back, the update counts as unseen and
+        Telegram's redelivery is handled. Any id not seen lately is new, lower or not:
+        Telegram restarts ids at a lower value after a week of silence or with a new token.
         """
-        # On the table, not the mapped class: the ORM would also evaluate the condition
-        # against the rows in the session, a measurable share of the bot's CPU per answer
-        # (bench/README.md, "Figures behind the code").
-        users = LeaderRow.__table__
-        result = self.session.execute(
-            update(users)
-            .where(
-                users.c.id == user_id,
-                or_(users.c.last_update_id.is_(None), users.c.last_update_id < update_id),
-            )
-            .values(last_update_id=update_id)
+        now = now or utcnow()
+        if update_id % PRUNE_EVERY == 0:
+            # Ids rise by one per update, so this runs once per PRUNE_EVERY updates
+            # and the usual answer pays for a single statement.
+            self.session.execute(delete(SEEN).where(SEEN.c.seen_at < now - SEEN_KEPT))
+        # On the table, not the mapped class: the ORM's bookkeeping is a measurable share
+        # of the bot's CPU per answer (bench/README.md, "Figures behind the code").
+        return not insert_ignoring(
+            self.session,
+            SEEN,
+            ["user_id", "update_id"],
+            user_id=user_id,
+            update_id=update_id,
+            seen_at=now,
         )
-        return not getattr(result, "rowcount", 0)
 
     def profile(self, user: LeaderRow) -> Profile:
         return profile_of(user)

@@ -64,9 +64,26 @@ class LeaderRow(Base):
     consented_at: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(default=True)  # false once the user blocked the bot
     paused: Mapped[bool] = mapped_column(default=False)
-    last_update_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class SeenUpdateRow(Base):
+    """A Telegram update handled in the last day or two, so that a redelivery is dropped.
+
+    Exact ids rather than "the highest id so far": Telegram starts ids again at a lower
+    value after a week without updates, and a new token does too; a high-water mark
+    would then ignore every existing leader. Keyed by user so that a new bot's ids
+    colliding with the old one's recent ids can only matter within one chat.
+    """
+
+    __tablename__ = "seen_updates"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class GoalRow(Base):

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlparse
 
 from telegram import Update
+from telegram.error import InvalidToken
 
 from bot.coaching.contract import Coach
 from bot.config.database_url import parse_database_url
-from bot.config.loader import Config
+from bot.config.loader import Config, ConfigError
 from bot.processes.gc_tuning import spare_long_lived_objects_from_gc
 from bot.telegram.application import build_application
 from bot.telegram.checkins import schedule_checkin_delivery
@@ -18,8 +21,21 @@ log = logging.getLogger("grow_coach")
 
 
 def run_telegram(config: Config) -> int:
-    """Runs until stopped; a database that cannot be opened raises ConfigError first."""
+    """Runs until stopped; a database that cannot be opened, or a token Telegram refuses,
+    raises ConfigError (one line on stderr, exit code 2)."""
     coach = start_coach(config)
+    try:
+        with _quiet_invalid_token_reports():
+            return _run(config, coach)
+    except InvalidToken:
+        # Never the exception's text: PTB puts the token itself in it.
+        raise ConfigError(
+            "telegram.token: Telegram rejected the bot token (401/404 at start-up); "
+            "check [telegram] token or GROW_COACH_TELEGRAM_TOKEN"
+        ) from None
+
+
+def _run(config: Config, coach: Coach) -> int:
     application = build_application(config, coach)
     schedule_checkin_delivery(application, config, coach)
     spare_long_lived_objects_from_gc()
@@ -43,6 +59,28 @@ def run_telegram(config: Config) -> int:
             poll_interval=0.0,
         )
     return 0
+
+
+class _DropInvalidTokenReports(logging.Filter):
+    """PTB logs a rejected token with a traceback before raising it; the one line
+    `run_telegram` turns it into says all there is to say."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, InvalidToken)
+
+
+@contextmanager
+def _quiet_invalid_token_reports() -> Iterator[None]:
+    quiet = _DropInvalidTokenReports()
+    handlers = list(logging.getLogger().handlers)
+    for handler in handlers:
+        handler.addFilter(quiet)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(quiet)
 
 
 def start_coach(config: Config) -> Coach:

@@ -70,9 +70,10 @@ def test_a_leader_whose_row_is_locked_elsewhere_is_told_to_try_again(
     assert service.handle("telegram", "901", Event.message("yes")).replies
 
 
-def test_why_unavailable_names_the_wait_never_the_drivers_message() -> None:
+def test_why_unavailable_names_the_wait_or_the_drivers_reason_never_the_statement() -> None:
     locked = sqlite3.OperationalError("database is locked")
     error = OperationalError("UPDATE users SET name = 'my secret'", {}, locked)
     assert why_unavailable(error) == "waited past SQLite's busy timeout for the write lock"
-    other = OperationalError("SELECT", {}, sqlite3.OperationalError("disk I/O error: 'my secret'"))
-    assert why_unavailable(other) == "OperationalError"
+    readonly = sqlite3.OperationalError("attempt to write a readonly database")
+    other = OperationalError("UPDATE users SET name = ?", {"name": "my secret"}, readonly)
+    assert why_unavailable(other) == "OperationalError: attempt to write a readonly database"

@@ -33,7 +33,7 @@ from flows.views import Lookup
 from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.leader_history import LeaderHistory
-from storage.leaders import LeaderRepository
+from storage.leaders import PRUNE_EVERY, LeaderRepository
 from storage.models import (
     AnswerRow,
     CheckinRow,
@@ -43,6 +43,7 @@ from storage.models import (
     LeaderRow,
     SafetyFlagRow,
     ScoreRow,
+    SeenUpdateRow,
 )
 
 T0 = datetime(2025, 3, 3, 9, 0, tzinfo=UTC)
@@ -173,12 +174,44 @@ def test_seen_update_dedupes(database: Database) -> None:
         users = LeaderRepository(session)
         assert users.seen_update(user_id, 100) is False
         assert users.seen_update(user_id, 100) is True
-        assert users.seen_update(user_id, 99) is True
         assert users.seen_update(user_id, 101) is False
     with database.session() as session:
         assert LeaderRepository(session).seen_update(user_id, 101) is True
         # Telegram update ids exceed 32 bits over a bot's lifetime.
         assert LeaderRepository(session).seen_update(user_id, 2**40) is False
+
+
+def test_seen_update_takes_lower_ids_after_a_reset(database: Database) -> None:
+    """Telegram restarts update ids at a lower value: those updates are new, not duplicates."""
+    user_id = new_user(database)
+    with database.session() as session:
+        users = LeaderRepository(session)
+        assert users.seen_update(user_id, 900_000) is False
+        assert users.seen_update(user_id, 17) is False
+        assert users.seen_update(user_id, 18) is False
+        assert users.seen_update(user_id, 17) is True
+
+
+def test_seen_update_is_per_leader(database: Database) -> None:
+    ana, ben = new_user(database, "1"), new_user(database, "2")
+    with database.session() as session:
+        users = LeaderRepository(session)
+        assert users.seen_update(ana, 5) is False
+        assert users.seen_update(ben, 5) is False
+
+
+def test_seen_updates_are_forgotten_after_two_days(database: Database) -> None:
+    user_id = new_user(database)
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    with database.session() as session:
+        users = LeaderRepository(session)
+        assert users.seen_update(user_id, 3, now) is False
+        assert users.seen_update(user_id, 4, now + timedelta(hours=47)) is False
+        # The prune runs on every PRUNE_EVERY-th id.
+        assert users.seen_update(user_id, PRUNE_EVERY * 3, now + timedelta(hours=49)) is False
+    with database.session() as session:
+        kept = session.scalars(select(SeenUpdateRow.update_id).order_by(SeenUpdateRow.update_id))
+        assert list(kept) == [4, PRUNE_EVERY * 3]
 
 
 def test_seen_update_rolled_back_counts_as_unseen(database: Database) -> None:

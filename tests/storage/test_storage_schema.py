@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -59,6 +60,38 @@ def test_downgrade_to_base_and_back(database: Database) -> None:
     database.upgrade()
     with database.session() as session:
         assert LeaderRepository(session).get_or_create("terminal", "me").id
+
+
+def test_upgrade_keeps_each_leaders_last_update_and_their_answers(database: Database) -> None:
+    """0003 moves users.last_update_id into seen_updates without touching anything else."""
+    now = datetime(2025, 3, 1, 12, tzinfo=UTC)
+    if database.dialect == "sqlite":
+        now = now.replace(tzinfo=None)
+    with database.engine.begin() as connection:
+        command.downgrade(alembic_config(connection), "0001")
+        connection.execute(
+            text(
+                "INSERT INTO users (id, channel, external_id, active, paused, last_update_id,"
+                " created_at, updated_at) VALUES (1, 'telegram', '42', TRUE, FALSE, 9000, :now, :now),"
+                " (2, 'telegram', '43', TRUE, FALSE, NULL, :now, :now)"
+            ),
+            {"now": now},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO goals (id, user_id, text, status, created_at, updated_at)"
+                " VALUES ('g1', 1, 'delegate the weekly report', 'open', :now, :now)"
+            ),
+            {"now": now},
+        )
+    database.upgrade()
+    with database.session() as session:
+        leaders = LeaderRepository(session)
+        assert leaders.seen_update(1, 9000) is True
+        assert leaders.seen_update(1, 12) is False
+        assert leaders.seen_update(2, 9000) is False
+        goal = session.scalar(text("SELECT text FROM goals WHERE user_id = 1"))
+        assert goal == "delegate the weekly report"
 
 
 def test_concurrent_first_upgrades_do_not_crash(database_url: str) -> None:
