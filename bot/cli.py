@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config.loader import Config, ConfigError, load_config
+from bot.key_commands import add_key_commands, run_key_command
 from bot.logs import setup_logging
 
 
@@ -34,6 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     invite.add_argument("--bot-username", help="also print t.me links for this bot")
+    add_key_commands(commands)
+    stats = admin_commands.add_parser(
+        "stats", help="aggregate, anonymous figures for the organisation (none from fewer than 5 leaders)"
+    )
+    stats.add_argument("--json", action="store_true", help="print JSON, for dashboards")
     _config_anywhere(parser)
     return parser
 
@@ -55,9 +61,12 @@ def _config_anywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "keys" and args.keys_command == "new":
+        # Needs no configuration: this is how the first key is made.
+        return run_key_command(args, None)
     try:
         config = load_config(args.config)
-        url = config.database_url()
+        config.database_url()  # the data directory exists, or start-up stops in one line
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2
@@ -67,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging(
         "WARNING" if interactive_chat else config.logging.level,
         config.logging.format,
-        secrets=(config.telegram.token, config.telegram.secret_token),
+        secrets=config.secrets(),
     )
     try:
         if command == "run" and config.telegram.token:
@@ -76,15 +85,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.telegram.runner import run_telegram
 
             return run_telegram(config)
-        from bot.coaching.wiring import database_timeouts, open_database
+        from bot.coaching.wiring import open_database
 
-        db = open_database(url, database_timeouts(config))
+        db = open_database(config)
     except ConfigError as error:
         print(f"grow-coach: {error}", file=sys.stderr)
         return 2
+    if command == "keys":
+        return run_key_command(args, db)
     if command == "migrate":
         print("database is up to date")
         return 0
+    if command == "admin" and args.admin_command == "stats":
+        return _stats(db, as_json=args.json)
     if command == "admin":
         return _invite(config, db, args.count, args.bot_username)
     if command == "run":
@@ -111,6 +124,34 @@ def _invite(config: Config, db: object, count: int, bot_username: str | None) ->
     return 0
 
 
+def _stats(db: object, *, as_json: bool) -> int:
+    import json
+    from datetime import UTC, datetime
+
+    from storage.db import Database
+    from storage.org_stats import MIN_LEADERS, organisation_stats
+
+    assert isinstance(db, Database)
+    with db.session() as session:
+        figures = organisation_stats(session, datetime.now(UTC))
+    if as_json:
+        document = {
+            "min_leaders": MIN_LEADERS,
+            "figures": {f.name: {"value": f.value, "withheld": f.withheld} for f in figures},
+        }
+        print(json.dumps(document, indent=2, sort_keys=True))
+        return 0
+    for figure in figures:
+        if figure.withheld:
+            shown = f"withheld (fewer than {MIN_LEADERS} leaders)"
+        elif isinstance(figure.value, dict):
+            shown = ", ".join(f"{key}: {count}" for key, count in figure.value.items()) or "none"
+        else:
+            shown = str(figure.value)
+        print(f"{figure.name.replace('_', ' ')}: {shown}")
+    return 0
+
+
 def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int:
     from bot.coaching.wiring import build_service
     from bot.terminal import run_chat
@@ -121,6 +162,7 @@ def _chat(config: Config, db: object, user: str, export_dir: Path | None) -> int
             service,
             user=user,
             export_dir=export_dir,
+            chart_dir=config.data_dir / "progress",
             checkin_every=config.checkins.dispatch_every,
             grace=config.checkins.grace,
         )

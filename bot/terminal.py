@@ -2,8 +2,9 @@
 
 Choices are shown numbered and can be answered by number or by their words. When
 standard input is not a terminal, each line is one message, so a whole conversation
-can be scripted: `printf '...' | grow-coach chat`. Files a reply carries (/export) are
-written to a directory and their paths printed.
+can be scripted: `printf '...' | grow-coach chat`. Files a reply carries are written to
+a directory and their paths printed: the /export files, and the /progress charts (a
+terminal shows no pictures; the chart's numbers are in the summary above its path).
 
 Check-ins reach the leader here too: those already due when the chat opens, then any
 that fall due while it is open (`bot.terminal_checkins`).
@@ -28,10 +29,13 @@ from flows.events import Event, Reply
 CHANNEL = "terminal"
 PROMPT = "> "
 DEFAULT_EXPORT_DIR = "grow-coach-export"
+DEFAULT_CHART_DIR = "grow-coach-progress"
+PICTURES = ("image/png", "image/jpeg")
 
 
 def render(reply: Reply, saved: Path | None = None) -> str:
-    lines = [reply.text]
+    # The terminal has no links: a stakeholder types the command a Telegram link would send.
+    lines = [reply.with_link(f"/start {reply.start_param}").text]
     if saved is not None:
         lines.append(f"  {saved}")
     if reply.choices and reply.layout == "grid":
@@ -123,9 +127,11 @@ class TerminalChat:
         texts: FrontendTexts,
         grace: timedelta,
         export_dir: Path,
+        chart_dir: Path | None = None,
     ) -> None:
         self.service = service
         self.export_dir = export_dir
+        self.chart_dir = chart_dir or Path(DEFAULT_CHART_DIR)
         self.screen = screen
         self.user = user
         self.texts = texts
@@ -160,11 +166,14 @@ class TerminalChat:
             self._show(deliver_due(self.service, (CHANNEL, self.user), worker, self.grace))
 
     def _show(self, replies: list[Reply]) -> None:
-        saved = [save(reply, self.export_dir) if reply.attachment is not None else None for reply in replies]
+        saved = [self._save(reply) if reply.attachment is not None else None for reply in replies]
         for reply in replies:
             if reply.question is not None:
                 self.last = reply
         self.screen.show(replies, saved)
+
+    def _save(self, reply: Reply) -> Path:
+        return save(reply, self.chart_dir if is_picture(reply) else self.export_dir)
 
 
 def _read(stdin: TextIO, interactive: bool, screen: Screen) -> str:
@@ -198,7 +207,11 @@ def run_chat(
     checkin_every: timedelta = timedelta(seconds=5),
     grace: timedelta = timedelta(days=1),
     export_dir: Path | None = None,
+    chart_dir: Path | None = None,
 ) -> int:
+    """`export_dir`: where /export writes its files; `chart_dir`: where /progress
+    charts go (grow-coach chat passes <data dir>/progress)."""
+    charts = chart_dir or Path(DEFAULT_CHART_DIR)
     stdin = stdin or sys.stdin
     folder = export_dir or Path(DEFAULT_EXPORT_DIR)
     stdout = stdout or sys.stdout
@@ -206,7 +219,7 @@ def run_chat(
     texts = frontend_texts(service.engine.settings.language)
     editing = _line_editing() if interactive and stdin is sys.stdin else None
     screen = Screen(stdout, f"{texts.terminal_speaker}: ", interactive, editing)
-    chat = TerminalChat(service, screen, user, texts, grace, folder)
+    chat = TerminalChat(service, screen, user, texts, grace, folder, charts)
 
     # The chat opens as if the leader had sent /start; a script that begins with
     # /start has its own, and one is enough.
@@ -235,12 +248,16 @@ def run_chat(
         poller.stop()
 
 
+def is_picture(reply: Reply) -> bool:
+    return reply.attachment is not None and reply.attachment.media_type in PICTURES
+
+
 def save(reply: Reply, folder: Path) -> Path:
-    """Write the reply's file into `folder`, readable by its owner only: it holds
-    everything the coach stored about the leader."""
+    """Write the reply's file into `folder`, readable by its owner only: it holds what
+    the coach stored about the leader (an export, or a goal and its ratings)."""
     attachment = reply.attachment
     assert attachment is not None
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     path = (folder / Path(attachment.filename).name).resolve()
     path.touch(mode=0o600, exist_ok=True)
     path.write_bytes(attachment.content)

@@ -17,6 +17,7 @@ from pathlib import Path
 from devtools.telegram_emulator import BotApiEmulator
 
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
+PASSED_THROUGH = ("GROW_COACH_TEST_DATABASE_URL", "GROW_COACH_PRIVACY_ENCRYPTION_KEY")
 BOT_COMMAND = str(Path(sys.executable).with_name("grow-coach"))
 
 
@@ -24,7 +25,8 @@ def bot_env(emulator: BotApiEmulator, database_url: str, data_dir: Path, **overr
     env = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("GROW_COACH_") or key == "GROW_COACH_TEST_DATABASE_URL"
+        # The tests' encryption key goes along: the test reads what the bot stored.
+        if not key.startswith("GROW_COACH_") or key in PASSED_THROUGH
     }
     env.update(
         GROW_COACH_DATA_DIR=str(data_dir),

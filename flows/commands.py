@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import engagement, goals, grow, onboarding, rescore
+from flows import engagement, feedback, goals, grow, onboarding, rescore
+from flows.chart_replies import progress_replies
 from flows.events import Choice, Event, Reply
 from flows.export_files import export_files
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
@@ -18,7 +19,7 @@ from flows.turn import Turn, new_seed
 Command = Callable[[Turn], None]
 
 # Available before onboarding is finished; the others need a level and a time zone.
-ALWAYS_AVAILABLE = ("start", "help", "about", "cancel")
+ALWAYS_AVAILABLE = ("start", "help", "about", "cancel", "withdraw")
 # The status line names these flows; inside GROW it names the step (goal, reality, ...).
 WHERE_BY_FLOW = (
     FlowName.IDLE,
@@ -303,6 +304,41 @@ def pause_engagement(turn: Turn) -> None:
     idle_menu(turn)
 
 
+def show_progress(turn: Turn) -> None:
+    """A chart per open goal, each with its numbers in words (the chart is drawn after
+    the commit, by the service: `Reply.chart`). Read-only, so it works mid-session too."""
+    progress = turn.lookup.goal_progress()
+    if not progress:
+        turn.say("progress", "none")
+    else:
+        turn.say("progress", "intro")
+        turn.replies.extend(progress_replies(progress, turn.content))
+    reask(turn)
+
+
+def ask_for_feedback(turn: Turn) -> None:
+    if _busy(turn):
+        return
+    feedback.command(turn)
+
+
+def _idle_only(command: Command) -> Command:
+    """A /feedback button: it acts only from the menu, as its message was sent from there."""
+
+    def run_it(turn: Turn) -> None:
+        if _busy(turn):
+            return
+        command(turn)
+
+    return run_it
+
+
+def nothing_to_withdraw(turn: Turn) -> None:
+    # The service has already removed any feedback answers this person gave.
+    turn.say("feedback", "nothing_to_withdraw")
+    reask(turn)
+
+
 def export(turn: Turn) -> None:
     """A short message, then the files; each front end delivers a file its own way."""
     turn.say("export", "sent")
@@ -330,6 +366,9 @@ COMMANDS: dict[str, Command] = {
     "goals": list_goals,
     "log": log_reflection,
     "engagement": show_engagement,
+    "progress": show_progress,
+    "feedback": ask_for_feedback,
+    "withdraw": nothing_to_withdraw,
 }
 
 BUTTONS: dict[str, Command] = {
@@ -339,4 +378,7 @@ BUTTONS: dict[str, Command] = {
     "session": start_from_reminder,
     "move": move_session,
     "pause_engagement": pause_engagement,
+    "fb_link": _idle_only(feedback.fresh_link),
+    "fb_round": _idle_only(feedback.next_round),
+    "fb_revoke": _idle_only(feedback.revoke),
 }

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from flows.records import Record
+
+if TYPE_CHECKING:
+    from flows.progress import GoalProgress
 
 EventKind = Literal["text", "choice", "command", "timer", "unsupported", "location"]
 
@@ -58,8 +62,9 @@ class Choice:
 
 @dataclass(frozen=True)
 class Attachment:
-    """A file that goes with a reply (the /export documents); each front end decides how:
-    Telegram sends a document, the terminal chat writes a file."""
+    """A file that goes with a reply (the /export documents, /progress charts); each
+    front end decides how: Telegram sends a document or a photo, the terminal chat
+    writes a file and prints its path."""
 
     filename: str
     media_type: str
@@ -68,11 +73,27 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Reply:
-    text: str  # with an attachment, the line that goes with the file
+    text: str  # with an attachment, the words that go with the file
     choices: tuple[Choice, ...] = ()
     layout: Literal["list", "grid"] = "list"
     question: int | None = None  # set on the message that asks the current question
     attachment: Attachment | None = None
+    # A chart still to draw: the engine only says what to show. The service draws it
+    # into `attachment` after the commit, outside the transaction and off any event loop
+    # (flows/chart_replies.py); a front end never sees a reply with a chart left in it.
+    chart: GoalProgress | None = None
+    # A start parameter ("fb_<code>") the front end turns into a link: it alone knows the
+    # bot's address, and it puts the link where the text says START_LINK.
+    start_param: str | None = None
+
+    def with_link(self, link: str) -> Reply:
+        if self.start_param is None:
+            return self
+        return dataclasses.replace(self, text=self.text.replace(START_LINK, link))
+
+
+# Where a reply with a start_param wants its link; content templates write {start_link}.
+START_LINK = "{start_link}"
 
 
 @dataclass

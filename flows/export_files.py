@@ -13,6 +13,7 @@ from typing import Any
 
 from flows.content import Content, MissingText
 from flows.events import Attachment
+from flows.progress import format_attainment
 
 FORMAT = "grow-coach-export/1"
 SESSION_FLOWS = {"grow": "grow", "checkin": "checkin", "rescore": "rescore"}
@@ -88,6 +89,11 @@ class _Markdown:
         if goal.get("closed_at"):
             reason = goal.get("closed_reason") or "—"
             self.lines += ["", f"{self.word('closed')} {_day(goal['closed_at'])}: {reason}"]
+        if goal.get("expected_outcome"):
+            self.lines += ["", f"{self.word('expected')}: {_inline(goal['expected_outcome'])}"]
+        if goal.get("attainment") is not None:
+            score = format_attainment(goal["attainment"])
+            self.lines += ["", f"{self.word('attainment')}: {score} ({_day(goal.get('attainment_at'))})"]
         for version in goal.get("versions", [])[:-1]:
             when = f"v{version['version']}, {_day(version['created_at'])}"
             self.lines += ["", f"{self.word('earlier')} ({when}): {_inline(version['text'])}"]
@@ -96,8 +102,6 @@ class _Markdown:
         )
         if scores:
             self.lines += ["", f"{self.word('ratings')}: {scores}"]
-        if goal.get("attainment") is not None:
-            self.lines += ["", f"{self.word('attainment')}: {goal['attainment']:+d}"]
         for reflection in goal.get("reflections", []):
             self.lines += [
                 "",

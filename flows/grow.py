@@ -17,6 +17,7 @@ from flows.records import (
     ActionAgreed,
     CheckinPlanned,
     EngagementSessionHeld,
+    ExpectedOutcomeSet,
     GoalOpened,
     GoalRevised,
     ScoreGiven,
@@ -37,7 +38,9 @@ STEPS = (
     Step("opening", Ask.choice("continue", "another"), on_exit="keep_opening_choice"),
     Step("goal", Ask.text(needs_content=True, challenge="goal"), on_exit="keep_goal"),
     Step("goal_concrete", Ask.text(needs_content=True), on_exit="sharpen_goal"),
-    Step("goal_measure", Ask.text()),
+    # Also the goal attainment scale's "as expected", in the leader's words: the closing
+    # review asks where they got against it (-2 ... +2).
+    Step("goal_measure", Ask.text(), on_exit="keep_expected_outcome"),
     Step("goal_by_when", Ask.text()),
     Step("reality_now", Ask.text(), on_exit="keep_today"),
     Step("reality_tried", Ask.text()),
@@ -216,6 +219,11 @@ class GrowModel(FlowModel[GrowData]):
             self.turn.record(GoalOpened(self.data.goal_id, text))
             self.turn.record(SessionGoalSet(self.data.session_id, self.data.goal_id))
         self.turn.set_var("goal", text)
+
+    def keep_expected_outcome(self, event: EventData) -> None:
+        text = str(event.kwargs["value"]).strip()
+        if text and self.data.goal_id:
+            self.turn.record(ExpectedOutcomeSet(self.data.goal_id, text))
 
     def keep_baseline(self, event: EventData) -> None:
         value = int(event.kwargs["value"])

@@ -89,6 +89,9 @@ class GoalProgress:
     sessions_planned: int | None = None
     attainment: int | None = None
     timezone: str | None = None
+    # What "as expected" looks like, in the leader's words (goal attainment scaling).
+    expected: str | None = None
+    goal_id: str | None = None
 
     def __post_init__(self) -> None:
         if (self.baseline is None) != (self.baseline_at is None):
@@ -341,10 +344,17 @@ def attainment_line(progress: GoalProgress, content: Content) -> str | None:
     )
 
 
+def expected_line(progress: GoalProgress, content: Content) -> str | None:
+    if not progress.expected or not progress.expected.strip():
+        return None
+    return content.text("progress", "expected", values={"expected": _short(progress.expected, 160)})
+
+
 def progress_summary(progress: GoalProgress, content: Content) -> str:
     """The chart's numbers in words: one line per fact, the goal first."""
     lines = [
         progress_title(progress, content),
+        expected_line(progress, content),
         rating_line(progress, content),
         ratings_line(progress, content),
         commitment_line(progress, content),

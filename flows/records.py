@@ -134,6 +134,24 @@ class DataErased:
 
 
 @dataclass(frozen=True)
+class ExpectedOutcomeSet:
+    """What "as expected" looks like for a goal, in the leader's words: the middle of
+    the five-point goal attainment scale the closing review asks them to place it on."""
+
+    goal_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class GoalAttainmentRated:
+    """Where the leader got on a goal, on the goal attainment scale: -2 much less than
+    expected, -1 less, 0 as expected, +1 more, +2 much more than expected."""
+
+    goal_id: str
+    value: int
+
+
+@dataclass(frozen=True)
 class GoalClosed:
     goal_id: str
     reason: str = "achieved"  # achieved | dropped
@@ -186,11 +204,21 @@ class ReflectionsRecalled:
 
 
 @dataclass(frozen=True)
-class GoalAttainmentRated:
-    """Where the goal got to at the closing review: -2 much less … +2 much more than expected."""
+class FeedbackLinkIssued:
+    """A stakeholder invite link: a new round, or a fresh link for the latest one.
 
-    goal_id: str
-    value: int
+    Storage keeps only `code_hash`; the code itself reaches nobody but the leader.
+    """
+
+    code_hash: str
+    expires_at: datetime
+    new_round: bool
+    behaviour: str = ""  # what stakeholders rate (a new round only)
+
+
+@dataclass(frozen=True)
+class FeedbackLinkRevoked:
+    """The latest round's link stops working; the answers it brought stay."""
 
 
 Record = (
@@ -218,5 +246,8 @@ Record = (
     | EngagementStatusChanged
     | ReflectionLogged
     | ReflectionsRecalled
+    | ExpectedOutcomeSet
     | GoalAttainmentRated
+    | FeedbackLinkIssued
+    | FeedbackLinkRevoked
 )

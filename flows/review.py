@@ -16,6 +16,7 @@ from typing import Any
 from transitions import EventData
 
 from flows import engagement, grow, session_reminders
+from flows.chart_replies import progress_replies
 from flows.events import Choice
 from flows.parsing import Invalid
 from flows.quoting import quote
@@ -212,9 +213,11 @@ class ReviewModel(FlowModel[ReviewData]):
                     attainment=scale.get(_attainment_key(attainment), "–") if attainment is not None else "–",
                 )
             )
-        if _progress_available():
-            lines.append(turn.text("review", "summary", "progress"))
+        lines.append(turn.text("review", "summary", "progress"))
         turn.say_text("\n".join(lines))
+        # The picture: each goal's ratings over the engagement, drawn after the commit.
+        goal_ids = [goal_id for goal_id, _, _ in data.goals]
+        turn.replies.extend(progress_replies(turn.lookup.goal_progress(goal_ids), turn.content))
 
     def offer_new_engagement(self, event: EventData) -> None:
         engagement.ask_to_agree(self.turn, then="session")
@@ -251,18 +254,6 @@ class ReviewModel(FlowModel[ReviewData]):
 
 def _attainment_key(value: int) -> str:
     return {-2: "much_less", -1: "less", 0: "as_expected", 1: "more", 2: "much_more"}[value]
-
-
-def _progress_available() -> bool:
-    """HOOK(i13-progress): once /progress is a command, the closing summary points to it.
-
-    When flows/chart_replies.py lands, the review can send the pictures itself, after the
-    summary in `close_engagement`:
-    `turn.replies += progress_replies(turn.lookup.goal_progress(goal_ids), turn.content)`.
-    """
-    from flows.commands import COMMANDS  # the commands start reviews; imported late to avoid a cycle
-
-    return "progress" in COMMANDS
 
 
 FLOW = FlowSpec(FlowName.REVIEW, STEPS, TRANSITIONS, ReviewModel, ReviewData, first="rate")

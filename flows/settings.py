@@ -22,6 +22,9 @@ ENGAGEMENT_SESSIONS_RANGE = (6, 12)
 MONTH = timedelta(days=30.44)
 # "Move it by a few days" on a session reminder.
 MOVE_BY = timedelta(days=3)
+# Stakeholder feedback: the fewest answers a round shows (never below 3), and how long a link works.
+FEEDBACK_MIN_RESPONSES = 3
+FEEDBACK_LINK_TTL = timedelta(days=14)
 # Shown when a message leaves coaching for crisis territory (see flows/safety.py).
 CRISIS_RESOURCES = (
     "If you are in immediate danger, call your local emergency number "
@@ -45,6 +48,10 @@ class CoachSettings:
     engagement_sessions: int | None = None
     move_by: timedelta = MOVE_BY
     safety_resources: tuple[str, ...] = field(default=CRISIS_RESOURCES)
+    feedback_min_responses: int = FEEDBACK_MIN_RESPONSES
+    feedback_link_ttl: timedelta = FEEDBACK_LINK_TTL
+    # False when the deployment has no key to hash stakeholders' ids with (see README).
+    feedback_enabled: bool = True
 
     def sessions_for(self, months: int) -> int:
         """How many sessions an engagement of `months` months holds."""

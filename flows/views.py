@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from flows.feedback_summary import FeedbackSummary
+    from flows.progress import GoalProgress
 
 
 @dataclass(frozen=True)
@@ -97,6 +103,27 @@ class ReflectionView:
     created_at: datetime  # UTC
 
 
+@dataclass(frozen=True)
+class StakeholderAnswer:
+    relationship: str  # peer | report | manager | other
+    rating: int
+    keep: str
+    change: str
+
+
+@dataclass(frozen=True)
+class FeedbackRoundView:
+    """One round as the leader may see it: the answers only once enough people gave them."""
+
+    number: int
+    behaviour: str
+    answered: int
+    expires_at: datetime
+    link_open: bool  # neither revoked nor replaced nor expired
+    # Empty while `answered` is below the threshold: storage holds them back.
+    answers: tuple[StakeholderAnswer, ...] = ()
+
+
 class Lookup(Protocol):
     def open_goals(self) -> list[GoalView]: ...
 
@@ -113,6 +140,16 @@ class Lookup(Protocol):
     def engagement(self) -> EngagementView | None: ...
 
     def unrecalled_reflections(self) -> list[ReflectionView]: ...
+
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        """Each goal's chart data; the open goals (newest first) when `goal_ids` is None."""
+        ...
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]: ...
+
+    def feedback_summary(self) -> FeedbackSummary:
+        """Stakeholder ratings per round and the change between rounds (for reviews)."""
+        ...
 
 
 class EmptyLookup:
@@ -141,3 +178,14 @@ class EmptyLookup:
 
     def unrecalled_reflections(self) -> list[ReflectionView]:
         return []
+
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        return []
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]:
+        return []
+
+    def feedback_summary(self) -> FeedbackSummary:
+        from flows.feedback_summary import FeedbackSummary
+
+        return FeedbackSummary(())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,9 @@ from sqlalchemy import Engine, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.encryption import KeyRing, installed_keyring, set_keyring
+from storage.encryption_keys import key_file_for, keyring_for_database
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -42,8 +46,25 @@ class Timeouts:
     statement: timedelta
 
 
+log = logging.getLogger("grow_coach")
+
+KEY_VARIABLE = "GROW_COACH_PRIVACY_ENCRYPTION_KEY"
+
+
 class Database:
-    def __init__(self, url: str, timeouts: Timeouts | None = None) -> None:
+    """The one way into the database; opening it installs the process's encryption keys.
+
+    A process has one key ring (the column types read it at every query). `keyring`
+    is what the configuration says: bot.coaching.wiring.open_database passes it, and
+    every process of the product opens its database there. Tools and tests may leave
+    it out: see `unconfigured_keyring`.
+    """
+
+    def __init__(self, url: str, timeouts: Timeouts | None = None, *, keyring: KeyRing | None = None) -> None:
+        if keyring is None:
+            keyring = unconfigured_keyring(url)
+        set_keyring(keyring)
+        self.keyring: KeyRing = keyring
         self.url: URL = make_url(url)
         self.engine: Engine = _create_engine(self.url, timeouts)
         # Rows stay readable after commit: the caller replies after committing.
@@ -78,6 +99,23 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def unconfigured_keyring(url: str) -> KeyRing:
+    """Keys for a Database opened without configuration (benchmarks, tests, scripts),
+    found as the bot would find them: an SQLite file's own key file if it has one, else
+    the ring this process already uses, else $GROW_COACH_PRIVACY_ENCRYPTION_KEY (the
+    variable the configuration reads), else a new key file beside the SQLite file;
+    PostgreSQL without any of them raises MissingKey."""
+    parsed = make_url(url)
+    path = parsed.database or ""
+    on_disk = path not in ("", ":memory:") and not path.startswith("file:")
+    if parsed.get_backend_name() == "sqlite" and on_disk and key_file_for(Path(path).absolute()).exists():
+        return keyring_for_database(url, None, (), log)
+    installed = installed_keyring()
+    if installed is not None:
+        return installed
+    return keyring_for_database(url, os.environ.get(KEY_VARIABLE) or None, (), log)
 
 
 def alembic_config(connection: Connection | None = None) -> Config:

@@ -190,6 +190,10 @@ def set_keyring(keyring: KeyRing | None) -> None:
     _keyring = keyring
 
 
+def installed_keyring() -> KeyRing | None:
+    return _keyring
+
+
 def current_keyring() -> KeyRing:
     if _keyring is None:
         raise KeyringNotSet(

@@ -14,6 +14,8 @@ import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from sqlalchemy import make_url
+
 from storage.encryption import InvalidKey, KeyRing, generate_key, parse_key
 
 KEY_FILE_SUFFIX = ".key"
@@ -25,6 +27,33 @@ class MissingKey(InvalidKey):
 
 def key_file_for(sqlite_path: Path) -> Path:
     return sqlite_path.with_name(sqlite_path.name + KEY_FILE_SUFFIX)
+
+
+def keyring_for_database(
+    url: str,
+    configured_key: str | None,
+    old_keys: Sequence[str],
+    log: logging.Logger,
+) -> KeyRing:
+    """The key ring for the database at `url`: the configured key, else the key file
+    beside an SQLite file, else (in-memory SQLite, gone with the process) a fresh key."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return load_keyring(configured_key, old_keys, None, log)
+    path = parsed.database or ""
+    if path in ("", ":memory:") or (path.startswith("file:") and "mode=memory" in path):
+        if not configured_key:
+            return KeyRing(parse_key(generate_key()), [parse_key(key) for key in old_keys])
+        return load_keyring(configured_key, old_keys, None, log)
+    if path.startswith("file:"):
+        path = path[len("file:") :].partition("?")[0]
+    database = Path(path).absolute()
+    key_file = key_file_for(database)
+    if configured_key and key_file.exists():
+        # A key configured after the bot ran on its own key file: what that key
+        # encrypted stays readable until `grow-coach keys rotate` has moved it over.
+        old_keys = [*old_keys, key_file.read_text(encoding="ascii").strip()]
+    return load_keyring(configured_key, old_keys, database, log)
 
 
 def load_keyring(

@@ -2,25 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from flows.feedback_summary import FeedbackSummary, summarise, threshold
+from flows.progress import GoalProgress
 from flows.records import Record
-from flows.views import CheckinView, EngagementView, GoalView, RecapView, ReflectionView
-from storage import leader_views
+from flows.settings import FEEDBACK_MIN_RESPONSES
+from flows.views import CheckinView, EngagementView, FeedbackRoundView, GoalView, RecapView, ReflectionView
+from storage import feedback, goal_progress, leader_views
 from storage.export import export_user
 from storage.record_writer import RecordWriter
+from storage.utc import utcnow
 
 
 class LeaderHistory:
     """Scoped to one user: nothing here can read or change another leader's rows."""
 
-    def __init__(self, session: Session, user_id: int) -> None:
+    def __init__(self, session: Session, user_id: int, min_feedback: int = FEEDBACK_MIN_RESPONSES) -> None:
         self.session = session
         self.user_id = user_id
+        # Below this many answers a feedback round's answers never leave storage.
+        self.min_feedback = threshold(min_feedback)
         self._writer = RecordWriter(session, user_id)
 
     def open_goals(self) -> list[GoalView]:
@@ -48,6 +54,17 @@ class LeaderHistory:
     def unrecalled_reflections(self) -> list[ReflectionView]:
         """Reflections logged since the last session, oldest first."""
         return leader_views.unrecalled_reflections(self.session, self.user_id)
+
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        """Chart data per goal: the open goals, newest first, unless `goal_ids` names them."""
+        return goal_progress.goal_progress(self.session, self.user_id, goal_ids)
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]:
+        return feedback.rounds_for_leader(self.session, self.user_id, self.min_feedback, utcnow())
+
+    def feedback_summary(self) -> FeedbackSummary:
+        """Stakeholder ratings by round and the change between them: for reviews and /progress."""
+        return summarise(self.feedback_rounds(), self.min_feedback)
 
     def apply(self, records: Iterable[Record], now: datetime) -> None:
         """Apply the records in order; `now` stamps the rows they create or change."""

@@ -25,9 +25,14 @@ from storage.models import Base, LeaderRow
 
 USERS: Table = LeaderRow.__table__  # type: ignore[assignment]
 
-# Tables that cannot hold anything about a leader, each with the reason. Empty today:
-# every table refers to users.
-LEADER_FREE: dict[str, str] = {}
+# Tables that hold no leader id, each with the reason and how they are still covered.
+LEADER_FREE: dict[str, str] = {
+    "feedback_responses": (
+        "stakeholders' answers: they hang off feedback_rounds, not users, and are erased with "
+        "the leader's rounds (storage.feedback.erase_rounds); kept out of the leader's /export, "
+        "which must never show one person's answer"
+    ),
+}
 
 
 def leader_columns(table: Table) -> list[Column[Any]]:

@@ -1,5 +1,8 @@
 """Tables of the coaching store, as typed SQLAlchemy models.
 
+Every column that holds the leader's own words is EncryptedText/EncryptedJSON (see
+storage/encryption.py): stored encrypted, never compared or sorted on in SQL.
+
 The Alembic migrations in `storage/migrations/versions` create the same schema by
 hand; `tests/storage/test_storage_schema.py` fails when the two drift apart.
 """
@@ -18,11 +21,11 @@ from sqlalchemy import (
     Integer,
     MetaData,
     String,
-    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, relationship
 
+from storage.encryption import EncryptedJSON, EncryptedText
 from storage.utc import UTCDateTime, utcnow
 
 # Named constraints let later migrations drop or alter them on both dialects.
@@ -58,7 +61,7 @@ class LeaderRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))  # telegram | terminal
     external_id: Mapped[str] = mapped_column(String(64))
-    name: Mapped[str | None] = mapped_column(Text)
+    name: Mapped[str | None] = mapped_column(EncryptedText("users.name"))
     level: Mapped[str | None] = mapped_column(String(32))
     timezone: Mapped[str | None] = mapped_column(String(64))
     consented_at: Mapped[datetime | None]
@@ -79,9 +82,7 @@ class SeenUpdateRow(Base):
 
     __tablename__ = "seen_updates"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
 
@@ -91,7 +92,8 @@ class GoalRow(Base):
 
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[int] = user_fk()
-    text: Mapped[str] = mapped_column(Text)  # the current version; earlier ones in goal_versions
+    # The current wording; earlier ones in goal_versions.
+    text: Mapped[str] = mapped_column(EncryptedText("goals.text"))
     # draft (named in a session that has not agreed an action yet) | open | closed
     status: Mapped[str] = mapped_column(String(16), default="open")
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -99,8 +101,11 @@ class GoalRow(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     closed_reason: Mapped[str | None] = mapped_column(String(16))  # achieved | dropped | replaced
-    # Goal attainment placed at the closing review: -2 much less … +2 much more than expected.
+    # Goal attainment scaling: "as expected" in the leader's words, asked when the goal
+    # is set, and where they placed the outcome at the closing review (-2 ... +2).
+    expected_outcome: Mapped[str | None] = mapped_column(EncryptedText("goals.expected_outcome"))
     attainment: Mapped[int | None] = mapped_column(Integer)
+    attainment_at: Mapped[datetime | None]
 
 
 class GoalVersionRow(Base):
@@ -113,7 +118,7 @@ class GoalVersionRow(Base):
     user_id: Mapped[int] = user_fk()
     goal_id: Mapped[str] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
     version: Mapped[int] = mapped_column(Integer)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText("goal_versions.text"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -129,11 +134,11 @@ class CoachingSessionRow(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
-    action: Mapped[str | None] = mapped_column(Text)
+    action: Mapped[str | None] = mapped_column(EncryptedText("coaching_sessions.action"))
     action_due: Mapped[date | None]
-    support: Mapped[str | None] = mapped_column(Text)
-    obstacle: Mapped[str | None] = mapped_column(Text)
-    if_then: Mapped[str | None] = mapped_column(Text)
+    support: Mapped[str | None] = mapped_column(EncryptedText("coaching_sessions.support"))
+    obstacle: Mapped[str | None] = mapped_column(EncryptedText("coaching_sessions.obstacle"))
+    if_then: Mapped[str | None] = mapped_column(EncryptedText("coaching_sessions.if_then"))
     # Never loaded (rows are read by id): declared so that a goal and its first session
     # added in one flush are inserted goal first. Without a relationship the unit of work
     # orders mappers by class name, which must not decide whether a foreign key holds.
@@ -148,7 +153,7 @@ class AnswerRow(Base):
     session_id: Mapped[str] = mapped_column(ForeignKey("coaching_sessions.id", ondelete="CASCADE"))
     user_id: Mapped[int] = user_fk()
     step: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText("answers.text"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -178,7 +183,8 @@ class ConversationRow(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     flow: Mapped[str] = mapped_column(String(32))
     state: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # The flow's variables repeat the leader's words (goal, action, ...): encrypted whole.
+    data: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("conversations.data"), default=dict)
     question_seq: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -232,7 +238,7 @@ class ReflectionRow(Base):
     id: Mapped[str] = mapped_column(ID, primary_key=True)
     user_id: Mapped[int] = user_fk()
     goal_id: Mapped[str] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(EncryptedText("reflections.text"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     recalled_at: Mapped[datetime | None]
 
@@ -257,3 +263,44 @@ class InviteRow(Base):
     # SET NULL: erasing or deleting a user must not make a spent invite usable again.
     used_by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     used_at: Mapped[datetime | None]
+
+
+class FeedbackRoundRow(Base):
+    """One round of stakeholder feedback a leader asked for; round 1 is the baseline.
+
+    Only a hash of the invite code is kept: the link itself lives in the leader's chat.
+    """
+
+    __tablename__ = "feedback_rounds"
+    __table_args__ = (UniqueConstraint("user_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    number: Mapped[int] = mapped_column(Integer)
+    # The behaviour stakeholders rate, in the leader's words as the goal had them.
+    behaviour: Mapped[str] = mapped_column(EncryptedText("feedback_rounds.behaviour"))
+    code_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class FeedbackResponseRow(Base):
+    """One stakeholder's answers in one round, and where they are while answering.
+
+    `responder` is a keyed hash of the stakeholder's chat identity, never the id itself:
+    enough to refuse a second answer and to find theirs for /withdraw and /delete. No
+    time is kept, so nothing orders the answers back to the people who gave them.
+    """
+
+    __tablename__ = "feedback_responses"
+    __table_args__ = (UniqueConstraint("round_id", "responder"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("feedback_rounds.id", ondelete="CASCADE"), index=True)
+    responder: Mapped[str] = mapped_column(String(64), index=True)
+    step: Mapped[str] = mapped_column(String(32))  # where answering stands; "done" once submitted
+    relationship: Mapped[str | None] = mapped_column(String(16))  # peer | report | manager | other
+    rating: Mapped[int | None] = mapped_column(Integer)
+    keep: Mapped[str | None] = mapped_column(EncryptedText("feedback_responses.keep"))
+    change: Mapped[str | None] = mapped_column(EncryptedText("feedback_responses.change"))

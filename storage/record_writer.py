@@ -27,6 +27,9 @@ from flows.records import (
     EngagementDeclined,
     EngagementSessionHeld,
     EngagementStatusChanged,
+    ExpectedOutcomeSet,
+    FeedbackLinkIssued,
+    FeedbackLinkRevoked,
     GoalAttainmentRated,
     GoalClosed,
     GoalOpened,
@@ -43,6 +46,7 @@ from flows.records import (
     SessionOpened,
 )
 from flows.schedule import replanned
+from storage import feedback
 from storage.leader_rows import erase_leader
 from storage.leader_views import CANCELLABLE_CHECKIN_STATUSES
 from storage.models import (
@@ -93,6 +97,12 @@ class RecordWriter:
                     goal.closed_at = now
                     goal.closed_reason = record.reason
                     goal.updated_at = now
+            case ExpectedOutcomeSet():
+                if goal := self._goal(record.goal_id):
+                    goal.expected_outcome = record.text
+                    goal.updated_at = now
+            case GoalAttainmentRated():
+                self._attainment_rated(record, now)
             case SessionOpened():
                 self._session_opened(record, now)
             case SessionGoalSet():
@@ -177,10 +187,10 @@ class RecordWriter:
                     )
                     .values(recalled_at=now)
                 )
-            case GoalAttainmentRated():
-                if goal := self._goal(record.goal_id):
-                    goal.attainment = record.value
-                    goal.updated_at = now
+            case FeedbackLinkIssued():
+                feedback.issue_link(self.session, self.user_id, record, now)
+            case FeedbackLinkRevoked():
+                feedback.revoke_link(self.session, self.user_id, now)
             case _:
                 # A new record type must get a deliberate rule here, not vanish.
                 raise TypeError(f"storage cannot apply {type(record).__name__}")
@@ -232,6 +242,16 @@ class RecordWriter:
                 user_id=self.user_id, goal_id=goal.id, version=goal.version, text=record.text, created_at=now
             )
         )
+
+    def _attainment_rated(self, record: GoalAttainmentRated, now: datetime) -> None:
+        if not -2 <= record.value <= 2:
+            # The engine only offers the five points; anything else is a bug, not data.
+            log.warning("user=%s attainment %s out of range ignored", self.user_id, record.value)
+            return
+        if goal := self._goal(record.goal_id):
+            goal.attainment = record.value
+            goal.attainment_at = now
+            goal.updated_at = now
 
     def _session_opened(self, record: SessionOpened, now: datetime) -> None:
         if self.session.get(CoachingSessionRow, record.session_id) is not None:
@@ -316,6 +336,8 @@ class RecordWriter:
         row.claimed_by = None
 
     def _data_erased(self) -> None:
+        # Stakeholders' answers hang off the rounds, not off users: they go first.
+        feedback.erase_rounds(self.session, self.user_id)
         erase_leader(self.session, self.user_id)
         self.erased = True
 

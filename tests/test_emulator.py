@@ -344,9 +344,16 @@ async def test_chat_not_found_and_blocked_user(emu: BotApiEmulator, bot: Bot) ->
     assert [m.text for m in emu.bot_messages(UID)] == ["hi again"]
 
 
+def png_header(width: int, height: int, size: int = 1000) -> bytes:
+    """The start of a PNG: signature and IHDR, which is all the emulator reads."""
+    header = b"\x89PNG\r\n\x1a\n" + (13).to_bytes(4, "big") + b"IHDR"
+    header += width.to_bytes(4, "big") + height.to_bytes(4, "big")
+    return header + bytes(size - len(header))
+
+
 @pytest.mark.asyncio
 async def test_photo_and_document_uploads(emu: BotApiEmulator, bot: Bot) -> None:
-    photo = await bot.send_photo(UID, photo=b"\x89PNG" + bytes(996), caption="<i>me</i>", parse_mode="HTML")
+    photo = await bot.send_photo(UID, photo=png_header(800, 600), caption="<i>me</i>", parse_mode="HTML")
     assert photo.caption == "me" and photo.photo[-1].file_size == 1000
     again = await bot.send_photo(UID, photo=photo.photo[-1].file_id)
     assert again.photo[-1].file_id == photo.photo[-1].file_id
@@ -354,7 +361,14 @@ async def test_photo_and_document_uploads(emu: BotApiEmulator, bot: Bot) -> None
     with pytest.raises(BadRequest, match=r"(?i)wrong file identifier/http url specified"):
         await bot.send_photo(UID, photo="no-such-file-id")
     with pytest.raises(BadRequest, match=r"(?i)message caption is too long"):
-        await bot.send_photo(UID, photo=b"123", caption="c" * 1025)
+        await bot.send_photo(UID, photo=png_header(800, 600), caption="c" * 1025)
+    # Telegram turns away what is not an image, and sides out of its bounds.
+    with pytest.raises(BadRequest, match=r"(?i)image_process_failed"):
+        await bot.send_photo(UID, photo=b"123")
+    with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+        await bot.send_photo(UID, photo=png_header(9000, 1200))
+    with pytest.raises(BadRequest, match=r"(?i)photo_invalid_dimensions"):
+        await bot.send_photo(UID, photo=png_header(2100, 100))
     doc = await bot.send_document(UID, document=b"report", filename="r.txt")
     assert doc.document is not None and doc.document.file_size == 6
     assert doc.document.file_name == "r.txt"

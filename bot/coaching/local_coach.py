@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from bot.coaching.contract import Claimed, Handled
 from bot.coaching.service import CoachService
+from flows.chart_replies import needs_drawing
 from flows.events import Event
 
 T = TypeVar("T")
@@ -25,6 +26,10 @@ class LocalCoach:
     interpreter's switch interval after each socket call, and paced reply latency p99
     grew more than tenfold (bench/README.md, "Figures behind the code"). SQLite's work
     therefore runs on the event loop itself.
+
+    Charts (/progress, reviews) are drawn on a thread of their own whatever the
+    database: drawing one takes about a hundred milliseconds, far too long to hold up
+    every other leader's replies on the loop.
     """
 
     def __init__(self, service: CoachService) -> None:
@@ -34,6 +39,8 @@ class LocalCoach:
             if service.db.dialect == "sqlite"
             else ThreadPoolExecutor(max_workers=8, thread_name_prefix="coach-db")
         )
+        # One thread: charts are rare, and two drawing at once would only share the GIL.
+        self._drawer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="coach-charts")
 
     async def _run(self, function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         if self._executor is None:
@@ -41,10 +48,19 @@ class LocalCoach:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._executor, partial(function, *args, **kwargs))
 
+    async def _drawn(self, handled: Handled) -> Handled:
+        if not needs_drawing(handled.replies):
+            return handled
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._drawer, self.service.drawn, handled)
+
     async def handle(
         self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
     ) -> Handled:
-        return await self._run(self.service.handle, channel, external_id, event, update_id=update_id)
+        handled = await self._run(
+            self.service.handle_undrawn, channel, external_id, event, update_id=update_id
+        )
+        return await self._drawn(handled)
 
     async def set_active(self, channel: str, external_id: str, active: bool) -> None:
         await self._run(self.service.set_active, channel, external_id, active)
@@ -53,8 +69,9 @@ class LocalCoach:
         return await self._run(self.service.claim_checkins, now, worker, limit, grace)
 
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
-        return await self._run(self.service.deliver_checkin, claimed, worker, now)
+        return await self._drawn(await self._run(self.service.deliver_checkin_undrawn, claimed, worker, now))
 
     async def close(self) -> None:
+        self._drawer.shutdown(wait=True)
         if self._executor is not None:
             self._executor.shutdown(wait=True)

@@ -6,6 +6,7 @@ answer that is already stored; a crash in between loses nothing the leader typed
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 
@@ -14,10 +15,14 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.access import AccessPolicy
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from flows.chart_replies import draw_charts, needs_drawing
 from flows.content import load_content
 from flows.engine import CoachEngine
 from flows.events import Event, Reply
+from flows.feedback import FIRST_STEP, Invitation, StakeholderFlow, start_code
+from flows.records import DataErased
 from flows.schedule import in_quiet_hours, out_of_quiet_hours
+from storage import feedback as feedback_store
 from storage.checkin_delivery import (
     cancel_one,
     cancel_pending,
@@ -29,10 +34,11 @@ from storage.checkin_delivery import (
 )
 from storage.conversations import ConversationRepository
 from storage.db import Database, why_unavailable
+from storage.feedback import responder_id
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader_history import LeaderHistory
 from storage.leaders import LeaderRepository
-from storage.models import LeaderRow
+from storage.models import FeedbackRoundRow, LeaderRow
 
 log = logging.getLogger(__name__)
 
@@ -54,16 +60,38 @@ class _Refused(Exception):
 class CoachService:
     """The synchronous core; front ends reach it through a `bot.coaching.contract.Coach`."""
 
-    def __init__(self, db: Database, engine: CoachEngine, access: AccessPolicy | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        engine: CoachEngine,
+        access: AccessPolicy | None = None,
+        *,
+        feedback_key: bytes | None = None,
+    ) -> None:
         self.db = db
         self.engine = engine
         self.access = access or AccessPolicy()
+        # Without a key no stakeholder can be told apart: feedback links then do nothing.
+        self.feedback_key = feedback_key
+        self.stakeholders = StakeholderFlow(engine.content)
 
     def handle(
         self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
     ) -> Handled:
+        """Handle one event, commit, then draw any chart the replies ask for."""
+        return self.drawn(self.handle_undrawn(channel, external_id, event, update_id=update_id))
+
+    def handle_undrawn(
+        self, channel: str, external_id: str, event: Event, *, update_id: int | None = None
+    ) -> Handled:
+        """`handle` with charts left for the caller to draw (`drawn`), e.g. on a worker
+        thread, when this runs on an event loop."""
         try:
             with self.db.session() as session:
+                # Someone giving feedback need not be a leader, nor let in by access control.
+                as_stakeholder = self._stakeholder(session, channel, external_id, event)
+                if as_stakeholder is not None:
+                    return as_stakeholder
                 leaders = LeaderRepository(session)
                 known = leaders.find(channel, external_id, lock=True)
                 if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
@@ -94,6 +122,108 @@ class CoachService:
                 "user=%s (update %s) database unavailable: %s", external_id, update_id, why_unavailable(error)
             )
             raise StoreUnavailable from error
+
+    def drawn(self, handled: Handled) -> Handled:
+        """`handled` with its charts drawn as PNG attachments.
+
+        Called after the commit: drawing takes about a hundred milliseconds a chart and
+        must not hold the transaction (SQLite has one writer). A chart that cannot be
+        drawn is left out; its reply still carries the same numbers in words.
+        """
+        if not needs_drawing(handled.replies):
+            return handled
+        try:
+            replies = draw_charts(handled.replies, self.engine.content)
+        except Exception as error:
+            log.error("user=%s chart not drawn: %s", handled.user_id, type(error).__name__)
+            replies = [dataclasses.replace(reply, chart=None) for reply in handled.replies]
+        return dataclasses.replace(handled, replies=replies)
+
+    # --- stakeholders ---------------------------------------------------------------
+
+    def _stakeholder(self, session: Session, channel: str, external_id: str, event: Event) -> Handled | None:
+        """Handle the event as feedback from a stakeholder, or None to leave it to the coach."""
+        code = start_code(event)
+        if self.feedback_key is None:
+            return self._say("bad_link") if code is not None else None
+        responder = responder_id(self.feedback_key, channel, external_id)
+        if code is not None:
+            return self._open_link(session, channel, external_id, responder, code, event)
+        command = event.value if event.kind == "command" else None
+        if command == "withdraw":
+            if feedback_store.withdraw(session, responder):
+                return self._say("withdrawn")
+            # A leader hears it from the engine, in the middle of whatever they were doing.
+            return None if self._leader(session, channel, external_id) else self._say("nothing_to_withdraw")
+        row = feedback_store.open_draft(session, responder)
+        if row is None:
+            if command == "delete" and self._leader(session, channel, external_id) is None:
+                # Someone who only ever gave feedback: /delete removes exactly that.
+                if feedback_store.withdraw(session, responder):
+                    return self._say("erased")
+            return None
+        invitation = self._invitation(session, row.round_id)
+        if command == "cancel":
+            feedback_store.drop(session, row)
+            return self._back_to_coaching(
+                session, channel, external_id, event, [self._say_reply("cancelled")]
+            )
+        if event.kind == "command" and command != "start":
+            replies = [
+                self._say_reply("finish_first"),
+                self.stakeholders.ask(feedback_store.draft_of(row), invitation),
+            ]
+            return Handled(replies, 0)
+        if command == "start":
+            return Handled([self.stakeholders.ask(feedback_store.draft_of(row), invitation)], 0)
+        draft, replies = self.stakeholders.answer(feedback_store.draft_of(row), event, invitation)
+        feedback_store.save_draft(row, draft)
+        if draft.done:
+            return self._back_to_coaching(session, channel, external_id, event, replies)
+        return Handled(replies, 0)
+
+    def _open_link(
+        self, session: Session, channel: str, external_id: str, responder: str, code: str, event: Event
+    ) -> Handled:
+        found = feedback_store.round_for_code(session, code, event.now)
+        if found is None:
+            return self._say("bad_link")
+        leader = self._leader(session, channel, external_id)
+        if leader is not None and leader.id == found.user_id:
+            return self._say("own_link")
+        invitation = self._invitation(session, found.id)
+        existing = feedback_store.response(session, found.id, responder)
+        if existing is not None and existing.step == feedback_store.DONE:
+            return self._say("already")
+        if existing is not None:
+            return Handled([self.stakeholders.ask(feedback_store.draft_of(existing), invitation)], 0)
+        feedback_store.start_draft(session, found.id, responder, FIRST_STEP)
+        return Handled(self.stakeholders.welcome(invitation), 0)
+
+    def _back_to_coaching(
+        self, session: Session, channel: str, external_id: str, event: Event, replies: list[Reply]
+    ) -> Handled:
+        """A leader who gave feedback mid-way through their own coaching is taken back to it."""
+        leader = LeaderRepository(session).find(channel, external_id, lock=True)
+        if leader is None or not self.access.allows_known(channel, external_id):
+            return Handled(replies, 0)
+        resumed = self._run(session, leader.id, Event.command("start", now=event.now), locked_leader=leader)
+        return Handled(replies + resumed.replies, leader.id)
+
+    def _invitation(self, session: Session, round_id: int) -> Invitation:
+        row = session.get(FeedbackRoundRow, round_id)
+        assert row is not None  # a response cannot outlive its round (foreign key)
+        return Invitation(feedback_store.leader_name(session, row.user_id), row.behaviour)
+
+    @staticmethod
+    def _leader(session: Session, channel: str, external_id: str) -> LeaderRow | None:
+        return LeaderRepository(session).find(channel, external_id)
+
+    def _say_reply(self, key: str) -> Reply:
+        return self.stakeholders.say(key)
+
+    def _say(self, key: str) -> Handled:
+        return Handled([self._say_reply(key)], 0)
 
     def _admit_with_invite(self, session: Session, user_id: int, event: Event) -> Event:
         if self.access.mode != "invite":
@@ -135,6 +265,10 @@ class CoachService:
 
     def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         """Put a claimed check-in into the leader's conversation, marking it sent in the same commit."""
+        return self.drawn(self.deliver_checkin_undrawn(claimed, worker, now))
+
+    def deliver_checkin_undrawn(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
+        """`deliver_checkin` with charts left for the caller to draw (`drawn`)."""
         try:
             with self.db.session() as session:
                 zone = claimed.timezone or "UTC"
@@ -173,8 +307,16 @@ class CoachService:
         conversations = ConversationRepository(session)
         conversation = conversations.load(user_id, locked_leader)
         was_busy = conversation.flow != "idle"
-        history = LeaderHistory(session, user_id)
+        history = LeaderHistory(session, user_id, self.engine.settings.feedback_min_responses)
         outcome = self.engine.handle(conversation, event, history)
+        if self.feedback_key is not None and any(isinstance(r, DataErased) for r in outcome.records):
+            # A leader's /delete also takes the feedback they gave other leaders; who they
+            # are must be read before their users row goes.
+            leader = session.get(LeaderRow, user_id)
+            if leader is not None:
+                feedback_store.withdraw(
+                    session, responder_id(self.feedback_key, leader.channel, leader.external_id)
+                )
         history.apply(outcome.records, event.now)
         if history.erased:
             # /delete took the users row too: nothing may be saved for them now, not even

@@ -6,6 +6,8 @@ defaults with the same code, so config.example.toml cannot drift from the
 defaults without tests noticing.
 """
 
+import base64
+import binascii
 import dataclasses
 import datetime
 import json
@@ -298,6 +300,53 @@ def _engagement_sessions_from_env(text: str) -> object:
     return "auto" if text.strip() == "auto" else _integer_from_env(text)
 
 
+ENCRYPTION_KEY_BYTES = 32
+_KEY_HINT = (
+    f"expected {ENCRYPTION_KEY_BYTES} random bytes in base64 (44 characters), e.g. from "
+    "`grow-coach keys new` or `openssl rand -base64 32` (value not shown because it is secret)"
+)
+
+
+def _check_key(text: str) -> None:
+    # Checked here, not by storage.encryption, so the bot process never imports the
+    # database layer just to read its configuration.
+    try:
+        key = base64.b64decode(text.strip().replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != ENCRYPTION_KEY_BYTES:
+        raise ValueError(_KEY_HINT)
+
+
+def _parse_encryption_key(value: object) -> str:
+    key = _parse_secret(value)
+    if key:
+        _check_key(key)
+    return key
+
+
+def _keys_from_env(text: str) -> object:
+    if text.lstrip().startswith("["):
+        return _toml_array(text)
+    # Base64 has no commas or spaces, so either separates keys.
+    return [item for item in re.split(r"[,\s]+", text) if item]
+
+
+def _parse_old_keys(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise TypeError("expected a list of keys in base64 (value not shown because it is secret)")
+    for position, item in enumerate(value, 1):
+        try:
+            _check_key(item)
+        except ValueError as error:
+            raise ValueError(f"entry {position}: {error}") from None
+    return tuple(value)
+
+
+def _mask_keys(value: tuple[str, ...]) -> str:
+    return f"<{len(value)} key(s) hidden>"
+
+
 _NONEMPTY_TEXT = _Kind(_parse_nonempty_text)
 _DURATION = _duration(allow_zero=False)
 # Zero is meaningful where these are used: no long-polling, no grace period.
@@ -428,9 +477,31 @@ class AccessConfig(_Section):
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
+class FeedbackConfig(_Section):
+    # Never below 3: fewer answers would let a leader work out who said what.
+    min_responses: int = _setting(_integer(coaching_defaults.FEEDBACK_MIN_RESPONSES), 3)
+    link_ttl: datetime.timedelta = _setting(  # noqa: RUF009
+        _DURATION, format_duration(coaching_defaults.FEEDBACK_LINK_TTL)
+    )
+    # The key stakeholders' ids are hashed with (32 bytes, like `grow-coach keys new` makes);
+    # empty: a key file beside an SQLite database, and feedback switched off on PostgreSQL.
+    hash_key: str = _setting(_Kind(_parse_secret), "", redact=_mask)
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class LoggingConfig(_Section):
     level: str = _setting(_choice("DEBUG", "INFO", "WARNING", "ERROR", fold_case=True), "INFO")
     format: str = _setting(_choice("text", "json"), "text")
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class PrivacyConfig(_Section):
+    # Empty: on SQLite a key file beside the database is created on first start;
+    # PostgreSQL refuses to start without a key.
+    encryption_key: str = _setting(_Kind(_parse_encryption_key), "", redact=_mask)
+    old_encryption_keys: tuple[str, ...] = _setting(
+        _Kind(_parse_old_keys, _keys_from_env), [], redact=_mask_keys
+    )
 
 
 SECTIONS: dict[str, type[_Section]] = {
@@ -442,7 +513,9 @@ SECTIONS: dict[str, type[_Section]] = {
     "checkins": CheckinsConfig,
     "safety": SafetyConfig,
     "access": AccessConfig,
+    "feedback": FeedbackConfig,
     "logging": LoggingConfig,
+    "privacy": PrivacyConfig,
 }
 
 
@@ -469,9 +542,21 @@ class Config:
     checkins: CheckinsConfig = dataclasses.field(default_factory=CheckinsConfig)
     safety: SafetyConfig = dataclasses.field(default_factory=SafetyConfig)
     access: AccessConfig = dataclasses.field(default_factory=AccessConfig)
+    feedback: FeedbackConfig = dataclasses.field(default_factory=FeedbackConfig)
     logging: LoggingConfig = dataclasses.field(default_factory=LoggingConfig)
+    privacy: PrivacyConfig = dataclasses.field(default_factory=PrivacyConfig)
     # Not a config key: where the embedded SQLite database lives when database.url is empty.
     data_dir: Path = dataclasses.field(default_factory=lambda: default_data_dir(os.environ))
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every configured secret, for the log filter that blanks them out."""
+        candidates = (
+            self.telegram.token,
+            self.telegram.secret_token,
+            self.privacy.encryption_key,
+            *self.privacy.old_encryption_keys,
+        )
+        return tuple(secret for secret in candidates if secret)
 
     def database_url(self) -> str:
         """The SQLAlchemy URL to connect to, creating the data directory if needed."""

@@ -71,15 +71,12 @@ def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
     setup_logging(
         config.logging.level,
         config.logging.format,
-        secrets=(config.telegram.token, config.telegram.secret_token),
+        secrets=config.secrets(),
     )
-    from bot.coaching.wiring import build_service, database_timeouts, open_database
-    from storage.db import Database
+    from bot.coaching.wiring import build_service, open_database
 
     try:
-        url = config.database_url()
-        timeouts = database_timeouts(config)
-        db = open_database(url, timeouts) if migrate else Database(url, timeouts)
+        db = open_database(config, migrate=migrate)
     except ConfigError as error:
         sock.sendall(frame(("failed", str(error))))
         return None

@@ -25,6 +25,7 @@ log = logging.getLogger("grow_coach.telegram")
 
 CHANNEL = "telegram"
 CAPTION_LIMIT = 1024
+PHOTO_TYPES = ("image/png", "image/jpeg")
 MAX_GROUPS_REMEMBERED = 10_000
 
 
@@ -194,16 +195,10 @@ async def send_reply(
     Only a stored leader is marked inactive: a group, or someone access control turned
     away, must not get a users row just because our one line to them bounced.
     """
-    if reply.attachment is not None:
-        sends = [partial(_send_document, bot, chat_id, reply)]
-    else:
-        pieces = split_text(reply.text)
-        # The buttons go under the last piece.
-        markups = [None] * (len(pieces) - 1) + [keyboard(reply)]
-        sends = [
-            partial(_send_text, bot, chat_id, as_html(piece), markup)
-            for piece, markup in zip(pieces, markups, strict=False)
-        ]
+    if reply.start_param is not None:
+        # Only the front end knows the bot's address (getMe), so the link is made here.
+        reply = reply.with_link(f"https://t.me/{bot.username}?start={reply.start_param}")
+    sends = _sends(bot, chat_id, reply)
     for send in sends:
         try:
             await _send_with_retries(send, chat_id, update_id)
@@ -222,29 +217,65 @@ async def send_reply(
 SEND_RETRY_DELAYS = (0.5, 1.0, 2.0, 4.0)
 
 
+Send = Callable[[], Awaitable[None]]
+
+
+def _sends(bot: Bot, chat_id: int, reply: Reply) -> list[Send]:
+    """The API calls one reply takes, in order; the buttons go on the last one."""
+    attachment = reply.attachment
+    if attachment is not None and attachment.media_type in PHOTO_TYPES:
+        # A chart: shown in the chat, with its summary as the caption when that fits
+        # (1024 characters); a longer summary follows the picture as a message.
+        if len(reply.text) <= CAPTION_LIMIT:
+            return [partial(_send_photo, bot, chat_id, reply, reply.text, keyboard(reply))]
+        photo = partial(_send_photo, bot, chat_id, reply, "", None)
+        return [photo, *_text_sends(bot, chat_id, reply)]
+    if attachment is not None:
+        return [partial(_send_document, bot, chat_id, reply)]
+    return _text_sends(bot, chat_id, reply)
+
+
+def _text_sends(bot: Bot, chat_id: int, reply: Reply) -> list[Send]:
+    pieces = split_text(reply.text)
+    markups = [None] * (len(pieces) - 1) + [keyboard(reply)]
+    return [
+        partial(_send_text, bot, chat_id, as_html(piece), markup)
+        for piece, markup in zip(pieces, markups, strict=True)
+    ]
+
+
 async def _send_text(bot: Bot, chat_id: int, html_text: str, markup: InlineKeyboardMarkup | None) -> None:
     await bot.send_message(chat_id, html_text, parse_mode=ParseMode.HTML, reply_markup=markup)
+
+
+async def _send_photo(
+    bot: Bot, chat_id: int, reply: Reply, caption: str, markup: InlineKeyboardMarkup | None
+) -> None:
+    attachment = reply.attachment
+    assert attachment is not None
+    await bot.send_photo(
+        chat_id,
+        InputFile(attachment.content, filename=attachment.filename),
+        caption=as_html(caption) if caption else None,
+        parse_mode=ParseMode.HTML if caption else None,
+        reply_markup=markup,
+    )
 
 
 async def _send_document(bot: Bot, chat_id: int, reply: Reply) -> None:
     attachment = reply.attachment
     assert attachment is not None
-    document = InputFile(attachment.content, filename=attachment.filename)
-    # A caption holds 1024 characters; ours is one line, as_html escapes what it quotes.
     await bot.send_document(
         chat_id,
-        document,
+        InputFile(attachment.content, filename=attachment.filename),
         caption=as_html(reply.text[:CAPTION_LIMIT]) if reply.text else None,
         parse_mode=ParseMode.HTML,
-        # Telegram would guess the type from the content, and could render a JSON file
-        # as something else; the name says what it is.
+        # Telegram would guess the type from the content; the name says what it is.
         disable_content_type_detection=True,
     )
 
 
-async def _send_with_retries(
-    send: Callable[[], Awaitable[None]], chat_id: int, update_id: int | None
-) -> None:
+async def _send_with_retries(send: Send, chat_id: int, update_id: int | None) -> None:
     """A 5xx or a timeout must not cost the leader their next question: try again.
 
     The answer is already committed, so the only risk of retrying is a message the API

@@ -94,11 +94,11 @@ def start_coach(config: Config) -> Coach:
 
         return ServiceProcess(config, workers)
     from bot.coaching.local_coach import LocalCoach
-    from bot.coaching.wiring import build_service, database_timeouts, open_database
+    from bot.coaching.wiring import build_service, open_database
 
     # No deadline per call here: a hung PostgreSQL call ends at statement_timeout or
     # lock_timeout (README, "Reliability"); SQLite's work runs on the event loop.
-    return LocalCoach(build_service(config, open_database(url, database_timeouts(config))))
+    return LocalCoach(build_service(config, open_database(config)))
 
 
 def service_processes(configured: int | None, dialect: str) -> int:

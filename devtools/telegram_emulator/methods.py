@@ -34,6 +34,9 @@ from .webhook import WebhookConfig, WebhookPusher
 
 UPLOAD_LIMIT = 50 * 1024 * 1024
 UPLOAD_LIMITS = {"photos": 10 * 1024 * 1024}
+# Bot API sendPhoto: width + height at most 10000, the ratio of the sides at most 20.
+PHOTO_SIDES_LIMIT = 10_000
+PHOTO_RATIO_LIMIT = 20
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
 
@@ -161,6 +164,8 @@ class MethodHandlers:
                 raise bad_request("file must be non-empty")
             if len(value.data) > UPLOAD_LIMITS.get(kind, UPLOAD_LIMIT):
                 raise ApiError(413, "Request Entity Too Large")
+            if kind == "photos":
+                _check_photo(value.data)
             # Kept, with its name and type, so a test can read what the bot sent.
             return self.state.register_file(
                 len(value.data), kind, value.data, file_name=value.filename, mime_type=value.content_type
@@ -448,3 +453,32 @@ class MethodHandlers:
             "file_size": record.size,
             "file_path": record.path,
         }
+
+
+def image_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of a PNG or JPEG, read from its header; None for anything else."""
+    if data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    if data[:2] == b"\xff\xd8":
+        index = 2
+        while index + 9 < len(data):
+            if data[index] != 0xFF:
+                return None
+            marker = data[index + 1]
+            length = int.from_bytes(data[index + 2 : index + 4], "big")
+            if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+                height = int.from_bytes(data[index + 5 : index + 7], "big")
+                width = int.from_bytes(data[index + 7 : index + 9], "big")
+                return width, height
+            index += 2 + length
+    return None
+
+
+def _check_photo(data: bytes) -> None:
+    """What Telegram refuses in a sendPhoto upload: not an image, or out-of-bounds sides."""
+    size = image_size(data)
+    if size is None or min(size) <= 0:
+        raise bad_request("IMAGE_PROCESS_FAILED")
+    width, height = size
+    if width + height > PHOTO_SIDES_LIMIT or max(width, height) / min(width, height) > PHOTO_RATIO_LIMIT:
+        raise bad_request("PHOTO_INVALID_DIMENSIONS")

@@ -238,8 +238,10 @@ class InProcess:
                 if any(CATALOG.kind(reply.text) == "grow.closed" for reply in handled.replies):
                     return handled
             raise AssertionError(f"{leader.external_id}: no recap after 60 cooperative answers")
-        if act.kind == "replay" and leader.update_id:
-            # Telegram delivering the same update again: handled once, so no reply.
+        if act.kind == "replay" and leader.update_id and self.position(leader) is not None:
+            # Telegram delivering the same update again: handled once, so no reply. (A chat
+            # nothing is stored about, e.g. after a stray button press or /delete, has no
+            # update ids on record: its replay is handled as the new update it then is.)
             handled = self.service.handle(
                 "telegram", leader.external_id, Event.message("replayed"), update_id=leader.update_id
             )

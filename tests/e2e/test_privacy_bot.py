@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -204,6 +205,8 @@ async def test_delete_leaves_no_trace_and_writing_again_starts_afresh(coach: Coa
     for table, rows in _table_rows(store).items():
         for row in rows:
             for value in row.values():
+                if isinstance(value, datetime):
+                    continue  # "3102" turns up in microseconds by chance, never as the leader
                 found = [word for word in words if word in str(value)]
                 assert not found, f"{table} still holds {found}: {row}"
     assert store.user(3102) is None

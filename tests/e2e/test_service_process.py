@@ -179,7 +179,7 @@ async def test_a_child_whose_bot_is_gone_mid_call_commits_and_exits_quietly(
 @pytest.mark.asyncio
 async def test_every_child_is_started_before_the_first_message(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'coach.db'}"
-    open_database(url).dispose()
+    open_database(load_config(environ={"GROW_COACH_DATABASE_URL": url})).dispose()
     process = await asyncio.to_thread(
         ServiceProcess, load_config(environ={"GROW_COACH_DATABASE_URL": url}), 2
     )

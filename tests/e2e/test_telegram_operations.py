@@ -144,9 +144,11 @@ async def test_a_failed_menu_registration_does_not_keep_the_bot_down(
         "new",
         "status",
         "goals",
+        "progress",
         "rescore",
         "log",
         "engagement",
+        "feedback",
         "help",
         "cancel",
     ]

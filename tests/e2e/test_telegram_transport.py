@@ -46,7 +46,9 @@ async def test_messages_keyboards_and_edits_arrive_as_sent(emu: BotApiEmulator) 
 @pytest.mark.asyncio
 async def test_files_go_as_multipart(emu: BotApiEmulator) -> None:
     async with transport_bot(emu.base_url) as bot:
-        photo = await bot.send_photo(UID, photo=b"\x89PNG" + bytes(96), caption="chart")
+        # A PNG's signature and IHDR (80 x 60), which is what the emulator reads of it.
+        png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + (80).to_bytes(4, "big") + (60).to_bytes(4, "big")
+        photo = await bot.send_photo(UID, photo=png + bytes(100 - len(png)), caption="chart")
         document = await bot.send_document(UID, document=b"my goals", filename="goals.txt")
     assert photo.photo[-1].file_size == 100 and photo.caption == "chart"
     assert document.document is not None and document.document.file_size == 8

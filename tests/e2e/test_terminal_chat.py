@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import pytest
 
 from bot.frontend_texts import frontend_texts
 from flows.schedule import format_local
+from storage.encryption import KeyRing, is_encrypted, parse_key
+from storage.encryption_keys import key_file_for
 from tests.support.coach_driver import phrasings
 
 CONCRETE = "stop avoiding difficult conversations with my team"
@@ -96,14 +99,29 @@ def times_shown(stdout: str, flow: str, key: str, field: str = "ask") -> int:
 
 
 def query(data_dir: Path, sql: str) -> list[tuple[object, ...]]:
-    with sqlite3.connect(data_dir / "grow-coach.db") as db:
-        return list(db.execute(sql))
+    """Rows of a one-table SELECT, free text decrypted with the key file the chat made."""
+    database = data_dir / "grow-coach.db"
+    keyring = KeyRing(parse_key(key_file_for(database).read_text()))
+    table = re.search(r"\bFROM (\w+)", sql)
+    assert table is not None, sql
+    with sqlite3.connect(database) as db:
+        cursor = db.execute(sql)
+        names = [f"{table.group(1)}.{column[0]}" for column in cursor.description]
+        return [
+            tuple(
+                keyring.decrypt(value, name) if isinstance(value, str) and is_encrypted(value) else value
+                for name, value in zip(names, row, strict=True)
+            )
+            for row in cursor
+        ]
 
 
 def chat(data_dir: Path, lines: Sequence[str]) -> str:
     result = grow_coach_cli(data_dir, lines)
     assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    # Nothing on the chat's screen but the one notice of a first start: the key file.
+    notices = [line for line in result.stderr.splitlines() if "created a new encryption key" not in line]
+    assert notices == []
     return result.stdout
 
 
@@ -391,3 +409,20 @@ def test_delete_in_the_terminal_leaves_an_empty_database(tmp_path: Path) -> None
         tables = [row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables}
     assert {t: n for t, n in counts.items() if n and t != "alembic_version"} == {}
+
+
+def test_progress_prints_the_summary_and_the_path_of_a_chart_it_wrote(tmp_path: Path) -> None:
+    stdout = chat(tmp_path, [*ONBOARDING, CONCRETE, *REALITY, *OPTIONS, *WILL, "9", "/progress"])
+    (summary,) = [message for message in messages(stdout) if message.startswith("Progress on")]
+    assert f'Progress on "{CONCRETE}"' in summary
+    assert "Self-rating: 4 at the start" in summary and "Commitment: 9/10" in summary
+    assert 'As expected, in your words: "my team tells me"' in summary
+    path = Path(summary.splitlines()[-1].strip())
+    # Under the data directory, named for the goal and the day, and a 1080x1080 PNG.
+    assert path.parent == (tmp_path / "progress").resolve()
+    assert path.name.startswith("progress-stop-avoiding-difficult-conversations-")
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")) == (1080, 1080)
+    assert path.stat().st_mode & 0o077 == 0  # the leader's goal: owner-only
+    assert query(tmp_path, "SELECT expected_outcome FROM goals") == [("my team tells me",)]

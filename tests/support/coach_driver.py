@@ -16,8 +16,18 @@ from flows.content import Content, load_content
 from flows.conversation import Conversation, Profile
 from flows.engine import CoachEngine
 from flows.events import Event, Outcome, Reply
+from flows.feedback_summary import FeedbackSummary, summarise
+from flows.progress import GoalProgress
 from flows.records import Record
-from flows.views import CheckinView, EngagementView, GoalView, Lookup, RecapView, ReflectionView
+from flows.views import (
+    CheckinView,
+    EngagementView,
+    FeedbackRoundView,
+    GoalView,
+    Lookup,
+    RecapView,
+    ReflectionView,
+)
 
 # A Wednesday afternoon in UTC: "friday" is 2026-11-27, "today" is 2026-11-25.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -81,18 +91,27 @@ class FakeLookup:
         recap: RecapView | None = None,
         engagement: EngagementView | None = ENGAGED,
         reflections: Sequence[ReflectionView] = (),
+        progress: Sequence[GoalProgress] = (),
     ) -> None:
         self.goals = list(goals)
         self.checkins = list(checkins)
         self.recap = recap
         self.engaged = engagement
         self.reflections = list(reflections)
+        self.progress = list(progress)
+        self.rounds: list[FeedbackRoundView] = []
 
     def engagement(self) -> EngagementView | None:
         return self.engaged
 
     def unrecalled_reflections(self) -> list[ReflectionView]:
         return list(self.reflections)
+
+    def feedback_rounds(self) -> list[FeedbackRoundView]:
+        return list(self.rounds)
+
+    def feedback_summary(self) -> FeedbackSummary:
+        return summarise(self.rounds, 3)
 
     def open_goals(self) -> list[GoalView]:
         return list(self.goals)
@@ -108,6 +127,11 @@ class FakeLookup:
 
     def last_recap(self) -> RecapView | None:
         return self.recap
+
+    def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
+        if goal_ids is None:
+            return list(self.progress)
+        return [p for p in self.progress if p.goal_id in goal_ids]
 
     def export(self) -> dict[str, Any]:
         return {"goals": [g.goal_id for g in self.goals], "checkins": [c.checkin_id for c in self.checkins]}

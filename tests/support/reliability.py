@@ -34,6 +34,8 @@ from devtools.telegram_emulator.faults import Delay
 from flows.content import Content, load_content
 from flows.engine import FLOWS
 from flows.vagueness import is_vague
+from storage.db import unconfigured_keyring
+from storage.encryption import current_keyring, is_encrypted, set_keyring
 from storage.models import (
     AnswerRow,
     CheckinRow,
@@ -658,6 +660,9 @@ class Snapshot:
 
 
 def engine_for(url: str) -> Engine:
+    # The bot's keys, found as the bot finds them (its key file, or the tests' key in
+    # the environment), so the free text reads back decrypted.
+    set_keyring(unconfigured_keyring(url))
     return create_engine(url)
 
 
@@ -727,6 +732,9 @@ def all_stored_text(url: str) -> list[tuple[str, str, str]]:
                 columns = list(result.keys())
                 for row in result:
                     for column, value in zip(columns, row, strict=True):
+                        if isinstance(value, str) and is_encrypted(value):
+                            # What is stored encrypted is still stored: checked in clear.
+                            value = current_keyring().decrypt(value, f"{table}.{column}")
                         if value is not None:
                             found.append((table, column, str(value)))
     finally:

@@ -1,15 +1,16 @@
-"""The engagement: agreed runs of sessions, reflections logged between them, goal attainment.
+"""The engagement: agreed runs of sessions, and reflections logged between them.
 
 - engagements: one row per engagement agreed (or declined) by a leader; the latest counts
 - reflections: what a leader logged between sessions (/log), on a goal, and when it was
-  brought back at a session
-- goals.attainment: the five-point goal attainment (-2..+2) placed at the closing review
+  brought back at a session (the text encrypted like every answer; see storage.encryption)
+
+Goal attainment, placed at the closing review, is goals.attainment (0005).
 
 Leaders already set up have no engagement: they are asked to agree one at their next /new
 or /start; a leader mid-session carries on untouched.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 Create Date: 2026-12-02
 """
 
@@ -20,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004"
-down_revision: str | None = "0003"
+revision: str = "0007"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -36,13 +37,6 @@ def _user_fk(table: str) -> sa.Column[object]:
 
 
 def upgrade() -> None:
-    # Plain ADD COLUMN, never a batch rebuild of goals (see 0002: a rebuild on SQLite
-    # cascade-deletes everything hanging off the goals). Another migration may add the
-    # same column; whichever runs first does.
-    present = {column["name"] for column in sa.inspect(op.get_bind()).get_columns("goals")}
-    if "attainment" not in present:
-        op.add_column("goals", sa.Column("attainment", sa.Integer(), nullable=True))
-
     op.create_table(
         "engagements",
         sa.Column("id", sa.String(64), nullable=False),
@@ -83,7 +77,3 @@ def downgrade() -> None:
     op.drop_table("reflections")
     op.drop_index("ix_engagements_user_id", table_name="engagements")
     op.drop_table("engagements")
-    # On SQLite the goal column stays (dropping it rebuilds the table, which would
-    # cascade-delete sessions, scores and check-ins); older code ignores it.
-    if op.get_bind().dialect.name != "sqlite":
-        op.drop_column("goals", "attainment")
