@@ -148,6 +148,7 @@ ONBOARDING: tuple[Action, ...] = (
 GROW_SESSION: tuple[Action, ...] = (
     Action.say("stop avoiding difficult conversations with my team"),
     Action.say("my team tells me within a month that issues get raised early"),
+    Action.say("by the end of January"),
     Action.say("last week I skipped telling Sam his report was late"),
     Action.say("I wrote notes but never used them"),
     Action.say("the team stops trusting deadlines"),

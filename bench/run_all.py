@@ -14,6 +14,7 @@ from bench.driver import REPO
 
 BENCHES: tuple[str, ...] = (
     "bench.telegram_load",
+    "bench.latency_floor",
     "bench.flood",
     "bench.memory_sessions",
     "bench.checkin_burst",

@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.config.loader import Config, ConfigError, load_config
 from bot.key_commands import add_key_commands, run_key_command
 from bot.logs import setup_logging
+from bot.operations.backup_command import add_backup_command, run_backup
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -35,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     invite.add_argument("--count", type=int, default=1, help="how many codes (default 1)")
     invite.add_argument("--bot-username", help="also print t.me links for this bot")
+    add_backup_command(admin_commands)
     add_key_commands(commands)
     stats = admin_commands.add_parser(
         "stats", help="aggregate, anonymous figures for the organisation (none from fewer than 5 leaders)"
@@ -78,6 +80,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         config.logging.format,
         secrets=config.secrets(),
     )
+    if command == "admin" and args.admin_command == "backup":
+        # Before anything opens the database: opening it migrates and creates -wal/-shm files.
+        return run_backup(config.database_url(), args.file, overwrite=args.overwrite)
     try:
         if command == "run" and config.telegram.token:
             # It opens (and migrates) the database wherever the coach runs: in this

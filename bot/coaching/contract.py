@@ -59,6 +59,10 @@ class Coach(Protocol):
 
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled: ...
 
+    async def ping(self) -> None:
+        """Returns once the database answered a trivial query; raises StoreUnavailable if not."""
+        ...
+
     async def close(self) -> None: ...
 
 

@@ -71,6 +71,9 @@ class LocalCoach:
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         return await self._drawn(await self._run(self.service.deliver_checkin_undrawn, claimed, worker, now))
 
+    async def ping(self) -> None:
+        await self._run(self.service.ping)
+
     async def close(self) -> None:
         self._drawer.shutdown(wait=True)
         if self._executor is not None:

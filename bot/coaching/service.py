@@ -10,6 +10,7 @@ import dataclasses
 import logging
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -339,6 +340,15 @@ class CoachService:
             delivered=outcome.delivered,
             expired=outcome.expired,
         )
+
+    def ping(self) -> None:
+        """The health check's: one trivial query, so a database that stopped answering shows."""
+        try:
+            with self.db.session() as session:
+                session.execute(text("SELECT 1"))
+        except OperationalError as error:
+            log.warning("health check: database unavailable: %s", why_unavailable(error))
+            raise StoreUnavailable from error
 
     def set_active(self, channel: str, external_id: str, active: bool) -> None:
         """A leader who blocked the bot gets nothing more: their pending check-ins end too."""

@@ -476,6 +476,21 @@ class AccessConfig(_Section):
     invite_ttl: datetime.timedelta = _setting(_DURATION, "7d")  # noqa: RUF009
 
 
+def _parse_metrics_listen(value: object) -> str:
+    text = _parse_text(value)
+    # Imported here: bot.operations.server is the one place that reads the address.
+    from bot.operations.server import parse_listen
+
+    parse_listen(text)
+    return text.strip()
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
+class MetricsConfig(_Section):
+    # "host:port" for /healthz and /metrics; "" serves neither.
+    listen: str = _setting(_Kind(_parse_metrics_listen), "")
+
+
 @dataclasses.dataclass(frozen=True, repr=False)
 class FeedbackConfig(_Section):
     # Never below 3: fewer answers would let a leader work out who said what.
@@ -514,6 +529,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "safety": SafetyConfig,
     "access": AccessConfig,
     "feedback": FeedbackConfig,
+    "metrics": MetricsConfig,
     "logging": LoggingConfig,
     "privacy": PrivacyConfig,
 }
@@ -543,6 +559,7 @@ class Config:
     safety: SafetyConfig = dataclasses.field(default_factory=SafetyConfig)
     access: AccessConfig = dataclasses.field(default_factory=AccessConfig)
     feedback: FeedbackConfig = dataclasses.field(default_factory=FeedbackConfig)
+    metrics: MetricsConfig = dataclasses.field(default_factory=MetricsConfig)
     logging: LoggingConfig = dataclasses.field(default_factory=LoggingConfig)
     privacy: PrivacyConfig = dataclasses.field(default_factory=PrivacyConfig)
     # Not a config key: where the embedded SQLite database lives when database.url is empty.

@@ -31,4 +31,16 @@ def run_backup(database_url: str, file: Path, *, overwrite: bool = False) -> int
         print(f"grow-coach admin backup: {error}", file=sys.stderr)
         return 1
     print(f"Backed up the database to {file}")
+    _mention_key_files(database_url)
     return 0
+
+
+def _mention_key_files(database_url: str) -> None:
+    """The keys beside the database are not in the copy, and the copy is unreadable without them."""
+    from storage import encryption_keys, feedback_key
+    from storage.backup import sqlite_path
+
+    database = sqlite_path(database_url)
+    for key in (encryption_keys.key_file_for(database), feedback_key.key_file_for(database)):
+        if key.exists():
+            print(f"Not in the copy: {key}; keep a copy of it with your backups (the copy needs it)")

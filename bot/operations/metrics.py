@@ -6,6 +6,10 @@ fresh set and so that nothing a library registers globally leaks into /metrics.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 
@@ -77,6 +81,17 @@ class Metrics:
 
     def count_update(self, kind: str) -> None:
         self.updates_handled.labels(kind=kind if kind in UPDATE_KINDS else "other").inc()
+
+    @contextmanager
+    def handling_update(self, kind: str) -> Iterator[None]:
+        """Counts an update of `kind` and times it, from its handler starting to the
+        replies handed to Telegram (or the handler failing)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.reply_latency.observe(time.perf_counter() - started)
+            self.count_update(kind)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus' text format, as served on /metrics."""

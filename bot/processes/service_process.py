@@ -33,6 +33,7 @@ from typing import Any
 
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
 from bot.config.loader import Config, ConfigError
+from bot.operations.metrics import default_metrics
 from bot.processes.wire import frame, read_frame, receive_frame
 from flows.events import Event
 
@@ -254,6 +255,7 @@ class ServiceProcess:
                 log.warning("service process died: starting a new one")
                 child.discard()
                 self._children[index] = _Child(self._config, migrate=False)
+                default_metrics().service_child_restarts.inc()
         child = min(self._children, key=lambda c: c.load)
         return await child.call(name, args, kwargs)
 
@@ -273,6 +275,9 @@ class ServiceProcess:
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         handled: Handled = await self._call("deliver_checkin", claimed, worker, now)
         return handled
+
+    async def ping(self) -> None:
+        await self._call("ping")
 
     async def close(self) -> None:
         await asyncio.gather(*(child.close() for child in self._children))

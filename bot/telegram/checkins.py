@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, cast
 
 from aiolimiter import AsyncLimiter
+from prometheus_client import Gauge
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
@@ -13,6 +15,7 @@ from bot.checkin_delivery import CheckinDelivery
 from bot.checkin_watchdog import DeliveryWatchdog
 from bot.coaching.contract import Claimed, Coach
 from bot.config.loader import Config
+from bot.operations.metrics import default_metrics
 from bot.telegram.handlers import send_reply
 from flows.events import Reply
 
@@ -34,7 +37,17 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
     # keeps a large burst free of 429s (bench/checkin_burst.py).
     pace = AsyncLimiter(1, 1 / config.checkins.send_rate)
 
+    metrics = default_metrics()
+
     async def send(claimed: Claimed, replies: list[Reply]) -> bool:
+        try:
+            sent = await send_checkin(claimed, replies)
+        finally:
+            metrics.checkins_waiting.dec()
+        (metrics.checkins_sent if sent else metrics.checkins_failed).inc()
+        return sent
+
+    async def send_checkin(claimed: Claimed, replies: list[Reply]) -> bool:
         chat_id = int(claimed.external_id)
         for reply in replies:
             try:
@@ -50,14 +63,19 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
 
     watchdog = DeliveryWatchdog(config.checkins.stuck_after)
     delivery = CheckinDelivery(
-        watchdog.watch_coach(coach),
+        watchdog.watch_coach(cast(Coach, _CountedClaims(coach, metrics.checkins_waiting))),
         watchdog.watch_sender(send),
         batch_size=config.checkins.batch_size,
         grace=effective_grace(config),
     )
 
     async def look_for_due_checkins(context: ContextTypes.DEFAULT_TYPE) -> None:
-        await watchdog.guard(delivery.run)
+        try:
+            await watchdog.guard(delivery.run)
+        finally:
+            # Rounds never overlap: what this one claimed and did not send (put off for
+            # quiet hours or a busy leader, or failed) is claimed again by a later one.
+            metrics.checkins_waiting.set(0)
 
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
     application.job_queue.run_repeating(
@@ -70,3 +88,23 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
     return delivery
+
+
+class _CountedClaims:
+    """`coach`, with what each claim hands out counted as waiting until it is sent.
+
+    The claimed batch is what the dispatcher knows to be due without another query;
+    check-ins due beyond one batch show up in the next round's count.
+    """
+
+    def __init__(self, coach: Coach, waiting: Gauge) -> None:
+        self._coach = coach
+        self._waiting = waiting
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._coach, name)
+
+    async def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
+        batch = await self._coach.claim_checkins(now, worker, limit, grace)
+        self._waiting.inc(len(batch))
+        return batch

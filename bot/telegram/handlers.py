@@ -18,6 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot.coaching.contract import Coach, Handled, StoreUnavailable
 from bot.frontend_texts import FrontendTexts
+from bot.operations.metrics import default_metrics
 from bot.telegram.formatting import MESSAGE_LIMIT, answered, as_html, keyboard, parse_callback, split_text
 from flows.events import Event, Reply
 
@@ -34,6 +35,8 @@ class TelegramHandlers:
         self.coach = coach
         self.texts = texts
         self._told_groups: dict[int, None] = {}
+        # Per leader, the courtesy calls of their last press still on their way.
+        self._courtesies: dict[int, asyncio.Task[None]] = {}
 
     # what the leader does
 
@@ -50,6 +53,10 @@ class TelegramHandlers:
         await self._handle(update, context, Event.message(message.text or ""))
 
     async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        with default_metrics().handling_update("choice"):
+            await self._on_button(update, context)
+
+    async def _on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
         assert query is not None
         parsed = parse_callback(query.data)
@@ -60,20 +67,27 @@ class TelegramHandlers:
             await _quietly(query.answer())
             return
         message = query.message if isinstance(query.message, Message) else None
+        # The tap is answered last (see _after); the edit that shows the choice goes first.
+        courtesies: list[Awaitable[object]] = []
         if handled.refused:
             # Someone access control turns away: nothing was taken, so nothing is marked.
-            await _quietly(query.answer())
+            courtesies.append(query.answer())
         elif handled.expired or handled.duplicate:
-            await _quietly(query.answer(self.texts.expired))
             if message is not None and message.reply_markup is not None:
-                await _quietly(message.edit_reply_markup(reply_markup=None))
+                courtesies.append(message.edit_reply_markup(reply_markup=None))
+            courtesies.append(query.answer(self.texts.expired))
         else:
-            await _quietly(query.answer())
             if message is not None:
                 label = _label_of(message, query.data or "") or value
                 text = (message.text or "")[: MESSAGE_LIMIT - len(label) - 4]
-                await _quietly(message.edit_text(answered(text, label), parse_mode=ParseMode.HTML))
-        await self._send(update, context, handled)
+                courtesies.append(message.edit_text(answered(text, label), parse_mode=ParseMode.HTML))
+            courtesies.append(query.answer())
+        # The next question first: each Bot API call is a network round trip, and the
+        # leader waits for the question, not for the tick on the pressed button.
+        try:
+            await self._send(update, context, handled)
+        finally:
+            self._after(update, courtesies)
 
     async def on_location(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
@@ -133,15 +147,46 @@ class TelegramHandlers:
     # plumbing
 
     async def _handle(self, update: Update, context: ContextTypes.DEFAULT_TYPE, event: Event) -> None:
-        handled = await self._run(update, event)
-        if handled is not None:
-            await self._send(update, context, handled)
+        with default_metrics().handling_update(event.kind):
+            handled = await self._run(update, event)
+            if handled is not None:
+                await self._send(update, context, handled)
+
+    def _after(self, update: Update, calls: list[Awaitable[object]]) -> None:
+        """Edit and answer a press once its replies are out, without holding its slot.
+
+        One after the other, the tap answered last: its spinner stops once the choice is
+        shown. The leader's next update waits for them (see _run), so they never land
+        out of turn."""
+        user = update.effective_user
+        key = user.id if user is not None else 0
+
+        async def courtesies() -> None:
+            for call in calls:
+                await _quietly(call)
+
+        task = asyncio.create_task(courtesies(), name=f"courtesies-{update.update_id}")
+        self._courtesies[key] = task
+        task.add_done_callback(partial(self._courtesies_done, key, update.update_id))
+
+    def _courtesies_done(self, key: int, update_id: int, task: asyncio.Task[None]) -> None:
+        if self._courtesies.get(key) is task:
+            del self._courtesies[key]
+        if not task.cancelled() and task.exception() is not None:
+            error = task.exception()
+            log.error("update=%s courtesy calls failed: %s", update_id, type(error).__name__)
+
+    async def _courtesies_of(self, user_id: int) -> None:
+        task = self._courtesies.get(user_id)
+        if task is not None:
+            await asyncio.wait([task])
 
     async def _run(self, update: Update, event: Event) -> Handled | None:
         user = update.effective_user
         chat = update.effective_chat
         if user is None or chat is None:
             return None
+        await self._courtesies_of(user.id)
         try:
             # Committed before this returns, in this process or a service process.
             handled = await self.coach.handle(CHANNEL, str(user.id), event, update_id=update.update_id)

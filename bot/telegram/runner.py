@@ -9,12 +9,16 @@ from urllib.parse import urlparse
 
 from telegram import Update
 from telegram.error import InvalidToken
+from telegram.ext import Application
 
 from bot.coaching.contract import Coach
 from bot.config.database_url import parse_database_url
 from bot.config.loader import Config, ConfigError
+from bot.operations.metrics import default_metrics
+from bot.operations.server import OpsServer, parse_listen, start_ops_server
 from bot.processes.gc_tuning import spare_long_lived_objects_from_gc
 from bot.telegram.application import build_application
+from bot.telegram.backlog import BacklogQueue
 from bot.telegram.checkins import schedule_checkin_delivery
 
 log = logging.getLogger("grow_coach")
@@ -38,6 +42,7 @@ def run_telegram(config: Config) -> int:
 def _run(config: Config, coach: Coach) -> int:
     application = build_application(config, coach)
     schedule_checkin_delivery(application, config, coach)
+    serve_operations(application, config, coach)
     spare_long_lived_objects_from_gc()
     telegram = config.telegram
     if telegram.mode == "webhook":
@@ -59,6 +64,45 @@ def _run(config: Config, coach: Coach) -> int:
             poll_interval=0.0,
         )
     return 0
+
+
+def serve_operations(application: Application, config: Config, coach: Coach) -> None:  # type: ignore[type-arg]
+    """/healthz and /metrics on `[metrics] listen`, on the application's own event loop:
+    started after PTB's start-up hook, closed before the coach is."""
+    address = parse_listen(config.metrics.listen)
+    metrics = default_metrics()
+    queue = application.update_queue
+    if isinstance(queue, BacklogQueue):
+        metrics.update_queue_depth.set_function(lambda: queue.unhandled)
+    if address is None:
+        return
+    host, port = address
+    started_hook, stopped_hook = application.post_init, application.post_shutdown
+    servers: list[OpsServer] = []
+
+    async def database_answers() -> bool:
+        await coach.ping()
+        return True
+
+    async def start(app: Application) -> None:  # type: ignore[type-arg]
+        if started_hook is not None:
+            await started_hook(app)
+        try:
+            servers.append(await start_ops_server(host, port, database_answers, metrics=metrics))
+        except OSError as error:
+            raise ConfigError(
+                f'metrics.listen: cannot serve /healthz and /metrics on "{config.metrics.listen}": '
+                f"{error.strerror or type(error).__name__}"
+            ) from None
+
+    async def stop(app: Application) -> None:  # type: ignore[type-arg]
+        for server in servers:
+            await server.close()
+        if stopped_hook is not None:
+            await stopped_hook(app)
+
+    application.post_init = start
+    application.post_shutdown = stop
 
 
 class _DropInvalidTokenReports(logging.Filter):

@@ -35,3 +35,10 @@ class EmulatorConfig:
     callback_query_ttl: float | None = None
     # Keep (method, params, status) for every call; switch off for very long benchmarks.
     record_calls: bool = True
+    # Network distance to the bot, as a round-trip time in seconds: every Bot API call
+    # waits half of it before it is processed (the request travelling) and half before its
+    # answer leaves (the response travelling); a webhook delivery pays the same.
+    latency: float = 0.0
+    # Webhook delivery like Telegram's under load: up to max_connections updates in flight
+    # at once, each chat's one at a time and in order. Off: strictly one at a time.
+    webhook_concurrent: bool = False

@@ -136,6 +136,9 @@ class BotApiEmulator:
         )
         if "seed" in changes:
             self.faults.rng.seed(config.seed)
+        self.server.latency = config.latency
+        self.pusher.latency = config.latency
+        self.pusher.concurrent = config.webhook_concurrent
         return config
 
     def fail_next(

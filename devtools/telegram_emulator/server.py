@@ -48,6 +48,8 @@ class ApiServer:
         self.faults = faults
         self.state = state
         self.record = record
+        # Round-trip time added to every call (EmulatorConfig.latency).
+        self.latency = 0.0
         self.port = 0
         self._runner: web.AppRunner | None = None
 
@@ -85,6 +87,14 @@ class ApiServer:
         return ApiError(404, NOT_FOUND)
 
     async def _handle_api(self, request: web.Request) -> web.Response:
+        if self.latency > 0:
+            await asyncio.sleep(self.latency / 2)  # the request on its way to the API
+        response = await self._answer_api(request)
+        if self.latency > 0:
+            await asyncio.sleep(self.latency / 2)  # the answer on its way back
+        return response
+
+    async def _answer_api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         token_error = self._check_token(request.match_info["token"])
         if token_error is not None:

@@ -157,6 +157,9 @@ class UpdateQueue:
 
     # consuming by webhook
 
+    def pending(self) -> list[QueuedUpdate]:
+        return list(self._entries)
+
     def peek(self) -> QueuedUpdate | None:
         return self._entries[0] if self._entries else None
 

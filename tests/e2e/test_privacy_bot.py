@@ -22,7 +22,7 @@ from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from flows.content import MissingText
 from storage.models import Base
 from tests.e2e.test_telegram_session import Coach, callback_answer, is_asked, labels, onboard
-from tests.support.bot_harness import CONSENT, Store, button_data
+from tests.support.bot_harness import CONSENT, Store, button_data, tap_answered
 from tests.support.databases import database_url_for
 
 NAME = "Rosalind"
@@ -218,6 +218,8 @@ async def test_delete_leaves_no_trace_and_writing_again_starts_afresh(coach: Coa
     )
     update_id = leader.last_update_id
     assert update_id is not None and is_asked(replies[-1], "common", "start_hint")
+    # The tap is answered after the reply is out (issue 15).
+    await emulator.wait_for(lambda: tap_answered(emulator, emulator.last_callback_query_id))
     assert callback_answer(emulator, update_id).get("text") == frontend_texts("en").expired
     assert store.user(3102) is None
 

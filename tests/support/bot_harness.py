@@ -92,8 +92,12 @@ class Leader:
         settle: float | None = None,
         expect: int | None = None,
     ) -> list[SentMessage]:
-        """A callback query with any data on any message: stale and forged presses included."""
-        return await self.act(
+        """A callback query with any data on any message: stale and forged presses included.
+
+        The bot sends the next question before it edits the pressed message and answers
+        the tap (issue 15), so the turn also waits for the tap's answer, the last of those.
+        """
+        replies = await self.act(
             lambda: self.emulator.press_button(
                 self.user_id, message_id, data, strict=strict, first_name=self.first_name
             ),
@@ -101,6 +105,12 @@ class Leader:
             settle,
             expect=expect,
         )
+        query = self.emulator.last_callback_query_id
+        try:
+            await self.emulator.wait_for(lambda: tap_answered(self.emulator, query), COURTESY_WAIT)
+        except TimeoutError:
+            pass  # a bot that never answers it (killed, say): the test's own checks tell
+        return replies
 
     async def act(
         self,
@@ -140,6 +150,17 @@ class Leader:
             if len(self.messages) == count:
                 return self.messages[before:]
             count = len(self.messages)
+
+
+# How long a press's turn waits for the bot to answer the tap after its replies.
+COURTESY_WAIT = 3.0
+
+
+def tap_answered(emulator: BotApiEmulator, query_id: str | None) -> bool:
+    """The bot called answerCallbackQuery for this tap (whatever the API made of it)."""
+    return any(
+        call.params.get("callback_query_id") == query_id for call in emulator.calls_of("answerCallbackQuery")
+    )
 
 
 def buttons(message: SentMessage) -> list[dict[str, Any]]:
