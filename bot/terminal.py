@@ -48,11 +48,9 @@ def render(reply: Reply, saved: Path | None = None) -> str:
 def to_event(line: str, last: Reply | None) -> Event:
     text = line.rstrip("\r\n")
     stripped = text.strip()
-    if stripped.startswith("/") and len(stripped) > 1 and " " not in stripped:
-        return Event.command(stripped)
-    if stripped.startswith("/start "):
-        # "/start fb_<code>": a feedback link, typed as the terminal shows it.
-        return Event.command("start", text=stripped)
+    if stripped.startswith("/") and len(stripped) > 1 and not stripped[1].isspace():
+        # "/log had the one-to-one": the command's own words travel with it, as on Telegram.
+        return Event.command(stripped.split()[0], text=stripped)
     if last is not None and last.choices and last.layout == "list":
         wanted = stripped.lower()
         for number, choice in enumerate(last.choices, 1):

@@ -7,7 +7,7 @@ from datetime import date
 
 from transitions import EventData
 
-from flows import grow
+from flows import engagement, grow
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,
@@ -186,7 +186,7 @@ class CheckinModel(FlowModel[CheckinData]):
     def start_new_session(self, event: EventData) -> None:
         self.turn.record(SessionClosed(self.data.session_id, self._closing_reason))
         self.turn.say("checkin", "new_session")
-        self.turn.hand_over(FlowName.GROW, *grow.begin(self.turn))
+        engagement.begin_session(self.turn, intro=False)
 
     def leave_for_later(self, event: EventData) -> None:
         self.turn.record(SessionClosed(self.data.session_id, "later"))

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import feedback, goals, grow, onboarding, rescore
+from flows import engagement, feedback, goals, grow, onboarding, rescore
 from flows.chart_replies import progress_replies
-from flows.events import Choice, Reply
+from flows.events import Choice, Event, Reply
 from flows.export_files import export_files
 from flows.moves import carry_on, close_session, expired, fire, idle_menu, reask
 from flows.quoting import quote
@@ -28,7 +28,11 @@ WHERE_BY_FLOW = (
     FlowName.RESCORE,
     FlowName.PROFILE,
     FlowName.GOALS,
+    FlowName.ENGAGEMENT,
+    FlowName.REVIEW,
 )
+# Commands whose line carries the leader's own words after the command ("/log ...").
+FREE_TEXT_COMMANDS = ("log",)
 # Answers to "leave this session for a new one?": buttons only, never typed commands.
 ABANDON_CHOICES = ("cmd:abandon", "cmd:stay")
 
@@ -56,6 +60,13 @@ def run_button(turn: Turn, value: str) -> None:
         BUTTONS[name](turn)
     else:
         run(turn, name)
+
+
+def free_text(event: Event) -> str:
+    """The words after a command that carries them ("/log had the one-to-one" → the rest)."""
+    if event.kind != "command" or event.value not in FREE_TEXT_COMMANDS:
+        return ""
+    return event.text.strip().partition(" ")[2].strip()
 
 
 def begin_onboarding(turn: Turn) -> None:
@@ -96,6 +107,11 @@ def start(turn: Turn) -> None:
     if conv.flow == FlowName.IDLE:
         if isinstance(turn.data, IdleData) and turn.data.last_recap:
             turn.say_text(turn.data.last_recap)
+        if engagement.current(turn) is None:
+            # Set up before engagements existed: asked once they are between sessions.
+            engagement.ask_to_agree(turn, then="menu")
+            carry_on(turn)
+            return
         idle_menu(turn)
     else:
         reask(turn)
@@ -139,6 +155,9 @@ def status(turn: Turn) -> None:
         lines.append(turn.text("common", "status_checkin", when=format_local(pending[0].due_at, zone)))
     else:
         lines.append(turn.text("common", "status_no_checkin"))
+    engaged = engagement.status_line(turn)
+    if engaged:
+        lines.append(engaged)
     turn.say_text("\n".join(lines))
     reask(turn)
 
@@ -157,9 +176,7 @@ def new_session(turn: Turn) -> None:
 
 
 def _begin_session(turn: Turn) -> None:
-    turn.say("grow", "intro")
-    state, data = grow.begin(turn)
-    turn.hand_over(FlowName.GROW, state, data)
+    engagement.begin_session(turn)
     carry_on(turn)
 
 
@@ -251,6 +268,42 @@ def _switch_to(flow: FlowName, state: str) -> Command:
     return command
 
 
+def log_reflection(turn: Turn) -> None:
+    engagement.log_reflection(turn, free_text(turn.event), turn.event.now)
+    reask(turn)
+
+
+def show_engagement(turn: Turn) -> None:
+    if _busy(turn):
+        return
+    line = engagement.status_line(turn)
+    if line is None or not engagement.in_progress(engagement.current(turn)):
+        if line:
+            turn.say_text(line)
+        engagement.ask_to_agree(turn, then="session")
+        carry_on(turn)
+        return
+    turn.say_text(line)
+    idle_menu(turn)
+
+
+def start_from_reminder(turn: Turn) -> None:
+    engagement.start_from_reminder(turn)
+    carry_on(turn)
+
+
+def move_session(turn: Turn) -> None:
+    engagement.move_session(turn)
+    if isinstance(turn.data, IdleData):
+        turn.data.reminder_id = None
+    idle_menu(turn)
+
+
+def pause_engagement(turn: Turn) -> None:
+    engagement.pause(turn)
+    idle_menu(turn)
+
+
 def show_progress(turn: Turn) -> None:
     """A chart per open goal, each with its numbers in words (the chart is drawn after
     the commit, by the service: `Reply.chart`). Read-only, so it works mid-session too."""
@@ -311,6 +364,8 @@ COMMANDS: dict[str, Command] = {
     "export": export,
     "delete": _switch_to(FlowName.ERASE, "confirm"),
     "goals": list_goals,
+    "log": log_reflection,
+    "engagement": show_engagement,
     "progress": show_progress,
     "feedback": ask_for_feedback,
     "withdraw": nothing_to_withdraw,
@@ -319,6 +374,10 @@ COMMANDS: dict[str, Command] = {
 BUTTONS: dict[str, Command] = {
     "abandon": abandon_session,
     "stay": stay_in_session,
+    # On a session reminder (flows/engagement.py).
+    "session": start_from_reminder,
+    "move": move_session,
+    "pause_engagement": pause_engagement,
     "fb_link": _idle_only(feedback.fresh_link),
     "fb_round": _idle_only(feedback.next_round),
     "fb_revoke": _idle_only(feedback.revoke),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows import answers, checkin, commands, language_notice
+from flows import answers, checkin, commands, engagement, language_notice
 from flows.content import Content, load_content
 from flows.conversation import Conversation
 from flows.events import Event, Outcome
@@ -56,7 +56,9 @@ class CoachEngine:
         if event.kind == "timer":
             return self._timer(turn)
         # Every free-text message is screened once, here, whatever the flow expects.
-        if event.kind == "text" and self._screened_out(turn, event.text):
+        # /log carries the leader's own words too.
+        said = event.text if event.kind == "text" else commands.free_text(event)
+        if said and self._screened_out(turn, said):
             return Outcome(turn.replies, turn.records)
         if event.kind == "command":
             commands.run(turn, event.value)
@@ -161,6 +163,9 @@ class CoachEngine:
         view = turn.lookup.checkin(event.checkin_id) if event.checkin_id is not None else None
         if view is None:
             return Outcome([], [])
+        if engagement.reminds(turn, view):
+            engagement.remind(turn, view)
+            return Outcome(turn.replies, turn.records, delivered=True)
         turn.hand_over(FlowName.CHECKIN, checkin.first_state(view), checkin.start_data(view))
         carry_on(turn)
         return Outcome(turn.replies, turn.records, delivered=True)

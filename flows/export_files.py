@@ -59,6 +59,16 @@ class _Markdown:
             f"- {self.word('consented')}: {_day(profile.get('consented_at'))}",
             f"- {self.word('paused')}: {self.word('yes') if profile.get('paused') else self.word('no')}",
         ]
+        engagements = [e for e in data.get("engagements", []) if e["status"] != "declined"]
+        if engagements:
+            self.lines += ["", f"## {self.word('engagements')}", ""]
+            self.lines += [
+                f"- {e['status']}, {_day(e['started_at'])}: "
+                + self.word(
+                    "engagement", months=e["months"], held=e["sessions_held"], planned=e["sessions_planned"]
+                )
+                for e in engagements
+            ]
         for goal in data.get("goals", []):
             self._goal(goal)
         unfinished = data.get("sessions_without_goal", [])
@@ -92,6 +102,11 @@ class _Markdown:
         )
         if scores:
             self.lines += ["", f"{self.word('ratings')}: {scores}"]
+        for reflection in goal.get("reflections", []):
+            self.lines += [
+                "",
+                f"{self.word('logged')} {_day(reflection['created_at'])}: {_block(reflection['text'])}",
+            ]
         for session in goal.get("sessions", []):
             self._session(session, goal_text=goal["text"])
         checkins = goal.get("checkins", [])

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
+from flows import session_reminders
 from flows.content import Content
 from flows.events import Choice
 from flows.parsing import Invalid, small_int
@@ -15,6 +16,7 @@ from flows.quoting import ideas, quote
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,
+    EngagementSessionHeld,
     ExpectedOutcomeSet,
     GoalOpened,
     GoalRevised,
@@ -111,6 +113,10 @@ class GrowData(SessionData):
     adjusting: bool = False  # a second round on the action only
     continuing: bool = False  # a new session on the goal the last one worked on
     low_rounds: int = 0  # commitments under the bar so far: each gets its own reply
+    # Within an engagement: its id (the session plans the engagement's reminders) and
+    # this session's number in it (None for a session that follows a review).
+    engagement_id: str | None = None
+    number: int | None = None
 
 
 def start_data(
@@ -281,6 +287,11 @@ class GrowModel(FlowModel[GrowData]):
             goal = turn.lookup.goal(self._goal_id)
             turn.set_var("baseline", goal.baseline if goal and goal.baseline is not None else "–")
         next_checkin = ""
+        if self.data.engagement_id:
+            # The engagement's rhythm: this session replaces the reminders planned before.
+            session_reminders.drop_reminders(turn)
+            if self.data.number:
+                turn.record(EngagementSessionHeld(self.data.engagement_id, self.data.number))
         if committed:
             plan = plan_checkins(
                 turn.event.now,
@@ -291,6 +302,8 @@ class GrowModel(FlowModel[GrowData]):
             for kind, due_at in plan:
                 turn.record(CheckinPlanned(self._goal_id, self.data.session_id, kind, due_at))
             next_checkin = format_local(plan[0][1], turn.conv.profile.timezone)
+        if self.data.engagement_id:
+            session_reminders.reminders(turn, self._goal_id, self.data.session_id, committed=committed)
         recap = turn.text("grow", "closed", "recap" if committed else "recap_low", next_checkin=next_checkin)
         turn.say_text(recap)
         # Kept with the idle position: if the process dies before the recap is sent,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from transitions import EventData
 
-from flows import grow
+from flows import engagement, grow
 from flows.conversation import LEVELS
 from flows.records import ProfileUpdated
 from flows.state import FlowName, SetupData
@@ -63,8 +63,14 @@ class OnboardingModel(FlowModel[SetupData]):
         self.turn.record(ProfileUpdated(timezone=zone))
 
     def start_first_session(self, event: EventData) -> None:
-        self.turn.say("onboarding", "done")
-        self.turn.hand_over(FlowName.GROW, "goal", grow.start_data())
+        # The engagement is agreed at its default length; the welcome says so and how
+        # to change it (/engagement), so setting up stays at four questions.
+        turn = self.turn
+        view = engagement.agree(turn, turn.settings.engagement_months)
+        turn.say("onboarding", "done", **engagement.wording(turn, view, 1))
+        data = grow.start_data()
+        data.engagement_id, data.number = view.engagement_id, 1
+        turn.hand_over(FlowName.GROW, "goal", data)
 
 
 FLOW = FlowSpec(FlowName.ONBOARDING, STEPS, TRANSITIONS, OnboardingModel, SetupData, first="start")

@@ -165,6 +165,52 @@ class GoalClosed:
 
 
 @dataclass(frozen=True)
+class EngagementAgreed:
+    """The leader agreed an engagement: `sessions` sessions over `months` months."""
+
+    engagement_id: str
+    months: int
+    sessions: int
+
+
+@dataclass(frozen=True)
+class EngagementDeclined:
+    """Asked to agree an engagement, the leader said not now; sessions stay open to them."""
+
+    engagement_id: str
+
+
+@dataclass(frozen=True)
+class EngagementSessionHeld:
+    """Session `number` of the engagement was held (a GROW session closed, or a review)."""
+
+    engagement_id: str
+    number: int
+
+
+@dataclass(frozen=True)
+class EngagementStatusChanged:
+    engagement_id: str
+    status: str  # active | paused | closed
+
+
+@dataclass(frozen=True)
+class ReflectionLogged:
+    """What happened between sessions, in the leader's words, attached to a goal."""
+
+    reflection_id: str
+    goal_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ReflectionsRecalled:
+    """These reflections were brought back at the start of a session."""
+
+    reflection_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class FeedbackLinkIssued:
     """A stakeholder invite link: a new round, or a fresh link for the latest one.
 
@@ -202,6 +248,12 @@ Record = (
     | SafetyFlagged
     | DataErased
     | GoalClosed
+    | EngagementAgreed
+    | EngagementDeclined
+    | EngagementSessionHeld
+    | EngagementStatusChanged
+    | ReflectionLogged
+    | ReflectionsRecalled
     | ExpectedOutcomeSet
     | GoalAttainmentRated
     | FeedbackLinkIssued

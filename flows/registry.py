@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from flows import checkin, erase, goals, grow, onboarding, profile, rescore
+from flows import checkin, engagement, erase, goals, grow, onboarding, profile, rescore, review
 from flows.conversation import Conversation
 from flows.state import FlowData, FlowName, IdleData
 from flows.steps import FlowSpec
 
 FLOWS: dict[str, FlowSpec] = {
     flow.name: flow
-    for flow in (onboarding.FLOW, grow.FLOW, checkin.FLOW, rescore.FLOW, profile.FLOW, erase.FLOW, goals.FLOW)
+    for flow in (
+        onboarding.FLOW,
+        grow.FLOW,
+        checkin.FLOW,
+        rescore.FLOW,
+        profile.FLOW,
+        erase.FLOW,
+        goals.FLOW,
+        engagement.FLOW,
+        review.FLOW,
+    )
 }
 
 

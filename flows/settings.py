@@ -14,6 +14,14 @@ FIRST_CHECKIN_AFTER = timedelta(days=2)
 SESSION_INTERVAL = timedelta(weeks=2)
 QUIET_HOURS: tuple[time, time] | None = (time(21, 0), time(8, 0))
 SNOOZE = timedelta(days=1)
+# An engagement: 3 to 6 months of sessions every SESSION_INTERVAL, 6 to 12 sessions.
+ENGAGEMENT_MONTHS = 3
+ENGAGEMENT_MONTHS_RANGE = (3, 6)
+ENGAGEMENT_SESSIONS_RANGE = (6, 12)
+# A month as the calendar averages it: 3 months of fortnightly sessions is 6 sessions.
+MONTH = timedelta(days=30.44)
+# "Move it by a few days" on a session reminder.
+MOVE_BY = timedelta(days=3)
 # Stakeholder feedback: the fewest answers a round shows (never below 3), and how long a link works.
 FEEDBACK_MIN_RESPONSES = 3
 FEEDBACK_LINK_TTL = timedelta(days=14)
@@ -34,8 +42,20 @@ class CoachSettings:
     session_interval: timedelta = SESSION_INTERVAL
     quiet_hours: tuple[time, time] | None = QUIET_HOURS
     snooze: timedelta = SNOOZE
+    engagement_months: int = ENGAGEMENT_MONTHS
+    # None: as many sessions as the months hold at `session_interval`, kept within 6..12.
+    # A number overrides that (short test runs use 2 to 4).
+    engagement_sessions: int | None = None
+    move_by: timedelta = MOVE_BY
     safety_resources: tuple[str, ...] = field(default=CRISIS_RESOURCES)
     feedback_min_responses: int = FEEDBACK_MIN_RESPONSES
     feedback_link_ttl: timedelta = FEEDBACK_LINK_TTL
     # False when the deployment has no key to hash stakeholders' ids with (see README).
     feedback_enabled: bool = True
+
+    def sessions_for(self, months: int) -> int:
+        """How many sessions an engagement of `months` months holds."""
+        if self.engagement_sessions is not None:
+            return self.engagement_sessions
+        low, high = ENGAGEMENT_SESSIONS_RANGE
+        return max(low, min(high, int(MONTH * months / self.session_interval)))

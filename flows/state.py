@@ -26,13 +26,15 @@ class FlowName(StrEnum):
     PROFILE = "profile"
     ERASE = "erase"
     GOALS = "goals"
+    ENGAGEMENT = "engagement"
+    REVIEW = "review"
 
 
 # Idle has one state: between sessions, with the menu.
 IDLE_STATE = "idle"
 
 # The flows that are coaching sessions: they open and close a session row.
-SESSION_FLOWS = frozenset({FlowName.GROW, FlowName.CHECKIN, FlowName.RESCORE})
+SESSION_FLOWS = frozenset({FlowName.GROW, FlowName.CHECKIN, FlowName.RESCORE, FlowName.REVIEW})
 
 
 class FlowData:
@@ -65,6 +67,8 @@ class IdleData(FlowData):
     # Kept with the idle position: if the process dies before the recap is sent,
     # /start shows it again.
     last_recap: str | None = None
+    # The session reminder on screen: its "move it" button moves this check-in.
+    reminder_id: int | None = None
 
 
 @dataclass

@@ -15,7 +15,7 @@ from flows.quoting import quote
 from flows.records import Record
 from flows.settings import CoachSettings
 from flows.state import IDLE_STATE, FlowData, FlowName, IdleData, SessionData, blank
-from flows.views import Lookup
+from flows.views import EngagementView, Lookup
 
 # Wording values that hold the leader's own words; every template quotes them trimmed.
 QUOTED = ("goal", "action", "previous_action", "option", "today", "if_then")
@@ -34,6 +34,8 @@ class Turn:
     records: list[Record] = field(default_factory=list)
     handover: tuple[FlowName, str, FlowData | None] | None = None
     expired: bool = False
+    # An engagement agreed during this event, before storage holds it.
+    fresh_engagement: EngagementView | None = None
 
     @property
     def style(self) -> str:

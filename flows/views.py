@@ -59,6 +59,7 @@ class CheckinView:
     action: str | None
     if_then: str | None = None  # the leader's plan for the obstacle, recalled by the check-in
     baseline: int | None = None  # the goal's first self-rating, to comment on change since
+    session_id: str | None = None  # the session that planned it
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,30 @@ class RecapView:
     if_then: str | None
     checkin_outcome: str | None  # done | partly | not_yet of the latest answered check-in
     ratings: tuple[Rating, ...]  # baseline and check-in ratings, oldest first
+
+
+@dataclass(frozen=True)
+class EngagementView:
+    """The leader's latest engagement: where they are in it."""
+
+    engagement_id: str
+    status: str  # active | paused | closed | declined
+    months: int
+    planned: int  # sessions agreed
+    held: int  # sessions held so far
+    started_at: datetime
+
+    @property
+    def next_number(self) -> int:
+        return min(self.held + 1, self.planned)
+
+
+@dataclass(frozen=True)
+class ReflectionView:
+    reflection_id: str
+    goal_id: str
+    text: str
+    created_at: datetime  # UTC
 
 
 @dataclass(frozen=True)
@@ -115,6 +140,10 @@ class Lookup(Protocol):
 
     def last_recap(self) -> RecapView | None: ...
 
+    def engagement(self) -> EngagementView | None: ...
+
+    def unrecalled_reflections(self) -> list[ReflectionView]: ...
+
     def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
         """Each goal's chart data; the open goals (newest first) when `goal_ids` is None."""
         ...
@@ -146,6 +175,12 @@ class EmptyLookup:
 
     def last_recap(self) -> RecapView | None:
         return None
+
+    def engagement(self) -> EngagementView | None:
+        return None
+
+    def unrecalled_reflections(self) -> list[ReflectionView]:
+        return []
 
     def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
         return []

@@ -19,9 +19,11 @@ from storage.models import (
     AnswerRow,
     CheckinRow,
     CoachingSessionRow,
+    EngagementRow,
     GoalRow,
     GoalVersionRow,
     LeaderRow,
+    ReflectionRow,
     SafetyFlagRow,
     ScoreRow,
 )
@@ -86,6 +88,37 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             {"version": version.version, "text": version.text, "created_at": _iso(version.created_at)}
         )
 
+    reflections: dict[str, list[dict[str, Any]]] = {}
+    for reflection in session.scalars(
+        select(ReflectionRow)
+        .where(ReflectionRow.user_id == user_id)
+        .order_by(ReflectionRow.created_at, ReflectionRow.id)
+    ):
+        reflections.setdefault(reflection.goal_id, []).append(
+            {
+                "text": reflection.text,
+                "created_at": _iso(reflection.created_at),
+                "recalled_at": _iso(reflection.recalled_at),
+            }
+        )
+
+    engagements = [
+        {
+            "status": row.status,
+            "months": row.months,
+            "sessions_planned": row.sessions_planned,
+            "sessions_held": row.sessions_held,
+            "started_at": _iso(row.started_at),
+            "last_session_at": _iso(row.last_session_at),
+            "closed_at": _iso(row.closed_at),
+        }
+        for row in session.scalars(
+            select(EngagementRow)
+            .where(EngagementRow.user_id == user_id)
+            .order_by(EngagementRow.started_at, EngagementRow.id)
+        )
+    ]
+
     goals = [
         {
             "id": goal.id,
@@ -102,6 +135,7 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             "sessions": sessions_by_goal.get(goal.id, []),
             "scores": scores.get(goal.id, []),
             "checkins": checkins.get(goal.id, []),
+            "reflections": reflections.get(goal.id, []),
         }
         for goal in session.scalars(
             select(GoalRow).where(GoalRow.user_id == user_id).order_by(GoalRow.created_at)
@@ -125,6 +159,7 @@ def export_user(session: Session, user_id: int) -> dict[str, Any]:
             "paused": user.paused,
             "created_at": _iso(user.created_at),
         },
+        "engagements": engagements,
         "goals": goals,
         # A GROW session abandoned before its goal was named still holds answers.
         "sessions_without_goal": sessions_by_goal.get(None, []),

@@ -12,7 +12,7 @@ from flows.feedback_summary import FeedbackSummary, summarise, threshold
 from flows.progress import GoalProgress
 from flows.records import Record
 from flows.settings import FEEDBACK_MIN_RESPONSES
-from flows.views import CheckinView, FeedbackRoundView, GoalView, RecapView
+from flows.views import CheckinView, EngagementView, FeedbackRoundView, GoalView, RecapView, ReflectionView
 from storage import feedback, goal_progress, leader_views
 from storage.export import export_user
 from storage.record_writer import RecordWriter
@@ -46,6 +46,14 @@ class LeaderHistory:
     def last_recap(self) -> RecapView | None:
         """The open goal most recently given an action, with its check-in and ratings."""
         return leader_views.last_recap(self.session, self.user_id)
+
+    def engagement(self) -> EngagementView | None:
+        """The leader's latest engagement (agreed, paused, closed or declined), if any."""
+        return leader_views.engagement(self.session, self.user_id)
+
+    def unrecalled_reflections(self) -> list[ReflectionView]:
+        """Reflections logged since the last session, oldest first."""
+        return leader_views.unrecalled_reflections(self.session, self.user_id)
 
     def goal_progress(self, goal_ids: Sequence[str] | None = None) -> list[GoalProgress]:
         """Chart data per goal: the open goals, newest first, unless `goal_ids` names them."""

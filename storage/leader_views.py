@@ -11,8 +11,16 @@ from dataclasses import replace
 from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
-from flows.views import CheckinView, GoalView, Rating, RecapView
-from storage.models import AnswerRow, CheckinRow, CoachingSessionRow, GoalRow, ScoreRow
+from flows.views import CheckinView, EngagementView, GoalView, Rating, RecapView, ReflectionView
+from storage.models import (
+    AnswerRow,
+    CheckinRow,
+    CoachingSessionRow,
+    EngagementRow,
+    GoalRow,
+    ReflectionRow,
+    ScoreRow,
+)
 
 # Check-ins a cancellation still stops: scheduled, claimed by a delivery round that has
 # not sent them yet (its mark_delivering then finds them gone), or delivering and not
@@ -143,7 +151,7 @@ def last_recap(session: Session, user_id: int) -> RecapView | None:
             .where(
                 ScoreRow.user_id == user_id,
                 ScoreRow.goal_id == goal_row.id,
-                ScoreRow.kind.in_(("baseline", "checkin")),
+                ScoreRow.kind.in_(("baseline", "checkin", "review")),
             )
             .order_by(ScoreRow.id)
         )
@@ -248,4 +256,35 @@ def _checkin_view(row: CheckinRow, goal_text: str, action: str | None) -> Checki
         due_at=row.due_at,
         status=row.status,
         action=action,
+        session_id=row.session_id,
     )
+
+
+def engagement(session: Session, user_id: int) -> EngagementView | None:
+    row = session.scalar(
+        select(EngagementRow)
+        .where(EngagementRow.user_id == user_id)
+        .order_by(EngagementRow.started_at.desc(), EngagementRow.id.desc())
+        .limit(1)
+    )
+    if row is None:
+        return None
+    return EngagementView(
+        engagement_id=row.id,
+        status=row.status,
+        months=row.months,
+        planned=row.sessions_planned,
+        held=row.sessions_held,
+        started_at=row.started_at,
+    )
+
+
+def unrecalled_reflections(session: Session, user_id: int) -> list[ReflectionView]:
+    return [
+        ReflectionView(row.id, row.goal_id, row.text, row.created_at)
+        for row in session.scalars(
+            select(ReflectionRow)
+            .where(ReflectionRow.user_id == user_id, ReflectionRow.recalled_at.is_(None))
+            .order_by(ReflectionRow.created_at, ReflectionRow.id)
+        )
+    ]

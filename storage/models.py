@@ -84,9 +84,7 @@ class SeenUpdateRow(Base):
 
     __tablename__ = "seen_updates"
 
-    user_id: Mapped[int] = mapped_column(
-        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
-    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
 
@@ -104,7 +102,7 @@ class GoalRow(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
-    closed_reason: Mapped[str | None] = mapped_column(String(16))  # achieved | dropped
+    closed_reason: Mapped[str | None] = mapped_column(String(16))  # achieved | dropped | replaced
     # Goal attainment scaling: "as expected" in the leader's words, asked when the goal
     # is set, and where they placed the outcome at the closing review (-2 ... +2).
     expected_outcome: Mapped[str | None] = mapped_column(EncryptedText("goals.expected_outcome"))
@@ -217,6 +215,36 @@ class CheckinRow(Base):
     # A delivering check-in Telegram has not confirmed is sent again from then on.
     retry_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(32))
+
+
+class EngagementRow(Base):
+    """An agreed run of sessions (3 to 6 months, 6 to 12 sessions); the latest one counts."""
+
+    __tablename__ = "engagements"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    # active | paused | closed | declined (asked, and the leader said not now)
+    status: Mapped[str] = mapped_column(String(16))
+    months: Mapped[int] = mapped_column(Integer)
+    sessions_planned: Mapped[int] = mapped_column(Integer)
+    sessions_held: Mapped[int] = mapped_column(Integer, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_session_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class ReflectionRow(Base):
+    """What the leader logged between sessions (/log), brought back at the next session."""
+
+    __tablename__ = "reflections"
+
+    id: Mapped[str] = mapped_column(ID, primary_key=True)
+    user_id: Mapped[int] = user_fk()
+    goal_id: Mapped[str] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(EncryptedText("reflections.text"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    recalled_at: Mapped[datetime | None]
 
 
 class SafetyFlagRow(Base):

@@ -24,6 +24,10 @@ from flows.records import (
     CheckinSnoozed,
     CheckinsReplanned,
     DataErased,
+    EngagementAgreed,
+    EngagementDeclined,
+    EngagementSessionHeld,
+    EngagementStatusChanged,
     ExpectedOutcomeSet,
     FeedbackLinkIssued,
     FeedbackLinkRevoked,
@@ -34,6 +38,8 @@ from flows.records import (
     PauseChanged,
     ProfileUpdated,
     Record,
+    ReflectionLogged,
+    ReflectionsRecalled,
     SafetyFlagged,
     ScoreGiven,
     SessionClosed,
@@ -49,9 +55,11 @@ from storage.models import (
     AnswerRow,
     CheckinRow,
     CoachingSessionRow,
+    EngagementRow,
     GoalRow,
     GoalVersionRow,
     LeaderRow,
+    ReflectionRow,
     SafetyFlagRow,
     ScoreRow,
 )
@@ -149,6 +157,40 @@ class RecordWriter:
                 )
             case DataErased():
                 self._data_erased()
+            case EngagementAgreed() | EngagementDeclined():
+                self._engagement_started(record, now)
+            case EngagementSessionHeld():
+                if engagement := self._engagement(record.engagement_id):
+                    engagement.sessions_held = max(engagement.sessions_held, record.number)
+                    engagement.last_session_at = now
+            case EngagementStatusChanged():
+                if engagement := self._engagement(record.engagement_id):
+                    engagement.status = record.status
+                    engagement.closed_at = now if record.status == "closed" else None
+            case ReflectionLogged():
+                if (
+                    self._goal(record.goal_id)
+                    and self.session.get(ReflectionRow, record.reflection_id) is None
+                ):
+                    self.session.add(
+                        ReflectionRow(
+                            id=record.reflection_id,
+                            user_id=self.user_id,
+                            goal_id=record.goal_id,
+                            text=record.text,
+                            created_at=now,
+                        )
+                    )
+            case ReflectionsRecalled():
+                self.session.execute(
+                    update(ReflectionRow)
+                    .where(
+                        ReflectionRow.user_id == self.user_id,
+                        ReflectionRow.id.in_(record.reflection_ids),
+                        ReflectionRow.recalled_at.is_(None),
+                    )
+                    .values(recalled_at=now)
+                )
             case FeedbackLinkIssued():
                 feedback.issue_link(self.session, self.user_id, record, now)
             case FeedbackLinkRevoked():
@@ -325,6 +367,26 @@ class RecordWriter:
         if inserted.first() is None:
             self._owned(None, "session", record.session_id)
 
+    def _engagement_started(self, record: EngagementAgreed | EngagementDeclined, now: datetime) -> None:
+        if self.session.get(EngagementRow, record.engagement_id) is not None:
+            return  # a replayed event
+        agreed = isinstance(record, EngagementAgreed)
+        self.session.add(
+            EngagementRow(
+                id=record.engagement_id,
+                user_id=self.user_id,
+                status="active" if agreed else "declined",
+                months=record.months if agreed else 0,
+                sessions_planned=record.sessions if agreed else 0,
+                sessions_held=0,
+                started_at=now,
+            )
+        )
+
+    def _engagement(self, engagement_id: str) -> EngagementRow | None:
+        row = self.session.get(EngagementRow, engagement_id)
+        return row if self._owned(row, "engagement", engagement_id) else None
+
     def _user(self) -> LeaderRow:
         user = self.session.get(LeaderRow, self.user_id)
         if user is None:
@@ -343,7 +405,9 @@ class RecordWriter:
         row = self.session.get(CheckinRow, checkin_id)
         return row if self._owned(row, "check-in", checkin_id) else None
 
-    def _owned(self, row: GoalRow | CoachingSessionRow | CheckinRow | None, kind: str, key: object) -> bool:
+    def _owned(
+        self, row: GoalRow | CoachingSessionRow | CheckinRow | EngagementRow | None, kind: str, key: object
+    ) -> bool:
         if row is not None and row.user_id == self.user_id:
             return True
         # Ids only, never text. Normal for a stale button after an erasure; anything

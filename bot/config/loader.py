@@ -275,6 +275,31 @@ def _parse_resources(value: object) -> tuple[str, ...]:
     return tuple(value)
 
 
+_MONTHS_RE = re.compile(r"([0-9]+)\s*months?")
+
+
+def _parse_engagement_length(value: object) -> int:
+    """ "3 months" … "6 months": an engagement is counted in months, never in days."""
+    low, high = coaching_defaults.ENGAGEMENT_MONTHS_RANGE
+    match = _MONTHS_RE.fullmatch(value.strip()) if isinstance(value, str) else None
+    if match is None or not low <= int(match.group(1)) <= high:
+        raise ValueError(f'expected a length from "{low} months" to "{high} months", got {_show(value)}')
+    return int(match.group(1))
+
+
+def _parse_engagement_sessions(value: object) -> int | None:
+    """None is "auto": the length divided by [sessions] interval, kept within 6..12."""
+    if value == "auto":
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 2 <= value <= 12:
+        raise ValueError(f'expected "auto" or an integer from 2 to 12, got {_show(value)}')
+    return value
+
+
+def _engagement_sessions_from_env(text: str) -> object:
+    return "auto" if text.strip() == "auto" else _integer_from_env(text)
+
+
 ENCRYPTION_KEY_BYTES = 32
 _KEY_HINT = (
     f"expected {ENCRYPTION_KEY_BYTES} random bytes in base64 (44 characters), e.g. from "
@@ -411,6 +436,15 @@ class SessionsConfig(_Section):
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
+class EngagementConfig(_Section):
+    length: int = _setting(_Kind(_parse_engagement_length), f"{coaching_defaults.ENGAGEMENT_MONTHS} months")
+    sessions: int | None = _setting(_Kind(_parse_engagement_sessions, _engagement_sessions_from_env), "auto")
+    move_by: datetime.timedelta = _setting(  # noqa: RUF009
+        _DURATION, format_duration(coaching_defaults.MOVE_BY)
+    )
+
+
+@dataclasses.dataclass(frozen=True, repr=False)
 class CheckinsConfig(_Section):
     first_after: datetime.timedelta = _setting(  # noqa: RUF009
         _DURATION, format_duration(coaching_defaults.FIRST_CHECKIN_AFTER)
@@ -491,6 +525,7 @@ SECTIONS: dict[str, type[_Section]] = {
     "telegram": TelegramConfig,
     "coaching": CoachingConfig,
     "sessions": SessionsConfig,
+    "engagement": EngagementConfig,
     "checkins": CheckinsConfig,
     "safety": SafetyConfig,
     "access": AccessConfig,
@@ -520,6 +555,7 @@ class Config:
     telegram: TelegramConfig = dataclasses.field(default_factory=TelegramConfig)
     coaching: CoachingConfig = dataclasses.field(default_factory=CoachingConfig)
     sessions: SessionsConfig = dataclasses.field(default_factory=SessionsConfig)
+    engagement: EngagementConfig = dataclasses.field(default_factory=EngagementConfig)
     checkins: CheckinsConfig = dataclasses.field(default_factory=CheckinsConfig)
     safety: SafetyConfig = dataclasses.field(default_factory=SafetyConfig)
     access: AccessConfig = dataclasses.field(default_factory=AccessConfig)

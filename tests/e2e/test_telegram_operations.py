@@ -146,6 +146,8 @@ async def test_a_failed_menu_registration_does_not_keep_the_bot_down(
         "goals",
         "progress",
         "rescore",
+        "log",
+        "engagement",
         "feedback",
         "help",
         "cancel",

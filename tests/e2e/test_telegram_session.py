@@ -41,7 +41,21 @@ pytestmark = [
 TEXTS = frontend_texts("en")
 EDITED, EXPIRED, GROUPS_ARE_PRIVATE = TEXTS.edited, TEXTS.expired, TEXTS.groups_are_private
 SOMETHING_WRONG = TEXTS.something_wrong
-MENU = ["start", "new", "status", "goals", "progress", "rescore", "feedback", "help", "cancel"]
+# The engagement onboarding agrees at the default length.
+ENGAGEMENT = {"months": 3, "planned": 6, "every": "2 weeks"}
+MENU = [
+    "start",
+    "new",
+    "status",
+    "goals",
+    "progress",
+    "rescore",
+    "log",
+    "engagement",
+    "feedback",
+    "help",
+    "cancel",
+]
 # A goal with a concrete marker ("stop"), so GROW goes straight on to goal_measure.
 GOAL = "stop avoiding difficult conversations with my team"
 
@@ -202,7 +216,7 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert replies[0].text.startswith("Time zone set: Europe/Berlin — ") or "Europe/Berlin — " in (
         replies[0].text or ""
     )
-    assert is_asked(replies[1], "onboarding", "done", name="Ana")
+    assert is_asked(replies[1], "onboarding", "done", name="Ana", **ENGAGEMENT)
     assert is_asked(replies[-1], "grow", "goal", style="guided")
 
     replies = await leader.send("be a better leader", expect=1)
@@ -309,7 +323,8 @@ async def test_a_full_grow_session_with_buttons_and_the_8_of_10_rule(coach: Coac
     assert answers["options_pick"] == "book a weekly slot for hard talks"
     assert answers["reality_baseline"] == "4"
     assert coach.store.answers(1001)[-1] == ("will_low_next", "Keep it for now")
-    assert coach.store.checkins(1001) == []  # below 8: nothing planned
+    # Below 8: no nudges on the action, only the engagement's next session.
+    assert coach.store.checkins(1001) == [("next_session", "pending")]
     assert coach.store.conversation(1001)[:2] == ("idle", "idle")  # type: ignore[index]
 
 
@@ -463,7 +478,7 @@ async def test_html_in_names_and_answers_comes_back_escaped(coach: Coach) -> Non
     # The edit that shows the choice keeps the name as typed.
     assert level_question.text == f"{asked}\n\n✓ Senior leader"
     replies = await leader.press("UTC", expect=3)
-    assert is_asked(replies[1], "onboarding", "done", name=name)
+    assert is_asked(replies[1], "onboarding", "done", name=name, **ENGAGEMENT)
     goal = "stop saying <maybe> & start saying yes -> or no in 1:1s"
     odd = ["a>b but b<c & c>&a", "<i>nothing</i> &amp; more", "<<<>>>&&&"]
     # Open style: goal, how they'll know, today, the baseline, then the odd ones as options.

@@ -26,9 +26,7 @@ def is_asked(message: SentMessage, flow: str, key: str, **values: object) -> boo
     return message.text in phrasings(flow, key, "ask", None, **values)
 
 
-async def test_leaders_are_answered_after_update_ids_restart_lower(
-    database_url: str, tmp_path: Path
-) -> None:
+async def test_leaders_are_answered_after_update_ids_restart_lower(database_url: str, tmp_path: Path) -> None:
     store = Store(database_url)
     async with BotApiEmulator(token=TOKEN, first_update_id=FIRST_RUN_IDS) as emulator:
         bot = await BotProcess(bot_env(emulator, database_url, tmp_path), tmp_path / "first.log").start()

@@ -277,15 +277,13 @@ def test_a_bad_config_exits_with_one_line_naming_the_key(
 
 
 @pytest.mark.parametrize("command", ["chat", "run"])
-def test_a_language_without_texts_is_one_line_after_the_subcommand_too(
-    tmp_path: Path, command: str
-) -> None:
+def test_a_language_without_texts_is_one_line_after_the_subcommand_too(tmp_path: Path, command: str) -> None:
     (tmp_path / "my.toml").write_text('[coaching]\nlanguage = "pt-BR"\n')
     result = grow_coach_cli(tmp_path, ["hi"], command, "--config", "my.toml")
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        'grow-coach: my.toml: coaching.language: expected a language the coach has texts for'
+        "grow-coach: my.toml: coaching.language: expected a language the coach has texts for"
         ' (flows/content/<code>/): "en"; got "pt-BR"'
     ]
     assert not (tmp_path / "grow-coach.db").exists()

@@ -181,9 +181,14 @@ async def test_the_next_session_reminder_offers_to_start_or_wait(database: Datab
     reminder = by_kind(database, user_id)["next_session"]
     outbox = Outbox()
     await dispatcher(service, reminder.due_at, outbox).run()
-    assert outbox.to(605) in ([t] for t in guided("checkin", "offer"))
-    replies = say(service, 605, "Later", reminder.due_at).replies
-    assert texts(replies) in ([t] for t in guided("checkin", "later"))
+    # In the engagement agreed at onboarding: session 2 of 6, with a start and a "move it".
+    reminded = guided("engagement", "reminder", "due", number=2, planned=6, days="3 days")
+    assert outbox.to(605) in ([t] for t in reminded)
+    ((_, (sent,)),) = outbox.sent
+    assert [choice.label for choice in sent.choices] == ["Start the session", "Move it a few days"]
+    # The leader stays between sessions: ignoring the reminder costs nothing.
+    replies = say(service, 605, "/status", reminder.due_at).replies
+    assert "session 2 of 6" in texts(replies)[0]
 
 
 # snooze and quiet hours

@@ -55,8 +55,9 @@ def rescore_session(db: Database) -> CoachingSessionRow:
 def test_rescore_lists_goals_below_8_with_score_and_date(database: Database) -> None:
     service = new_service(database)
     user_id = seed_leader(service, 901, commitment=5, now=NOW)
-    # A low commitment plans nothing: the goal waits for /rescore.
-    assert checkins(database, user_id) == []
+    # A low commitment plans no nudges (the goal waits for /rescore), only the engagement's
+    # next session.
+    assert [row.kind for row in checkins(database, user_id)] == ["next_session"]
     replies = say(service, 901, "/rescore", LATER).replies
     assert texts(replies)[0] in guided("rescore", "intro")
     assert replies[-1].text in guided("rescore", "pick")
@@ -97,7 +98,7 @@ async def test_at_8_or_more_it_confirms_and_plans_check_ins_that_name_the_action
     assert replies[-1].text in guided("rescore", "score")
     assert labels(replies[-1]) == [str(n) for n in range(1, 11)]
     replies = say(service, 904, "8", LATER).replies
-    planned = checkins(database, user_id)
+    planned = [row for row in checkins(database, user_id) if row.status == "pending"]
     session = rescore_session(database)
     assert sorted(row.kind for row in planned) == ["action_due", "first", "midway", "next_session"]
     assert {row.session_id for row in planned} == {session.id}
@@ -165,7 +166,7 @@ def test_below_8_it_asks_what_would_raise_it_and_how_to_go_on(database: Database
     ]
     replies = say(service, 906, "Leave it for now", LATER).replies
     assert texts(replies) in ([text] for text in guided("rescore", "kept"))
-    assert rows(database, CheckinRow) == []
+    assert [row.kind for row in rows(database, CheckinRow)] == ["next_session"]
     assert rescore_session(database).outcome == "low_commitment"
 
 

@@ -19,7 +19,15 @@ from flows.events import Event, Outcome, Reply
 from flows.feedback_summary import FeedbackSummary, summarise
 from flows.progress import GoalProgress
 from flows.records import Record
-from flows.views import CheckinView, FeedbackRoundView, GoalView, Lookup, RecapView
+from flows.views import (
+    CheckinView,
+    EngagementView,
+    FeedbackRoundView,
+    GoalView,
+    Lookup,
+    RecapView,
+    ReflectionView,
+)
 
 # A Wednesday afternoon in UTC: "friday" is 2026-11-27, "today" is 2026-11-25.
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -63,21 +71,41 @@ def path_for(style: str, path: Sequence[tuple[str, str]] = GROW_PATH) -> list[tu
     return [(state, answer) for state, answer in path if style == "guided" or state not in GUIDED_ONLY]
 
 
+# An engagement of six sessions with the first one held: the next /new is session 2, an
+# ordinary GROW session (the midpoint review is session 3).
+ENGAGED = EngagementView("engagement-1", "active", 3, 6, 1, NOW)
+# A leader who was offered an engagement and said not now.
+DECLINED = EngagementView("engagement-0", "declined", 0, 0, 0, NOW)
+
+
 class FakeLookup:
-    """A leader's history held in memory: the `Lookup` the engine reads."""
+    """A leader's history held in memory: the `Lookup` the engine reads.
+
+    `engagement` defaults to ENGAGED; pass None for a leader set up before engagements.
+    """
 
     def __init__(
         self,
         goals: Sequence[GoalView] = (),
         checkins: Sequence[CheckinView] = (),
         recap: RecapView | None = None,
+        engagement: EngagementView | None = ENGAGED,
+        reflections: Sequence[ReflectionView] = (),
         progress: Sequence[GoalProgress] = (),
     ) -> None:
         self.goals = list(goals)
         self.checkins = list(checkins)
         self.recap = recap
+        self.engaged = engagement
+        self.reflections = list(reflections)
         self.progress = list(progress)
         self.rounds: list[FeedbackRoundView] = []
+
+    def engagement(self) -> EngagementView | None:
+        return self.engaged
+
+    def unrecalled_reflections(self) -> list[ReflectionView]:
+        return list(self.reflections)
 
     def feedback_rounds(self) -> list[FeedbackRoundView]:
         return list(self.rounds)

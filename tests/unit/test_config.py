@@ -365,7 +365,7 @@ def test_section_that_is_not_a_table(tmp_path: Path) -> None:
         (
             # Well formed, but the coach has no texts in it.
             '[coaching]\nlanguage = "pt-BR"',
-            'coaching.language: expected a language the coach has texts for (flows/content/<code>/):'
+            "coaching.language: expected a language the coach has texts for (flows/content/<code>/):"
             ' "en"; got "pt-BR"',
         ),
         (

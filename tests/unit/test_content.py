@@ -39,8 +39,20 @@ DATA_VARIANTS: tuple[dict[str, Any], ...] = (
     {"outcome": "partly"},
     {"outcome": "not_yet"},
     {"kind": "midway"},
+    {"kind": "midpoint"},
+    {"kind": "closing"},
 )
-ALTERNATIVE_FIELDS = {"revisit", "adjust", "last", "midway", "ask_done", "ask_partly", "ask_not_yet"}
+ALTERNATIVE_FIELDS = {
+    "revisit",
+    "adjust",
+    "last",
+    "midway",
+    "ask_done",
+    "ask_partly",
+    "ask_not_yet",
+    "midpoint",
+    "closing",
+}
 
 
 def turn_with(flow: str, data: dict[str, Any], level: str = "first_time") -> Turn:

@@ -21,8 +21,10 @@ from flows.records import (
     SessionOpened,
 )
 from flows.schedule import format_local
-from flows.views import GoalView
+from flows.views import EngagementView, GoalView
 from tests.support.coach_driver import (
+    DECLINED,
+    ENGAGED,
     Coach,
     FakeLookup,
     checkin_view,
@@ -312,10 +314,14 @@ def test_status_for_a_new_leader_and_when_paused() -> None:
 def test_new_between_sessions_starts_grow() -> None:
     coach = idle_coach()
     coach.command("new")
-    assert coach.texts[0] in phrasings("grow", "intro")
+    # The engagement's count first (ENGAGED has held one of six), then the session's intro.
+    number, intro = coach.texts[0].split("\n\n")
+    assert number in phrasings("engagement", "session_of", number=2, planned=6)
+    assert intro in phrasings("grow", "intro")
     assert coach.asked("grow", "goal")
     session_id = coach.conv.data["session_id"]
     assert coach.outcome.records == [SessionOpened(session_id, None, "grow")]
+    assert (coach.conv.data["engagement_id"], coach.conv.data["number"]) == ("engagement-1", 2)
 
 
 def test_new_in_the_middle_of_a_session_asks_then_closes_it_as_abandoned() -> None:
@@ -583,8 +589,8 @@ def test_rescore_revisit_recap_shows_the_baseline() -> None:
 # check-ins
 
 
-def checkin_coach(**changes: object) -> Coach:
-    coach = idle_coach(FakeLookup([goal_view()], [checkin_view(**changes)]))
+def checkin_coach(engagement: EngagementView | None = ENGAGED, **changes: object) -> Coach:
+    coach = idle_coach(FakeLookup([goal_view()], [checkin_view(**changes)], engagement=engagement))
     coach.conv.profile.name = "Ann"
     return coach
 
@@ -754,7 +760,8 @@ def test_a_new_session_from_a_check_in() -> None:
 
 @pytest.mark.parametrize("answer", ["start", "Start now", "1"])
 def test_the_next_session_offer_can_start_one(answer: str) -> None:
-    coach = checkin_coach(kind="next_session")
+    # Outside an engagement the reminder is a check-in question of its own.
+    coach = checkin_coach(DECLINED, kind="next_session")
     coach.timer(7)
     assert coach.asked("checkin", "offer")
     assert coach.labels() == ["Start now", "Later"]
@@ -763,7 +770,7 @@ def test_the_next_session_offer_can_start_one(answer: str) -> None:
 
 
 def test_the_next_session_offer_can_wait() -> None:
-    coach = checkin_coach(kind="next_session")
+    coach = checkin_coach(DECLINED, kind="next_session")
     coach.timer(7)
     session_id = coach.conv.data["session_id"]
     coach.choose("later")

@@ -11,6 +11,8 @@ from flows.records import (
     ActionAgreed,
     AnswerGiven,
     CheckinPlanned,
+    CheckinsCancelled,
+    EngagementSessionHeld,
     GoalOpened,
     GoalRevised,
     ScoreGiven,
@@ -18,6 +20,7 @@ from flows.records import (
     SessionGoalSet,
 )
 from flows.schedule import format_local
+from flows.session_reminders import REMINDER_KINDS
 from tests.support.coach_driver import (
     CONTENT,
     GROW_PATH,
@@ -299,6 +302,10 @@ def test_commitment_of_8_or_more_closes_with_a_recap_and_check_ins(score: str) -
         CheckinPlanned(goal_id, session_id, "action_due", datetime(2026, 11, 27, 15, 0, tzinfo=UTC)),
         CheckinPlanned(goal_id, session_id, "next_session", datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
     ]
+    # Session 1 of the engagement agreed at onboarding is held; older reminders are replaced.
+    held = records_of(coach.outcome.records, EngagementSessionHeld)
+    assert [r.number for r in held] == [1]
+    assert CheckinsCancelled(kinds=REMINDER_KINDS) in coach.outcome.records
     assert ScoreGiven(goal_id, session_id, "commitment", int(score)) in coach.outcome.records
     assert SessionClosed(session_id, "committed") in coach.outcome.records
     recap = coach.texts[0]
@@ -441,9 +448,15 @@ def test_keeping_a_low_commitment_closes_without_check_ins() -> None:
         commitment=5,
     )
     assert "/rescore" in coach.texts[0]
-    assert coach.outcome.records == [
+    # No check-ins on an action not committed to; the engagement's next session still comes.
+    goal_id = records_of(coach.records, GoalOpened)[0].goal_id
+    assert coach.outcome.records[:2] == [
         AnswerGiven(session_id, "will_low_next", "Keep it for now"),
         SessionClosed(session_id, "low_commitment"),
+    ]
+    planned = records_of(coach.outcome.records, CheckinPlanned)
+    assert [(r.goal_id, r.kind, r.due_at) for r in planned] == [
+        (goal_id, "next_session", datetime(2026, 12, 9, 15, 0, tzinfo=UTC)),
     ]
     assert (coach.conv.flow, coach.conv.state) == ("idle", "idle")
 

@@ -7,7 +7,7 @@ import pytest
 from flows.conversation import LEVELS
 from flows.events import Event
 from flows.onboarding import TIMEZONE_SUGGESTIONS
-from flows.records import ProfileUpdated, SessionOpened
+from flows.records import EngagementAgreed, ProfileUpdated, SessionOpened
 from tests.support.coach_driver import NOW, Coach, phrasings, records_of
 
 
@@ -243,8 +243,12 @@ def test_finishing_onboarding_opens_the_first_grow_session() -> None:
     coach.choose("Europe/London")
     # The zone is read back first (issue 12), then onboarding ends.
     assert coach.texts[0] in phrasings("nudges", "understood_zone", zone="Europe/London — 15:00 there now")
-    assert coach.texts[1] in coach.phrasings("onboarding", "done")
-    assert "Ann" in coach.texts[1]
+    # The engagement is agreed at its default length and said so, with how to see it.
+    assert coach.texts[1] in coach.phrasings("onboarding", "done", months=3, planned=6, every="2 weeks")
+    assert "Ann" in coach.texts[1] and "session 1 of 6" in coach.texts[1]
+    (engaged,) = records_of(coach.outcome.records, EngagementAgreed)
+    assert (engaged.months, engaged.sessions) == (3, 6)
+    assert coach.conv.data["engagement_id"] == engaged.engagement_id and coach.conv.data["number"] == 1
     assert coach.asked("grow", "goal")
     assert (coach.conv.flow, coach.conv.state) == ("grow", "goal")
     opened = records_of(coach.outcome.records, SessionOpened)

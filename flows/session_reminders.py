@@ -1,0 +1,50 @@
+"""The reminders an engagement plans after each session.
+
+After each session one reminder is planned for when the next falls due. Sending it plans
+the next one a session later (the first was missed: noticed kindly), and sending that
+plans a third, which asks whether to pause. Holding a session cancels whichever is still
+waiting, so a reminder that goes out knows every one before it was missed. Kept apart
+from flows/engagement.py so GROW can plan them without an import cycle.
+"""
+
+from __future__ import annotations
+
+from flows.records import CheckinPlanned, CheckinsCancelled
+from flows.schedule import after, out_of_quiet_hours
+from flows.turn import Turn
+
+REMINDER_KINDS = ("next_session", "session_again", "session_pause")
+
+
+def reminders(turn: Turn, goal_id: str, session_id: str, *, committed: bool) -> None:
+    """The engagement's next-session reminder after a session, replacing any planned before.
+
+    A committed GROW session has already planned it with its check-ins; the others (a
+    commitment under 8, a review) plan it here, so the engagement never stalls.
+    """
+    if committed:
+        return
+    zone = turn.conv.profile.timezone or "UTC"
+    due = after(turn.event.now, turn.settings.session_interval, zone)
+    turn.record(
+        CheckinPlanned(
+            goal_id, session_id, REMINDER_KINDS[0], out_of_quiet_hours(due, zone, turn.settings.quiet_hours)
+        )
+    )
+
+
+def following(turn: Turn, goal_id: str, session_id: str, kind: str) -> None:
+    """Delivering a reminder plans the next one a session later, in case this one is missed."""
+    position = REMINDER_KINDS.index(kind)
+    if position + 1 >= len(REMINDER_KINDS):
+        return
+    zone = turn.conv.profile.timezone or "UTC"
+    due = after(turn.event.now, turn.settings.session_interval, zone)
+    later = out_of_quiet_hours(due, zone, turn.settings.quiet_hours)
+    # On the session that planned the first: (session, kind) is unique, so a reminder that
+    # comes back after "move it" does not plan its follower twice.
+    turn.record(CheckinPlanned(goal_id, session_id, REMINDER_KINDS[position + 1], later))
+
+
+def drop_reminders(turn: Turn) -> None:
+    turn.record(CheckinsCancelled(kinds=REMINDER_KINDS))

@@ -1,0 +1,294 @@
+"""The engagement through the engine: agreeing one, numbered sessions, reminders, /log, reviews."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from flows.engine import CoachEngine
+from flows.records import (
+    CheckinPlanned,
+    CheckinResolved,
+    CheckinsCancelled,
+    CheckinSnoozed,
+    EngagementAgreed,
+    EngagementDeclined,
+    EngagementSessionHeld,
+    EngagementStatusChanged,
+    GoalAttainmentRated,
+    GoalClosed,
+    ReflectionLogged,
+    ReflectionsRecalled,
+    ScoreGiven,
+    SessionOpened,
+)
+from flows.session_reminders import REMINDER_KINDS
+from flows.settings import CoachSettings
+from flows.views import ReflectionView
+from tests.support.coach_driver import (
+    ENGAGED,
+    NOW,
+    Coach,
+    FakeLookup,
+    checkin_view,
+    consented,
+    goal_view,
+    phrasings,
+    records_of,
+)
+
+SECOND_GOAL = goal_view(goal_id="goal-2", text="delegate the weekly report", baseline=3)
+
+
+def coach_with(lookup: FakeLookup, level: str = "experienced") -> Coach:
+    return Coach(conv=consented(level=level), lookup=lookup)
+
+
+# agreeing an engagement
+
+
+def test_a_leader_set_up_before_engagements_is_asked_at_new_and_a_typed_length_counts() -> None:
+    coach = coach_with(FakeLookup(engagement=None))
+    coach.command("new")
+    assert coach.asked("engagement", "length", every="2 weeks")
+    assert coach.labels() == [
+        "3 months · 6 sessions",
+        "4 months · 8 sessions",
+        "5 months · 10 sessions",
+        "6 months · 12 sessions",
+        "Not now",
+    ]
+    coach.say("4 months please")
+    (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
+    assert (agreed.months, agreed.sessions) == (4, 8)
+    assert coach.texts[0] in phrasings("engagement", "agreed", planned=8, months=4, every="2 weeks")
+    assert coach.texts[1].startswith(tuple(phrasings("engagement", "session_of", number=1, planned=8)))
+    assert coach.asked("grow", "goal")
+    assert (coach.conv.data["engagement_id"], coach.conv.data["number"]) == (agreed.engagement_id, 1)
+
+
+def test_at_start_not_now_is_kept_and_goes_back_to_the_menu() -> None:
+    coach = coach_with(FakeLookup(engagement=None))
+    coach.command("start")
+    assert coach.asked("engagement", "length", every="2 weeks")
+    coach.choose("4")  # "Not now", after the four lengths
+    assert records_of(coach.outcome.records, EngagementDeclined)
+    assert coach.said("engagement", "declined")
+    assert coach.conv.flow == "idle"
+
+
+def test_the_number_of_sessions_follows_the_interval_within_six_to_twelve() -> None:
+    assert CoachSettings().sessions_for(3) == 6
+    assert CoachSettings().sessions_for(6) == 12
+    assert CoachSettings(session_interval=timedelta(weeks=1)).sessions_for(6) == 12
+    assert CoachSettings(session_interval=timedelta(weeks=4)).sessions_for(3) == 6
+    assert CoachSettings(engagement_sessions=4).sessions_for(3) == 4
+
+
+# reminders
+
+
+def reminded(kind: str, **lookup: object) -> Coach:
+    reminder = checkin_view(checkin_id=9, kind=kind, session_id="session-1")
+    coach = coach_with(FakeLookup([goal_view()], [reminder], **lookup))  # type: ignore[arg-type]
+    outcome = coach.timer(9)
+    assert outcome.delivered
+    return coach
+
+
+def test_a_due_session_is_a_reminder_with_start_and_move_and_the_leader_stays_free() -> None:
+    coach = reminded("next_session")
+    assert coach.question.text in phrasings(
+        "engagement", "reminder", "due", name="Ann", number=2, planned=6, days="3 days"
+    )
+    assert coach.labels() == ["Start the session", "Move it a few days"]
+    # Between sessions still: other check-ins can reach them, and ignoring it costs nothing.
+    assert (coach.conv.flow, coach.conv.data) == ("idle", {"reminder_id": 9})
+    # In case it is missed, the next reminder comes a session later, on the same session.
+    assert coach.outcome.records == [
+        CheckinPlanned("goal-1", "session-1", "session_again", NOW + timedelta(weeks=2))
+    ]
+
+
+def test_move_puts_the_reminder_off_by_three_days_in_the_leaders_time() -> None:
+    coach = reminded("next_session")
+    coach.choose("cmd:move")
+    due = NOW + timedelta(days=3)
+    assert coach.outcome.records == [CheckinSnoozed(9, due)]
+    assert coach.said("engagement", "moved", when="Sat 28 Nov, 15:00")
+
+
+def test_start_from_the_reminder_opens_the_numbered_session() -> None:
+    coach = reminded("next_session")
+    coach.choose("cmd:session")
+    assert coach.outcome.records[0] == CheckinResolved(9, "started")
+    assert coach.conv.flow == "grow" and coach.conv.data["number"] == 2
+
+
+def test_a_missed_reminder_is_noticed_kindly_and_a_second_asks_to_pause() -> None:
+    coach = reminded("session_again")
+    assert coach.question.text in phrasings(
+        "engagement", "reminder", "missed", name="Ann", number=2, planned=6, days="3 days"
+    )
+    assert records_of(coach.outcome.records, CheckinPlanned)[0].kind == "session_pause"
+    coach = reminded("session_pause")
+    assert records_of(coach.outcome.records, CheckinPlanned) == []  # the last one: it asks instead
+    assert coach.labels() == ["Start the session", "Move it a few days", "Pause the engagement"]
+    coach.choose("cmd:pause_engagement")
+    assert coach.outcome.records == [
+        EngagementStatusChanged("engagement-1", "paused"),
+        CheckinsCancelled(kinds=REMINDER_KINDS),
+    ]
+    assert coach.said("engagement", "paused", number=2, planned=6)
+
+
+def test_a_paused_engagement_carries_on_at_the_next_new() -> None:
+    coach = coach_with(FakeLookup(engagement=replace(ENGAGED, status="paused")))
+    coach.command("new")
+    assert EngagementStatusChanged("engagement-1", "active") in coach.outcome.records
+    assert coach.conv.data["number"] == 2
+
+
+def test_outside_an_engagement_the_next_session_is_the_old_offer() -> None:
+    coach = reminded("next_session", engagement=None)
+    assert coach.asked("checkin", "offer")
+
+
+# /log
+
+
+def test_log_keeps_the_reflection_on_the_goal_and_the_next_session_brings_it_back() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.send(coach_event("/log had the one-to-one, she opened up"))
+    (logged,) = records_of(coach.outcome.records, ReflectionLogged)
+    assert (logged.goal_id, logged.text) == ("goal-1", "had the one-to-one, she opened up")
+    assert coach.said(
+        "engagement",
+        "logged",
+        goal="stop avoiding difficult conversations with my team",
+        logged="had the one-to-one, she opened up",
+    )
+    assert coach.conv.flow == "idle"
+
+    reflection = ReflectionView(logged.reflection_id, "goal-1", logged.text, NOW)
+    coach.lookup = FakeLookup([goal_view()], reflections=[reflection])
+    coach.command("new")
+    assert "had the one-to-one, she opened up" in coach.texts[0]
+    assert ReflectionsRecalled((logged.reflection_id,)) in coach.outcome.records
+
+
+def test_log_without_words_says_how() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.command("log")
+    assert coach.said("engagement", "log_how")
+    assert coach.outcome.records == []
+
+
+def test_a_crisis_in_a_log_is_screened_like_any_message() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.send(coach_event("/log I want to kill myself"))
+    assert not records_of(coach.outcome.records, ReflectionLogged)
+
+
+def coach_event(line: str):  # type: ignore[no-untyped-def]
+    from flows.events import Event
+
+    return Event.command(line.split()[0], NOW, text=line)
+
+
+# reviews
+
+
+def test_the_midpoint_reviews_each_goal_and_a_replaced_goal_leads_to_a_new_one() -> None:
+    lookup = FakeLookup([SECOND_GOAL, goal_view()], engagement=replace(ENGAGED, held=2))
+    coach = coach_with(lookup)
+    coach.command("new")
+    assert coach.texts[0].startswith(tuple(phrasings("engagement", "session_of", number=3, planned=6)))
+    # The oldest goal first.
+    assert coach.question.text in coach.phrasings("review", "rate", "midpoint")
+    first_session = coach.conv.data["session_id"]
+    assert SessionOpened(first_session, "goal-1", "review") in coach.outcome.records
+    coach.say("7")
+    assert coach.said("review", "change", "up", rating=7, baseline=4)
+    assert ScoreGiven("goal-1", first_session, "review", 7) in coach.outcome.records
+    coach.say("I raise things in the weekly meeting now; rehearsing helped")
+    coach.say("when deadlines pile up I still dodge it")
+    assert coach.labels() == ["Keep it", "Adjust it", "Replace it"]
+    coach.choose("keep")
+    second = coach.conv.data["session_id"]
+    assert second != first_session and SessionOpened(second, "goal-2", "review") in coach.outcome.records
+    assert coach.question.text in coach.phrasings("review", "rate")
+    for answer in ("3", "I handed over one report, then took it back", "I don't trust the numbers yet"):
+        coach.say(answer)
+    coach.choose("replace")
+    records = coach.outcome.records
+    assert GoalClosed("goal-2", "replaced") in records
+    assert EngagementSessionHeld("engagement-1", 3) in records
+    assert coach.asked("grow", "goal")
+    assert coach.conv.data["engagement_id"] == "engagement-1" and "number" not in coach.conv.data
+
+
+def test_the_closing_review_asks_goal_attainment_and_ends_the_engagement() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=5)))
+    coach.command("new")
+    assert coach.question.text in coach.phrasings("review", "rate", "closing")
+    for answer in ("8", "I say it the same day now", "a big launch"):
+        coach.say(answer)
+    assert coach.labels() == [
+        "-2 Much less than expected",
+        "-1 Less than expected",
+        "0 As expected",
+        "+1 More than expected",
+        "+2 Much more than expected",
+    ]
+    coach.say("+1")
+    assert GoalAttainmentRated("goal-1", 1) in coach.outcome.records
+    coach.say("booking the weekly slot for hard talks")
+    records = coach.outcome.records
+    assert EngagementSessionHeld("engagement-1", 6) in records
+    assert EngagementStatusChanged("engagement-1", "closed") in records
+    assert CheckinsCancelled(kinds=REMINDER_KINDS) in records
+    summary = next(text for text in coach.texts if "→" in text)
+    assert "4 → 8 out of 10" in summary and "+1 More than expected" in summary
+    assert coach.asked("review", "again")
+    coach.choose("no")
+    assert coach.said("review", "ended")
+    assert coach.conv.flow == "idle"
+
+
+def test_each_attainment_button_stores_its_own_point() -> None:
+    for index, value in enumerate((-2, -1, 0, 1, 2)):
+        coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=5)))
+        coach.command("new")
+        for answer in ("8", "I say it the same day now", "a big launch"):
+            coach.say(answer)
+        coach.choose(coach.values()[index])
+        assert GoalAttainmentRated("goal-1", value) in coach.outcome.records
+
+
+def test_a_new_engagement_can_follow_the_close() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=5)))
+    coach.command("new")
+    for answer in ("8", "I say it the same day now", "a big launch", "0", "the weekly slot"):
+        coach.say(answer)
+    coach.choose("yes")
+    assert coach.asked("engagement", "length", every="2 weeks")
+
+
+def test_status_says_which_session_is_next() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.command("status")
+    assert coach.texts[0].split("\n")[-1] in phrasings(
+        "engagement", "status", "next", months=3, number=2, planned=6
+    )
+
+
+def test_short_test_durations_give_a_short_engagement() -> None:
+    settings = CoachSettings(session_interval=timedelta(seconds=20), engagement_sessions=3, quiet_hours=None)
+    coach = Coach(engine=CoachEngine(settings))
+    for answer in ("hello", "yes", "Ann", "experienced", "UTC"):
+        coach.say(answer)
+    done = coach.phrasings("onboarding", "done", months=3, planned=3, every="20 seconds")
+    assert coach.texts[-2] in done
+    (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
+    assert (agreed.months, agreed.sessions) == (3, 3)
