@@ -102,16 +102,19 @@ async def test_a_failed_send_stays_delivering_and_is_sent_again_after_a_pause(da
 async def test_the_leader_answering_an_unconfirmed_check_in_confirms_it(database: Database) -> None:
     service = service_with(database)
     user_id = seed_leader(service, 802, now=NOW)
-    for kind in ("first", "midway", "action_due"):
+    # The first check-in asks a question (a session reminder leaves the leader between
+    # sessions, so only a resend can confirm it: a rare duplicate, never a lost nudge).
+    for kind in ("midway", "action_due", "next_session"):
         set_due(database, by_kind(database, user_id)[kind].id, NOW, status="answered")
-    reminder = by_kind(database, user_id)["next_session"]
-    await delivery(service, reminder.due_at, FlakyOutbox(failures=1)).run()
-    assert by_kind(database, user_id)["next_session"].status == "delivering"
+    first = by_kind(database, user_id)["first"]
+    await delivery(service, first.due_at, FlakyOutbox(failures=1)).run()
+    assert by_kind(database, user_id)["first"].status == "delivering"
     # Telegram delivered it after all (only its answer was lost): the leader replies.
-    answered = reminder.due_at + timedelta(seconds=30)
-    say(service, 802, "Later", answered)
-    row = by_kind(database, user_id)["next_session"]
-    assert (row.status, row.sent_at, row.retry_at) == ("sent", answered, None)
+    answered = first.due_at + timedelta(seconds=30)
+    say(service, 802, "Done", answered)
+    row = by_kind(database, user_id)["first"]
+    # Answered outright ("Done" closes this check-in): confirmed, never to be sent again.
+    assert (row.status, row.sent_at, row.retry_at) == ("answered", answered, None)
     outbox = FlakyOutbox()
     assert await delivery(service, answered + timedelta(hours=1), outbox).run() == 0
     assert outbox.tried == 0

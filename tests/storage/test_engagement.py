@@ -24,13 +24,13 @@ NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 SHORT = CoachSettings(session_interval=timedelta(days=1), engagement_sessions=3, quiet_hours=None)
 
 
-def test_upgrading_from_0006_lets_a_leader_mid_session_carry_on_and_then_agree_an_engagement(
+def test_upgrading_from_0007_lets_a_leader_mid_session_carry_on_and_then_agree_an_engagement(
     database_url: str,
 ) -> None:
     db = Database(database_url)
     try:
         with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0006")
+            command.upgrade(alembic_config(connection), "0007")
         stamp = NOW.isoformat()
         goal = "be a better leader — stop avoiding difficult conversations with my team"
         position = {

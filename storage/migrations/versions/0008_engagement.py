@@ -9,8 +9,8 @@ Goal attainment, placed at the closing review, is goals.attainment (0005).
 Leaders already set up have no engagement: they are asked to agree one at their next /new
 or /start; a leader mid-session carries on untouched.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-02
 """
 
@@ -21,8 +21,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
