@@ -372,6 +372,7 @@ def test_neither_yes_nor_no(text: str) -> None:
         ("i run a team of 6", "experienced"),
         ("I lead managers", "senior"),
         ("I manage managers", "senior"),
+        ("I lead a few managers", "senior"),
         ("director", "senior"),
         ("Senior leader", "senior"),
         ("Head of Engineering", "senior"),
@@ -389,6 +390,8 @@ def test_parse_level(text: str, level: str) -> None:
     assert level in LEVELS
 
 
-@pytest.mark.parametrize("text", ["hmm", "", "I like pizza", "what do you mean"])
+@pytest.mark.parametrize(
+    "text", ["hmm", "", "I like pizza", "what do you mean", "they solve problems without pinging me first"]
+)
 def test_parse_level_refuses_what_names_no_level(text: str) -> None:
     assert parse_level(text) is None
