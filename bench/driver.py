@@ -57,6 +57,9 @@ class TimingEmulator(BotApiEmulator):
         super().__init__(TOKEN, **kwargs)
         self._queued_at: dict[int, float] = {}
         self.latencies: list[float] = []
+        # When each of `latencies` ended (perf_counter), to see whether slow replies come
+        # one by one or as a stall that hits many leaders at once.
+        self.answered_at: list[float] = []
         self.methods: Counter[str] = Counter()
 
     async def __aenter__(self) -> TimingEmulator:
@@ -68,6 +71,7 @@ class TimingEmulator(BotApiEmulator):
         """Forget the warm-up, so only the measured phase counts."""
         self._queued_at.clear()
         self.latencies = []
+        self.answered_at = []
         self.methods = Counter()
 
     @property
@@ -100,6 +104,7 @@ class TimingEmulator(BotApiEmulator):
         queued = self._queued_at.pop(chat, None) if chat is not None else None
         if queued is not None:
             self.latencies.append(arrived - queued)
+            self.answered_at.append(arrived)
 
 
 def _chat_key(value: object) -> int | None:
@@ -316,14 +321,19 @@ def peak_rss_mb(pid: int) -> float:
 
 def cpu_seconds(pid: int) -> float:
     """User plus system CPU of the bot and its children, all their threads included."""
-    total = 0.0
+    return sum(cpu_by_process(pid).values())
+
+
+def cpu_by_process(pid: int) -> dict[int, float]:
+    """User plus system CPU of the bot (`pid`) and of each of its children, apart."""
+    figures: dict[int, float] = {}
     for member in process_family(pid):
         try:
             fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return total
+        figures[member] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return figures
 
 
 def machine_busy_seconds() -> float:
@@ -356,7 +366,7 @@ class BaselineProcess(BotProcess):
 
 
 def our_bot(
-    emulator: BotApiEmulator, database_url: str, workdir: Path, processes: str = "auto"
+    emulator: BotApiEmulator, database_url: str, workdir: Path, processes: str = "auto", **overrides: str
 ) -> BotProcess:
     """The real `grow-coach run`, configured as a deployment would be, against the emulator."""
     env = bot_env(
@@ -366,6 +376,7 @@ def our_bot(
         # The test harness polls for due check-ins every second; production's default is 5s.
         GROW_COACH_CHECKINS_DISPATCH_EVERY="5s",
         GROW_COACH_DATABASE_PROCESSES=processes,
+        **overrides,
     )
     return BotProcess(env, workdir / "bot.log")
 

@@ -22,11 +22,15 @@ import os
 import random
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Literal
+
+from sqlalchemy import create_engine, text
 
 from bench.driver import (
     FULL_PATH,
@@ -37,7 +41,7 @@ from bench.driver import (
     baseline_bot,
     calibrate,
     converse,
-    cpu_seconds,
+    cpu_by_process,
     emulator_config,
     fresh_postgres,
     log,
@@ -47,21 +51,30 @@ from bench.driver import (
     peak_rss_mb,
     percentile_ms,
     postgres_server,
+    sent_count,
+    sqlalchemy_url,
     stored,
 )
+from bench.seed import seed_due_leaders
 from devtools.bot_process import wait_until_polling
 
-Shape = Literal["saturation", "paced"]
+Shape = Literal["saturation", "paced", "checkins"]
 BotKind = Literal["sqlite", "postgresql", "baseline"]
-SHAPES: tuple[Shape, ...] = ("saturation", "paced")
+SHAPES: tuple[Shape, ...] = ("saturation", "paced", "checkins")
+PACED_SHAPES: frozenset[Shape] = frozenset({"paced", "checkins"})
 LABELS: dict[BotKind, str] = {
     "sqlite": "GROW Coach, SQLite",
     "postgresql": "GROW Coach, PostgreSQL",
     "baseline": "baseline (PTB examples)",
 }
 PACED_P99_TARGET_MS = 50.0
+SLOW_MS = 100.0  # a reply this late is a stall a leader notices
 FIRST_LEADER = 1_000_000
 CALIBRATION_LEADER = 999_999
+FIRST_CHECKIN_LEADER = 2_000_000
+# The check-ins shape: seeded leaders whose check-ins fall due a moment after the
+# measured phase starts, as on a morning when many were planned for the same hour.
+CHECKINS_DUE_AFTER = 2.0
 
 
 @dataclass
@@ -73,12 +86,17 @@ class Figures:
     answered: int
     seconds: float
     latencies: list[float]
+    answered_at: list[float]
     calls: int
     calls_by_method: dict[str, int]
     peak_rss_mb: float
     bot_cpu: float  # share of one core the bot process used during the run
     harness_cpu: float  # the same for this process (emulator and leaders), to spot a harness limit
     other_cpu: float  # everything else on the machine (PostgreSQL too): a busy neighbour skews figures
+    service_cpu: float = 0.0  # of bot_cpu, what its service processes (database work) used
+    load: str = ""  # the machine's load average at the end of the run (uptime's three figures)
+    checkins_due: int = 0
+    checkins_sent: int = 0  # of those, check-ins the seeded leaders received during the run
     stored: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
 
@@ -98,6 +116,20 @@ class Figures:
     def calls_per_answer(self) -> float:
         return self.calls / self.answered if self.answered else float("nan")
 
+    @property
+    def slow(self) -> int:
+        return sum(1 for latency in self.latencies if latency * 1000 > SLOW_MS)
+
+    @property
+    def stalls(self) -> int:
+        """Seconds in which at least 5 replies were slow: stalls that hit many leaders at once."""
+        seconds: Counter[int] = Counter(
+            int(at)
+            for at, latency in zip(self.answered_at, self.latencies, strict=True)
+            if latency * 1000 > SLOW_MS
+        )
+        return sum(1 for count in seconds.values() if count >= 5)
+
 
 @contextmanager
 def _workdir() -> Iterator[Path]:
@@ -115,13 +147,27 @@ async def run_shape(
     scripts: dict[BotKind, Script],
     seed: int = 7,
     processes: str = "auto",
+    checkins: int = 0,
 ) -> Figures:
+    due = checkins if shape == "checkins" and bot != "baseline" else 0
+    checkin_chats: list[int] = []
+    if due:
+        assert database_url is not None
+        # Planned for tomorrow, so none goes out while the bot warms up; moved to "now" below.
+        seeded = await asyncio.to_thread(
+            seed_due_leaders, database_url, due, FIRST_CHECKIN_LEADER, datetime.now(UTC) + timedelta(days=1)
+        )
+        checkin_chats = seeded.external_ids
     async with TimingEmulator(config=emulator_config()) as emulator:
+        for chat in checkin_chats:
+            emulator.add_user(chat, first_name="Ana")
         if bot == "baseline":
             process = baseline_bot(emulator, workdir)
         else:
             assert database_url is not None
-            process = our_bot(emulator, database_url, workdir, processes)
+            # Quiet hours off: the seeded check-ins go out whatever the hour of the run.
+            quiet = {"GROW_COACH_CHECKINS_QUIET_HOURS": ""} if due else {}
+            process = our_bot(emulator, database_url, workdir, processes, **quiet)
         await process.start()
         try:
             await wait_until_polling(emulator, process)
@@ -137,7 +183,12 @@ async def run_shape(
             emulator.reset_measurements()
             tally = Tally()
             rng = random.Random(seed)
-            think = paced(rate, rng) if shape == "paced" else None
+            think = paced(rate, rng) if shape in PACED_SHAPES else None
+            if due:
+                assert database_url is not None
+                await asyncio.to_thread(
+                    _make_due, database_url, datetime.now(UTC) + timedelta(seconds=CHECKINS_DUE_AFTER)
+                )
 
             async def leader(user_id: int) -> None:
                 if think is not None:
@@ -146,12 +197,20 @@ async def run_shape(
                 await converse(emulator, user_id, script, tally, think=think)
 
             log(f"  {LABELS[bot]}, {shape}: {leaders} leaders × {len(script)} answers")
-            cpu_before, harness_before = cpu_seconds(pid), time.process_time()
+            cpu_before, harness_before = cpu_by_process(pid), time.process_time()
             machine_before = machine_busy_seconds()
             started = time.perf_counter()
             await asyncio.gather(*(leader(FIRST_LEADER + n) for n in range(leaders)))
             seconds = time.perf_counter() - started
-            bot_cpu = (cpu_seconds(pid) - cpu_before) / seconds
+            cpu_after = cpu_by_process(pid)
+            bot_cpu = (sum(cpu_after.values()) - sum(cpu_before.values())) / seconds
+            # Children started during the run (a replaced service process) count from 0.
+            service_cpu = (
+                sum(cpu - cpu_before.get(child, 0.0) for child, cpu in cpu_after.items() if child != pid)
+                / seconds
+            )
+            sent = sum(1 for chat in checkin_chats if sent_count(emulator, chat))
+            load = " ".join(os.getloadavg().__repr__().strip("()").split(", "))
             harness_cpu = (time.process_time() - harness_before) / seconds
             other_cpu = (machine_busy_seconds() - machine_before) / seconds - bot_cpu - harness_cpu
             rss = peak_rss_mb(pid)
@@ -165,17 +224,35 @@ async def run_shape(
             answered=tally.answered,
             seconds=seconds,
             latencies=emulator.latencies,
+            answered_at=emulator.answered_at,
             calls=emulator.total_calls,
             calls_by_method=dict(emulator.methods),
             peak_rss_mb=rss,
             bot_cpu=bot_cpu,
             harness_cpu=harness_cpu,
             other_cpu=max(other_cpu, 0.0),
+            service_cpu=service_cpu,
+            load=load,
+            checkins_due=due,
+            checkins_sent=sent,
             failures=tally.failures,
         )
         if database_url is not None:
             figures.stored = stored(database_url)
         return figures
+
+
+def _make_due(database_url: str, due_at: datetime) -> None:
+    """Every pending check-in falls due at `due_at`."""
+    engine = create_engine(sqlalchemy_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE checkins SET due_at = :due WHERE status = 'pending'"),
+                {"due": due_at.replace(tzinfo=None) if engine.dialect.name == "sqlite" else due_at},
+            )
+    finally:
+        engine.dispose()
 
 
 def print_figures(figures: Figures) -> None:
@@ -194,10 +271,17 @@ def print_figures(figures: Figures) -> None:
     )
     print(
         f"{'':<24} {'':<10} {f.answered} answers in {f.seconds:.1f} s; bot CPU {f.bot_cpu:.0%} of a core "
-        f"({f.bot_cpu_ms_per_answer:.1f} ms per answer), harness {f.harness_cpu:.0%}, "
-        f"rest of the machine {f.other_cpu:.0%}; "
+        f"({f.bot_cpu_ms_per_answer:.1f} ms per answer; service processes {f.service_cpu:.0%}), "
+        f"harness {f.harness_cpu:.0%}, rest of the machine {f.other_cpu:.0%}, load average {f.load}; "
         f"calls per answer: {per_answer}"
     )
+    if f.shape in PACED_SHAPES:
+        print(
+            f"{'':<24} {'':<10} latency p50 {f.p(50):.1f} ms  p99 {f.p(99):.1f} ms  "
+            f"max {max(f.latencies, default=float('nan')) * 1000:.1f} ms; {f.slow} replies over "
+            f"{SLOW_MS:.0f} ms, {f.stalls} seconds with 5 or more of them"
+            + (f"; check-ins due {f.checkins_due}, sent {f.checkins_sent}" if f.checkins_due else "")
+        )
     if f.stored:
         print(
             f"{'':<24} {'':<10} in the database: {f.stored['users']} users, {f.stored['answers']} answers, "
@@ -219,10 +303,10 @@ def print_comparison(results: list[Figures]) -> None:
             print(f"  {shape:<10} {LABELS[ours.bot]:<24} throughput ×{throughput:.2f}  p99 ×{p99:.2f}")
     print("\nTargets")
     for ours in (f for f in results if f.bot != "baseline"):
-        if ours.shape == "paced":
+        if ours.shape in PACED_SHAPES:
             met = ours.p(99) < PACED_P99_TARGET_MS
             print(
-                f"  paced p99 < {PACED_P99_TARGET_MS:.0f} ms ({LABELS[ours.bot]}): "
+                f"  {ours.shape} p99 < {PACED_P99_TARGET_MS:.0f} ms ({LABELS[ours.bot]}): "
                 f"{ours.p(99):.1f} ms — {'met' if met else 'MISSED'}"
             )
         else:
@@ -251,6 +335,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shape", choices=SHAPES, action="append", help="only this shape (repeatable)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the PTB baseline bot")
     parser.add_argument(
+        "--checkins",
+        type=int,
+        default=600,
+        help="checkins shape: seeded leaders whose check-ins fall due during the run (default 600)",
+    )
+    parser.add_argument(
         "--processes",
         default="auto",
         help="our bot's [database] processes: auto (default), or how many service processes",
@@ -264,6 +354,7 @@ def main(argv: list[str] | None = None) -> None:
             shapes=tuple(args.shape or SHAPES),
             baseline=not args.no_baseline,
             processes=args.processes,
+            checkins=args.checkins,
         )
     )
 
@@ -284,6 +375,7 @@ async def run(
     shapes: tuple[Shape, ...] = SHAPES,
     baseline: bool = True,
     processes: str = "auto",
+    checkins: int = 600,
 ) -> list[Figures]:
     print(
         f"Telegram load: {leaders} leaders, complete GROW sessions, {os.cpu_count()} CPUs, "
@@ -296,6 +388,8 @@ async def run(
         pg_base = stack.enter_context(postgres_server()) if "postgresql" in databases else None
         for shape in shapes:
             for bot in bots:
+                if shape == "checkins" and bot == "baseline":
+                    continue  # it has no check-ins: its paced figures stand for it
                 with ExitStack() as per_run:
                     workdir = per_run.enter_context(_workdir())
                     url: str | None = None
@@ -305,7 +399,15 @@ async def run(
                         assert pg_base is not None
                         url = per_run.enter_context(fresh_postgres(pg_base))
                     figures = await run_shape(
-                        bot, shape, leaders, rate, url, workdir, scripts, processes=processes
+                        bot,
+                        shape,
+                        leaders,
+                        rate,
+                        url,
+                        workdir,
+                        scripts,
+                        processes=processes,
+                        checkins=checkins,
                     )
                 print_figures(figures)
                 results.append(figures)

@@ -23,6 +23,14 @@ log = logging.getLogger("grow_coach.checkins")
 
 Sender = Callable[[Claimed, list[Reply]], Awaitable[bool]]
 
+# Check-ins put into conversations at the same time. A claimed batch (100) once went to
+# the service process all at once: each delivery is a transaction of a few milliseconds,
+# and every leader's answer that came in meanwhile queued behind all of them, a stall of
+# a few hundred milliseconds for many leaders at once (bench/README.md, the checkins
+# shape of bench/telegram_load.py). Two at a time still puts hundreds a second into
+# conversations, far more than the 30 a second Telegram lets the bot send.
+DELIVERING_AT_ONCE = 2
+
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
@@ -45,6 +53,7 @@ class CheckinDelivery:
         self.grace = grace
         self.worker = worker or worker_name()
         self.clock = clock
+        self._delivering = asyncio.Semaphore(DELIVERING_AT_ONCE)
 
     async def run(self) -> int:
         """Deliver everything due now; returns how many check-ins reached a leader."""
@@ -66,7 +75,8 @@ class CheckinDelivery:
 
     async def _deliver(self, claimed: Claimed) -> int:
         try:
-            handled: Handled = await self.coach.deliver_checkin(claimed, self.worker, self.clock())
+            async with self._delivering:
+                handled: Handled = await self.coach.deliver_checkin(claimed, self.worker, self.clock())
         except StoreUnavailable:
             return 0
         except Exception:
