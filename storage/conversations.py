@@ -2,47 +2,83 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Select, bindparam, exists, false, insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.conversation import Conversation
+from storage.feedback import DONE
 from storage.leaders import LeaderRepository, profile_of
-from storage.models import ConversationRow, LeaderRow
+from storage.models import ConversationRow, FeedbackResponseRow, LeaderRow
 from storage.utc import utcnow
 
 # Plain table statements rather than the ORM's unit of work: this row is read and
 # written on every message, and the ORM's bookkeeping around it was a large share of the
 # bot's CPU per answer (figures: bench/README.md, "Figures behind the code").
 CONVERSATIONS = ConversationRow.__table__
+# Where a leader stands, as stored: (flow, state, data, question_seq).
+POSITION = (CONVERSATIONS.c.flow, CONVERSATIONS.c.state, CONVERSATIONS.c.data, CONVERSATIONS.c.question_seq)
+Position = tuple[str, str, dict[str, Any], int]
+
+
+@dataclass(frozen=True)
+class Found:
+    """A leader found by chat, locked, with what handling their next event needs first."""
+
+    leader: LeaderRow
+    position: Position | None  # None: no conversation row yet
+    feedback_draft: bool  # the same chat has a stakeholder's answers half given
 
 
 class ConversationRepository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    def load(self, user_id: int, locked_leader: LeaderRow | None = None) -> Conversation:
+    def find_locked(self, channel: str, external_id: str, responder: str | None) -> Found | None:
+        """The leader, locked as `LeaderRepository.find(lock=True)` does, their position and
+        whether `responder` (the chat as a stakeholder) has a draft open: one query where
+        an answer used to take three.
+        """
+        parameters = {"channel": channel, "external_id": external_id}
+        if responder is not None:
+            parameters["responder"] = responder
+        row = self.session.execute(_find_locked(responder is not None), parameters).first()
+        if row is None:
+            return None
+        leader, flow, state, data, question_seq, has_draft = row
+        position = None if flow is None else (flow, state, data, question_seq)
+        return Found(leader, position, bool(has_draft))
+
+    def load(
+        self,
+        user_id: int,
+        locked_leader: LeaderRow | None = None,
+        position: Position | None = None,
+        *,
+        position_read: bool = False,
+    ) -> Conversation:
         """The leader's position, locking the leader until this transaction ends.
 
         Locking the leader's row (not the conversation row, which a new leader lacks)
         makes two processes handling the same leader take turns on PostgreSQL; on
         SQLite every transaction already holds the write lock (see storage.db). A
-        caller that already holds that lock passes the row and saves a query.
+        caller that already holds that lock passes the row and saves a query; one that
+        read the position with it (`LeaderRepository.locked_with_position`) passes that
+        too, with `position_read` (the position is None for a leader without one yet).
         """
         leader = locked_leader or LeaderRepository(self.session).locked(LeaderRow.id == user_id)
         if leader is None:
             raise LookupError(f"no leader {user_id}")
-        row = self.session.execute(
-            select(
-                CONVERSATIONS.c.flow,
-                CONVERSATIONS.c.state,
-                CONVERSATIONS.c.data,
-                CONVERSATIONS.c.question_seq,
-            ).where(CONVERSATIONS.c.user_id == user_id)
-        ).first()
+        if not (position_read and locked_leader is not None):
+            row = self.session.execute(select(*POSITION).where(CONVERSATIONS.c.user_id == user_id)).first()
+            position = None if row is None else tuple(row)  # type: ignore[assignment]
         conversation = Conversation(profile=profile_of(leader))
-        if row is not None:
+        if position is not None:
             # `data` is decoded from JSON afresh, so the engine may change it in place.
-            conversation.flow, conversation.state, conversation.data, conversation.question_seq = row
+            conversation.flow, conversation.state, conversation.data, conversation.question_seq = position
         return conversation
 
     def save(self, user_id: int, conversation: Conversation) -> None:
@@ -54,9 +90,39 @@ class ConversationRepository:
             "question_seq": conversation.question_seq,
             "updated_at": utcnow(),
         }
-        changed = self.session.execute(
-            update(CONVERSATIONS).where(CONVERSATIONS.c.user_id == user_id).values(**values)
-        )
+        changed = self.session.execute(_UPDATE, {"leader": user_id, **values})
         # A new leader has no row yet, and /delete removed the old one.
         if not getattr(changed, "rowcount", 0):
             self.session.execute(insert(CONVERSATIONS).values(user_id=user_id, **values))
+
+
+# The statements every answer runs are built once: building one cost about as much CPU
+# as SQLite took to run it (bench/README.md, "Figures behind the code").
+_UPDATE = (
+    update(CONVERSATIONS)
+    .where(CONVERSATIONS.c.user_id == bindparam("leader"))
+    .values(
+        {
+            column: bindparam(column, type_=CONVERSATIONS.c[column].type)
+            for column in ("flow", "state", "data", "question_seq", "updated_at")
+        }
+    )
+)
+
+
+@cache
+def _find_locked(with_draft: bool) -> Select[Any]:
+    responders = FeedbackResponseRow.__table__
+    draft = (
+        exists().where(responders.c.responder == bindparam("responder"), responders.c.step != DONE)
+        if with_draft
+        else false()
+    )
+    return (
+        select(LeaderRow, *POSITION, draft.label("draft"))
+        .outerjoin(CONVERSATIONS, CONVERSATIONS.c.user_id == LeaderRow.id)
+        .where(LeaderRow.channel == bindparam("channel"), LeaderRow.external_id == bindparam("external_id"))
+        .with_for_update(of=LeaderRow)
+        # Whatever this session read before waiting for the lock may be stale.
+        .execution_options(populate_existing=True)
+    )

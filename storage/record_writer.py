@@ -11,7 +11,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import bindparam, exists, insert, select, update
+from sqlalchemy import Insert, bindparam, exists, insert, select, update
 from sqlalchemy.orm import Session
 
 from flows.records import (
@@ -348,7 +348,6 @@ class RecordWriter:
     def _answer_given(self, record: AnswerGiven, now: datetime) -> None:
         """The commonest record, so one statement: the answer is inserted only if the
         session is this leader's (an ORM lookup and then an insert cost twice as much)."""
-        answers, sessions = AnswerRow.__table__, CoachingSessionRow.__table__
         values = {
             "session_id": record.session_id,
             "user_id": self.user_id,
@@ -356,14 +355,7 @@ class RecordWriter:
             "text": record.text,
             "created_at": now,
         }
-        columns = (bindparam(name, value, type_=answers.c[name].type) for name, value in values.items())
-        owned = select(*columns).where(
-            exists().where(sessions.c.id == record.session_id, sessions.c.user_id == self.user_id)
-        )
-        # RETURNING rather than rowcount, which psycopg leaves at -1 for INSERT … SELECT.
-        inserted = self.session.execute(
-            insert(answers).from_select(list(values), owned).returning(answers.c.id)
-        )
+        inserted = self.session.execute(_INSERT_ANSWER, values)
         if inserted.first() is None:
             self._owned(None, "session", record.session_id)
 
@@ -420,3 +412,19 @@ class RecordWriter:
             key,
         )
         return False
+
+
+def _insert_answer() -> Insert:
+    answers, sessions = AnswerRow.__table__, CoachingSessionRow.__table__
+    names = ("session_id", "user_id", "step", "text", "created_at")
+    columns = {name: bindparam(name, type_=answers.c[name].type) for name in names}
+    owned = select(*columns.values()).where(
+        exists().where(sessions.c.id == columns["session_id"], sessions.c.user_id == columns["user_id"])
+    )
+    # RETURNING rather than rowcount, which psycopg leaves at -1 for INSERT … SELECT.
+    return insert(answers).from_select(list(names), owned).returning(answers.c.id)
+
+
+# Built once: it runs on most answers, and building it cost about as much CPU as
+# SQLite took to run it (bench/README.md, "Figures behind the code").
+_INSERT_ANSWER = _insert_answer()

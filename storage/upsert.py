@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Table, literal_column
+from sqlalchemy import Insert, Table, bindparam, literal_column
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -15,12 +16,22 @@ def insert_ignoring(session: Session, model: type[Any] | Table, conflict: list[s
     Checking first and then inserting would let two processes both pass the check;
     the database settles the race instead.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=conflict)
+    table = model if isinstance(model, Table) else model.__table__
+    dialect = session.get_bind().dialect.name
+    statement = _statement(dialect, table, tuple(conflict), tuple(values))
+    return session.execute(statement, values).first() is not None
+
+
+@cache
+def _statement(dialect: str, table: Table, conflict: tuple[str, ...], columns: tuple[str, ...]) -> Insert:
+    # Built once per shape: seen_updates takes one on every answer, and building the
+    # statement cost more CPU than SQLite took to run it (bench/README.md, "Figures
+    # behind the code").
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return (
+        insert(table)
+        .values({column: bindparam(column, type_=table.c[column].type) for column in columns})
+        .on_conflict_do_nothing(index_elements=list(conflict))
         # RETURNING rather than rowcount, which psycopg leaves at -1 for this INSERT.
         .returning(literal_column("1"))
     )
-    return session.execute(statement).first() is not None

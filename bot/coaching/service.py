@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 from datetime import datetime, timedelta
+from typing import Literal
 
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
@@ -39,7 +40,7 @@ from storage.checkin_delivery import (
     release,
     send_failed,
 )
-from storage.conversations import ConversationRepository
+from storage.conversations import ConversationRepository, Position
 from storage.db import Database, why_unavailable
 from storage.feedback import responder_id
 from storage.invites import looks_like_code, redeem_invite
@@ -98,12 +99,23 @@ class CoachService:
         thread, when this runs on an event loop."""
         try:
             with self.db.session() as session:
-                # Someone giving feedback need not be a leader, nor let in by access control.
-                as_stakeholder = self._stakeholder(session, channel, external_id, event)
-                if as_stakeholder is not None:
-                    return as_stakeholder
                 leaders = LeaderRepository(session)
-                known = leaders.find(channel, external_id, lock=True)
+                responder = self._only_as_leader(channel, external_id, event)
+                found = None
+                if responder is not False:
+                    # The usual answer: the leader, locked, with their position, in one query.
+                    found = ConversationRepository(session).find_locked(channel, external_id, responder)
+                if found is None or found.feedback_draft:
+                    # Someone giving feedback need not be a leader, nor let in by access control.
+                    as_stakeholder = self._stakeholder(session, channel, external_id, event)
+                    if as_stakeholder is not None:
+                        return as_stakeholder
+                if found is not None:
+                    known: LeaderRow | None = found.leader
+                elif responder is False:
+                    known = leaders.find(channel, external_id, lock=True)
+                else:
+                    known = None  # nobody by that chat a moment ago, under this transaction
                 if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
                     # A button under a message from before /delete (or a forged one): the
                     # press says nothing new, so no leader is created for it; the front end
@@ -123,7 +135,14 @@ class CoachService:
                     # Writing again after blocking the bot means they want it back.
                     leaders.set_active(leader.id, True)
                 # Only a row found with the lock is passed on; a new one is locked in `load`.
-                return self._run(session, leader.id, event, locked_leader=known)
+                return self._run(
+                    session,
+                    leader.id,
+                    event,
+                    locked_leader=known,
+                    position=None if found is None else found.position,
+                    position_read=found is not None,
+                )
         except _Refused as refusal:
             # The transaction rolled back: nothing about this person was kept.
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
@@ -150,6 +169,18 @@ class CoachService:
             log.error("user=%s chart not drawn: %s", handled.user_id, type(error).__name__)
             replies = [dataclasses.replace(reply, chart=None) for reply in handled.replies]
         return dataclasses.replace(handled, replies=replies)
+
+    def _only_as_leader(self, channel: str, external_id: str, event: Event) -> str | Literal[False] | None:
+        """False for an event the stakeholder path must see whoever sends it (a feedback
+        link, /withdraw); otherwise the chat's responder id, whose open feedback draft
+        would make it a stakeholder's answer (None when feedback is off)."""
+        if start_code(event) is not None:
+            return False
+        if self.feedback_key is None:
+            return None
+        if event.kind == "command" and event.value == "withdraw":
+            return False
+        return responder_id(self.feedback_key, channel, external_id)
 
     # --- stakeholders ---------------------------------------------------------------
 
@@ -349,10 +380,17 @@ class CoachService:
             raise StoreUnavailable from error
 
     def _run(
-        self, session: Session, user_id: int, event: Event, locked_leader: LeaderRow | None = None
+        self,
+        session: Session,
+        user_id: int,
+        event: Event,
+        locked_leader: LeaderRow | None = None,
+        *,
+        position: Position | None = None,
+        position_read: bool = False,
     ) -> Handled:
         conversations = ConversationRepository(session)
-        conversation = conversations.load(user_id, locked_leader)
+        conversation = conversations.load(user_id, locked_leader, position, position_read=position_read)
         was_busy = conversation.flow != "idle"
         if conversation.flow == FlowName.CHECKIN and event.kind != "timer":
             # An answer to a check-in proves it arrived, confirmed or not.
