@@ -85,6 +85,8 @@ def start(sock: socket.socket, stream: BinaryIO) -> CoachService | None:
         sock.sendall(frame(("failed", f"the service process could not start: {type(error).__name__}")))
         return None
     service = build_service(config, db)
+    # Checkpoints off the calls' path: one in a commit held every call queued behind it.
+    db.checkpoint_in_background()
     spare_long_lived_objects_from_gc()
     sock.sendall(frame(("ready", None)))
     return service

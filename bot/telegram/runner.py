@@ -142,7 +142,9 @@ def start_coach(config: Config) -> Coach:
 
     # No deadline per call here: a hung PostgreSQL call ends at statement_timeout or
     # lock_timeout (README, "Reliability"); SQLite's work runs on the event loop.
-    return LocalCoach(build_service(config, open_database(config)))
+    db = open_database(config)
+    db.checkpoint_in_background()  # off the event loop that replies (storage.db)
+    return LocalCoach(build_service(config, db))
 
 
 def service_processes(configured: int | None, dialect: str) -> int:
