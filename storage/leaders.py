@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -109,7 +110,43 @@ class LeaderRepository:
         )
 
 
-def profile_of(user: LeaderRow) -> Profile:
+class LeaderFields(Protocol):
+    """What handling an event reads of a leader: a `LeaderRow`, or a `LockedLeader`."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def consented_at(self) -> datetime | None: ...
+    @property
+    def active(self) -> bool: ...
+    @property
+    def paused(self) -> bool: ...
+    @property
+    def revoked_at(self) -> datetime | None: ...
+
+
+@dataclass(frozen=True)
+class LockedLeader:
+    """A leader's users row as read under its lock, without the ORM's bookkeeping (about
+    0.15 ms of CPU an answer). A record that changes the row loads it through the ORM."""
+
+    id: int
+    name: str | None
+    level: str | None
+    timezone: str | None
+    consented_at: datetime | None
+    active: bool
+    paused: bool
+    revoked_at: datetime | None
+
+
+def profile_of(user: LeaderFields) -> Profile:
     return Profile(
         name=user.name,
         level=user.level,

@@ -200,16 +200,23 @@ class RecordWriter:
                 raise TypeError(f"storage cannot apply {type(record).__name__}")
 
     def _profile_updated(self, record: ProfileUpdated, now: datetime) -> None:
-        user = self._user()
-        if record.name is not None:
-            user.name = record.name
-        if record.level is not None:
-            user.level = record.level
-        if record.timezone is not None:
-            user.timezone = record.timezone
-        if record.consented_at is not None:
-            user.consented_at = record.consented_at
-        user.updated_at = now
+        # One UPDATE rather than loading the row first: the answer already read it,
+        # under its lock, without the ORM (storage.conversations.find_locked).
+        fields = ("name", "level", "timezone", "consented_at")
+        values: dict[str, object] = {
+            field: getattr(record, field) for field in fields if getattr(record, field) is not None
+        }
+        users = LeaderRow.__table__
+        changed = self.session.execute(
+            update(users).where(users.c.id == self.user_id).values(updated_at=now, **values)
+        )
+        if not getattr(changed, "rowcount", 0):
+            raise LookupError(f"no user {self.user_id}")
+        # A LeaderRow this session loaded before (a slower path) must not keep the old values.
+        if (
+            loaded := self.session.identity_map.get(self.session.identity_key(LeaderRow, self.user_id))
+        ) is not None:
+            self.session.expire(loaded)
 
     def _goal_opened(self, record: GoalOpened, now: datetime) -> None:
         # An id already taken (a replayed event, or another leader's goal) is left alone.

@@ -45,7 +45,7 @@ from storage.db import Database, why_unavailable
 from storage.feedback import responder_id
 from storage.invites import looks_like_code, redeem_invite
 from storage.leader_history import LeaderHistory
-from storage.leaders import LeaderRepository
+from storage.leaders import LeaderFields, LeaderRepository
 from storage.models import FeedbackRoundRow, LeaderRow
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ class CoachService:
                     if as_stakeholder is not None:
                         return as_stakeholder
                 if found is not None:
-                    known: LeaderRow | None = found.leader
+                    known: LeaderFields | None = found.leader
                 elif responder is False:
                     known = leaders.find(channel, external_id, lock=True)
                 else:
@@ -384,7 +384,7 @@ class CoachService:
         session: Session,
         user_id: int,
         event: Event,
-        locked_leader: LeaderRow | None = None,
+        locked_leader: LeaderFields | None = None,
         *,
         position: Position | None = None,
         position_read: bool = False,

@@ -60,7 +60,7 @@ def test_an_answer_mid_session_is_one_locked_read_and_three_writes(database: Dat
     # The leader (locked), their position and whether the chat has feedback half given
     # in one query; then the update id, the answer and the new position.
     assert [" ".join(s.split()[:3]) for s in statements] == [
-        "SELECT users.id, users.channel,",
+        "SELECT users.id, users.name,",
         "INSERT INTO seen_updates",
         "INSERT INTO answers",
         "UPDATE conversations SET",
