@@ -30,13 +30,12 @@ from flows.records import (
     SessionClosed,
     SessionOpened,
 )
+from flows.settings import MAX_ACTIVE_GOALS
 from flows.state import FlowName, SessionData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, Turn, new_id, new_seed
 from flows.views import EngagementView, GoalView
 
-# At most this many goals are active at once, so a review never runs longer than this.
-MAX_ACTIVE_GOALS = 3
 # The five points of goal attainment scaling, as stored.
 ATTAINMENT = (-2, -1, 0, 1, 2)
 
@@ -83,6 +82,7 @@ class ReviewData(SessionData):
 
 
 def start_data(turn: Turn, view: EngagementView, number: int, kind: str, goals: list[GoalView]) -> ReviewData:
+    # At most MAX_ACTIVE_GOALS are open at once, so a review never runs longer than that.
     chosen = list(reversed(goals))[:MAX_ACTIVE_GOALS]
     data = ReviewData(
         session_id=new_id(),
