@@ -297,6 +297,7 @@ def move_session(turn: Turn) -> None:
         after(turn.event.now, turn.settings.move_by, zone), zone, turn.settings.quiet_hours
     )
     turn.record(CheckinSnoozed(reminder, due))
+    session_reminders.moved(turn, reminder, due)
     turn.say("engagement", "moved", when=format_local(due, zone))
 
 

@@ -15,8 +15,9 @@ from flows.events import Event
 from flows.settings import CoachSettings
 from storage.db import Database, alembic_config
 from storage.export import export_user
+from storage.checkin_delivery import claim_due
 from storage.models import CheckinRow, EngagementRow, GoalRow, ReflectionRow, ScoreRow
-from tests.support.checkins import grow_answers, rows, say, seed_leader
+from tests.support.checkins import grow_answers, rows, say, seed_leader, set_due
 from tests.support.coach_driver import GROW_PATH, phrasings
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -150,6 +151,36 @@ def test_an_engagement_end_to_end_in_storage_then_export_and_delete(database_url
         say(service, 41, "/delete", day3)
         say(service, 41, "yes", day3)
         assert rows(db, EngagementRow) == [] and rows(db, ReflectionRow) == []
+    finally:
+        db.dispose()
+
+
+def test_a_moved_session_is_not_called_missed_on_its_old_date(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        fortnightly = CoachSettings(engagement_sessions=6, quiet_hours=None)
+        service = CoachService(db, CoachEngine(fortnightly))
+        seed_leader(service, 43, now=NOW)
+        (reminder,) = rows(db, CheckinRow, CheckinRow.kind == "next_session")
+        due = reminder.due_at
+        assert due == NOW + timedelta(weeks=2)
+        for action_checkin in rows(db, CheckinRow, CheckinRow.id != reminder.id):
+            set_due(db, action_checkin.id, action_checkin.due_at, status="answered")
+        with db.session() as session:
+            claimed = next(c for c in claim_due(session, due, "w1", 10) if c.checkin_id == reminder.id)
+        handled = service.deliver_checkin(claimed, "w1", due)
+        assert handled.delivered
+        question = handled.replies[-1].question
+        # The reminder planned the "missed" one a session later; "move it" moves both.
+        moved = service.handle("telegram", "43", Event.pick("cmd:move", question, due))
+        assert moved.replies
+        by_kind = {r.kind: r for r in rows(db, CheckinRow) if r.kind in ("next_session", "session_again")}
+        assert (by_kind["next_session"].status, by_kind["next_session"].due_at) == (
+            "pending",
+            due + timedelta(days=3),
+        )
+        assert by_kind["session_again"].due_at == due + timedelta(days=3) + timedelta(weeks=2)
     finally:
         db.dispose()
 

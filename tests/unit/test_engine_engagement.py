@@ -118,6 +118,32 @@ def test_move_puts_the_reminder_off_by_three_days_in_the_leaders_time() -> None:
     assert coach.said("engagement", "moved", when="Sat 28 Nov, 15:00")
 
 
+def test_move_carries_the_missed_reminder_along_so_the_old_date_is_not_missed() -> None:
+    # Delivering the reminder planned "session_again" a session after the old date.
+    follower = checkin_view(
+        checkin_id=10, kind="session_again", session_id="session-1", due_at=NOW + timedelta(weeks=2)
+    )
+    coach = reminded("next_session")
+    coach.lookup.checkins.append(follower)  # type: ignore[attr-defined]
+    coach.choose("cmd:move")
+    moved = NOW + timedelta(days=3)
+    assert coach.outcome.records == [CheckinSnoozed(9, moved), CheckinSnoozed(10, moved + timedelta(weeks=2))]
+
+
+def test_moving_the_missed_reminder_moves_the_pause_question_too() -> None:
+    pause_question = checkin_view(
+        checkin_id=11, kind="session_pause", session_id="session-1", due_at=NOW + timedelta(weeks=2)
+    )
+    other_session = checkin_view(
+        checkin_id=12, kind="session_pause", session_id="session-0", due_at=NOW + timedelta(days=1)
+    )
+    coach = reminded("session_again")
+    coach.lookup.checkins += [pause_question, other_session]  # type: ignore[attr-defined]
+    coach.choose("cmd:move")
+    moved = NOW + timedelta(days=3)
+    assert coach.outcome.records == [CheckinSnoozed(9, moved), CheckinSnoozed(11, moved + timedelta(weeks=2))]
+
+
 def test_start_from_the_reminder_opens_the_numbered_session() -> None:
     coach = reminded("next_session")
     coach.choose("cmd:session")
