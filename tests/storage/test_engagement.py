@@ -13,9 +13,9 @@ from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event
 from flows.settings import CoachSettings
+from storage.checkin_delivery import claim_due
 from storage.db import Database, alembic_config
 from storage.export import export_user
-from storage.checkin_delivery import claim_due
 from storage.models import CheckinRow, EngagementRow, GoalRow, ReflectionRow, ScoreRow
 from tests.support.checkins import grow_answers, rows, say, seed_leader, set_due
 from tests.support.coach_driver import GROW_PATH, phrasings
