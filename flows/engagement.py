@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from transitions import EventData
 
-from flows import grow, session_reminders
+from flows import follow_ups, grow, session_reminders
 from flows.events import Choice, Reply
 from flows.parsing import Invalid
 from flows.quoting import quote
@@ -218,8 +218,18 @@ def begin_session(turn: Turn, *, intro: bool = True) -> None:
     if kind is not None and goals:
         from flows import review  # review starts GROW sessions itself; imported here to avoid a cycle
 
+        # A review decides afresh about every goal: rework left from the last one is moot.
+        turn.follow_ups = []
         turn.say_text("\n\n".join(lines))
         turn.hand_over(FlowName.REVIEW, "rate", review.start_data(turn, view, number, kind, goals))
+        return
+    if turn.follow_ups:
+        # Rework the midpoint review asked for, left part-way: it comes first.
+        lines.append(
+            turn.text("review", "follow_up_waiting", item=follow_ups.item_text(turn, turn.follow_ups[0]))
+        )
+        turn.say_text("\n\n".join(lines))
+        follow_ups.start_next(turn, view.engagement_id, number)
         return
     _begin_grow(turn, (view, number), intro=intro, lead=lines)
 

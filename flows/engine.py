@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows import answers, checkin, commands, engagement, language_notice
+from flows import answers, checkin, commands, engagement, follow_ups, language_notice
 from flows.content import Content, load_content
 from flows.conversation import Conversation
 from flows.events import Event, Outcome
@@ -42,8 +42,10 @@ class CoachEngine:
         given = language_notice.remembered(conv)
         data = load_data(conv.flow, conv.data)
         turn = Turn(conv, event, lookup or EmptyLookup(), self.content, self.settings, data)
+        turn.follow_ups = follow_ups.remembered(conv)
         outcome = self._route(turn)
         conv.data = turn.data.to_dict()
+        follow_ups.after_turn(conv, turn, outcome)
         language_notice.after_turn(conv, event, outcome, given, self.content, self.settings)
         return outcome
 

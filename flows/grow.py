@@ -134,6 +134,8 @@ class GrowData(SessionData):
     # A new goal while the leader already holds the most: the goals held, as
     # [goal_id, text] pairs, the one picked, and what to do with it if already said.
     held: list[list[str]] = field(default_factory=list)
+    # Reworking a goal the midpoint review sent back (flows/follow_ups.py).
+    follow_up: bool = False
     room_pick: int | None = None
     room_how: str | None = None
 
@@ -378,6 +380,17 @@ class GrowModel(FlowModel[GrowData]):
             session_reminders.reminders(turn, self._goal_id, self.data.session_id, committed=committed)
         recap = turn.text("grow", "closed", "recap" if committed else "recap_low", next_checkin=next_checkin)
         turn.say_text(recap)
+        if self.data.follow_up:
+            from flows import follow_ups  # it starts GROW sessions: imported here against a cycle
+
+            follow_ups.done_with_current(turn)
+            if turn.follow_ups:
+                left = len(turn.follow_ups)
+                turn.say(
+                    "review", "follow_up_next", item=follow_ups.item_text(turn, turn.follow_ups[0]), left=left
+                )
+                follow_ups.start_next(turn, self.data.engagement_id)
+                return
         # Kept with the idle position: if the process dies before the recap is sent,
         # /start shows it again.
         turn.finish(IdleData(last_recap=recap))

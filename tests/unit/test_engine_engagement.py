@@ -254,6 +254,99 @@ def test_the_midpoint_reviews_each_goal_and_a_replaced_goal_leads_to_a_new_one()
     assert coach.conv.data["engagement_id"] == "engagement-1" and "number" not in coach.conv.data
 
 
+# A GROW session answered the way a leader would, whatever question comes next.
+REWORK_ANSWERS = {
+    "goal": "stop putting off hard conversations with Sam and Priya",
+    "goal_concrete": "raise late work within a day",
+    "goal_measure": "issues get raised the same week",
+    "goal_by_when": "by the end of January",
+    "reality_now": "I let a late report slide last week",
+    "reality_tried": "notes I never used",
+    "reality_cost": "deadlines stop meaning anything",
+    "reality_baseline": "5",
+    "options_first": "rehearse with a peer; book a weekly slot; ask HR for a script",
+    "options_more": "write it down first",
+    "options_bold": "skip",
+    "options_pick": "1",
+    "will_action": "talk to Sam on Monday about the report",
+    "will_when": "friday",
+    "will_support": "my manager",
+    "will_obstacle": "a busy week",
+    "will_if_then": "if the week fills up then I book the talk first thing",
+    "will_commitment": "9",
+}
+
+
+def rework_session(coach: Coach) -> None:
+    """Answer one GROW session through to its recap."""
+    session = coach.conv.data["session_id"]
+    for _ in range(len(REWORK_ANSWERS) + 2):
+        if coach.conv.flow != "grow" or coach.conv.data["session_id"] != session:
+            return
+        coach.say(REWORK_ANSWERS[coach.conv.state])
+    raise AssertionError(f"the session never closed: stuck at {coach.conv.state}")
+
+
+def at_midpoint_with_three_goals() -> Coach:
+    third = goal_view(goal_id="goal-3", text="hand the Monday stand-up to the team", baseline=5)
+    lookup = FakeLookup([third, SECOND_GOAL, goal_view()], engagement=replace(ENGAGED, held=2))
+    coach = coach_with(lookup)
+    coach.command("new")
+    return coach
+
+
+def test_every_goal_marked_adjust_or_replace_gets_its_session_one_after_another() -> None:
+    coach = at_midpoint_with_three_goals()
+    for decision in ("adjust", "keep", "replace"):
+        for answer in ("6", "I speak up sooner, a coach helped", "long meetings"):
+            coach.say(answer)
+        coach.choose(decision)
+    records = coach.outcome.records
+    assert GoalClosed("goal-3", "replaced") in records
+    assert not records_of(records, GoalClosed)[1:]
+    # The leader is told the whole plan, then the first rework starts.
+    plan = next(text for text in coach.texts if "1." in text and "2." in text)
+    assert "stop avoiding difficult conversations with my team" in plan
+    assert "hand the Monday stand-up to the team" in plan
+    assert "delegate the weekly report" not in plan
+    assert coach.conv.flow == "grow" and coach.conv.data["goal_id"] == "goal-1"
+    assert coach.question.text in coach.phrasings("grow", "goal", "revisit")
+    coach.lookup.goals = [SECOND_GOAL, goal_view()]  # type: ignore[attr-defined]  # as stored now
+
+    rework_session(coach)
+    # Its recap, then straight on to the replaced goal's new one, still in the engagement.
+    assert any(text.startswith(("Here's your plan", "Session recap")) for text in coach.texts)
+    assert any("hand the Monday stand-up to the team" in text for text in coach.texts)
+    assert coach.conv.flow == "grow" and coach.conv.state == "goal"
+    assert "goal_id" not in coach.conv.data
+    assert coach.conv.data["engagement_id"] == "engagement-1"
+
+    rework_session(coach)
+    assert coach.conv.flow == "idle"
+    assert "review_follow_ups" not in coach.conv.data
+
+
+def test_rework_left_part_way_opens_the_next_session() -> None:
+    coach = at_midpoint_with_three_goals()
+    for decision in ("keep", "adjust", "replace"):
+        for answer in ("4", "I ask for help a bit earlier now", "time, mostly"):
+            coach.say(answer)
+        coach.choose(decision)
+    assert coach.conv.data["goal_id"] == "goal-2"  # the adjusted goal first: it is the older
+    coach.command("cancel")
+    assert coach.conv.flow == "idle"
+    # As stored now: the replaced goal closed, the review held as session 3.
+    coach.lookup = FakeLookup([SECOND_GOAL, goal_view()], engagement=replace(ENGAGED, held=3))
+    coach.command("new")
+    assert any("delegate the weekly report" in text for text in coach.texts)
+    assert coach.conv.data["goal_id"] == "goal-2" and coach.conv.data["number"] == 4
+    rework_session(coach)
+    # Then the replaced goal's new one, and nothing after it.
+    assert coach.conv.flow == "grow" and coach.conv.state == "goal"
+    rework_session(coach)
+    assert coach.conv.flow == "idle" and "review_follow_ups" not in coach.conv.data
+
+
 def test_the_closing_review_asks_goal_attainment_and_ends_the_engagement() -> None:
     coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=5)))
     coach.command("new")
