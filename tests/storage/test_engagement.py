@@ -185,6 +185,27 @@ def test_a_moved_session_is_not_called_missed_on_its_old_date(database_url: str)
         db.dispose()
 
 
+def test_a_new_length_is_stored_and_status_counts_of_it(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        service = CoachService(db, CoachEngine(CoachSettings(quiet_hours=None)))
+        seed_leader(service, 44, now=NOW)
+        (engagement,) = rows(db, EngagementRow)
+        assert (engagement.months, engagement.sessions_planned, engagement.sessions_held) == (3, 6, 1)
+        say(service, 44, "/engagement", NOW)
+        say(service, 44, "make it 4 months", NOW)
+        (engagement,) = rows(db, EngagementRow)
+        assert (engagement.months, engagement.sessions_planned, engagement.sessions_held) == (4, 8, 1)
+        status = say(service, 44, "/status", NOW).replies[0].text
+        assert any(
+            line in status
+            for line in phrasings("engagement", "status", "next", months=4, number=2, planned=8)
+        )
+    finally:
+        db.dispose()
+
+
 def test_answers_of_a_seeded_leader_are_unchanged() -> None:
     # The seeding helpers still end on the recap: the engagement adds no question to onboarding.
     assert grow_answers(9)[-1] == "9"

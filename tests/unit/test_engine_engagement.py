@@ -13,6 +13,7 @@ from flows.records import (
     CheckinSnoozed,
     EngagementAgreed,
     EngagementDeclined,
+    EngagementResized,
     EngagementSessionHeld,
     EngagementStatusChanged,
     GoalAttainmentRated,
@@ -411,3 +412,73 @@ def test_short_test_durations_give_a_short_engagement() -> None:
     assert coach.texts[-2] in done
     (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
     assert (agreed.months, agreed.sessions) == (3, 3)
+
+
+# changing the length of a running engagement
+
+
+def test_engagement_offers_a_new_length_and_make_it_4_months_recounts_the_sessions() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=2)))
+    coach.command("engagement")
+    assert coach.asked("engagement", "change", current=3, held=2)
+    assert coach.labels() == [
+        "3 months · 6 sessions (now)",
+        "4 months · 8 sessions",
+        "5 months · 10 sessions",
+        "6 months · 12 sessions",
+        "Keep it as it is",
+    ]
+    coach.say("make it 4 months")
+    assert coach.outcome.records == [EngagementResized("engagement-1", 4, 8)]
+    assert coach.said("engagement", "resized", months=4, planned=8, number=3)
+    assert coach.conv.flow == "idle"
+
+
+def test_six_months_in_words_and_the_next_session_counts_of_the_new_total() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=2)))
+    coach.command("engagement")
+    coach.say("six months")
+    assert coach.outcome.records == [EngagementResized("engagement-1", 6, 12)]
+    # Storage now holds the new length: "Session 3 of 12".
+    coach.lookup = FakeLookup([goal_view()], engagement=replace(ENGAGED, months=6, planned=12, held=2))
+    coach.command("new")
+    assert coach.texts[0].startswith(tuple(phrasings("engagement", "session_of", number=3, planned=12)))
+
+
+def test_keeping_the_length_changes_nothing() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=2)))
+    coach.command("engagement")
+    coach.say("no, keep it")
+    assert coach.outcome.records == []
+    assert coach.said("engagement", "resized", "unchanged", months=3, planned=6, number=3)
+
+
+def test_shorter_than_the_sessions_held_offers_the_closing_review_now() -> None:
+    long_one = replace(ENGAGED, months=6, planned=12, held=7)
+    coach = coach_with(FakeLookup([goal_view()], engagement=long_one))
+    coach.command("engagement")
+    coach.say("3 months")
+    assert coach.outcome.records == []
+    assert coach.asked("engagement", "past_end", held=7, months=3, planned=6)
+    coach.say("yes")
+    assert coach.outcome.records[0] == EngagementResized("engagement-1", 3, 8)
+    # The closing review, as session 8 of 8.
+    assert coach.texts[0].startswith(tuple(phrasings("engagement", "session_of", number=8, planned=8)))
+    assert coach.conv.flow == "review" and coach.question.text in coach.phrasings("review", "rate", "closing")
+
+
+def test_shorter_than_the_sessions_held_and_no_keeps_it_running() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, months=6, planned=12, held=7)))
+    coach.command("engagement")
+    coach.say("3")
+    coach.say("no")
+    assert coach.outcome.records == []
+    assert coach.said("engagement", "resized", "unchanged", months=6, planned=12, number=8)
+
+
+def test_a_shorter_length_can_make_the_next_session_the_closing_one() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, months=4, planned=8, held=5)))
+    coach.command("engagement")
+    coach.say("3 months please")
+    assert coach.outcome.records == [EngagementResized("engagement-1", 3, 6)]
+    assert coach.said("engagement", "resized", "next_closes", months=3, planned=6, number=6)
