@@ -11,15 +11,17 @@ a reminder that finds the next one still waiting knows the one before was missed
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
 from flows import follow_ups, grow, session_reminders
 from flows.events import Choice, Reply
-from flows.lexicon import NUMBER_WORDS, phrase_text, words
-from flows.parsing import Invalid
+from flows.lexicon import NUMBER_WORDS, patterns, phrase_text, words
+from flows.parsing import Invalid, local_today
 from flows.quoting import quote
 from flows.records import (
     CheckinResolved,
@@ -31,7 +33,7 @@ from flows.records import (
     ReflectionLogged,
     ReflectionsRecalled,
 )
-from flows.schedule import after, format_local, out_of_quiet_hours
+from flows.schedule import after, format_local, local_datetime, out_of_quiet_hours
 from flows.session_reminders import REMINDER_KINDS, drop_reminders
 from flows.settings import ENGAGEMENT_MONTHS_RANGE
 from flows.short_answers import parse_yes_no
@@ -39,6 +41,7 @@ from flows.state import FlowData, FlowName, IdleData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, Turn, new_id, new_seed
 from flows.views import CheckinView, EngagementView
+from flows.when import WhenResult, parse_when
 
 LATER = "later"
 
@@ -401,9 +404,45 @@ def move_session(turn: Turn) -> None:
         turn.say("errors", "expired")
         return
     zone = turn.conv.profile.timezone or "UTC"
-    due = out_of_quiet_hours(
-        after(turn.event.now, turn.settings.move_by, zone), zone, turn.settings.quiet_hours
-    )
+    _move(turn, reminder, after(turn.event.now, turn.settings.move_by, zone))
+
+
+def move_in_words(turn: Turn, text: str) -> bool:
+    """ "Move it to next week", typed while a session reminder is on screen: moved there.
+
+    A day named ("to monday", "next week") keeps the reminder's time of day; without one
+    it moves by the usual few days. Anything else is not about moving: False.
+    """
+    reminder = _reminder(turn)
+    said = phrase_text(text)
+    if reminder is None or not any(pattern.search(said) for pattern in patterns("session_move_patterns")):
+        return False
+    zone = turn.conv.profile.timezone or "UTC"
+    due = after(turn.event.now, turn.settings.move_by, zone)
+    day = _day_named(said, local_today(turn.event.now, zone))
+    view = turn.lookup.checkin(reminder)
+    if day is not None:
+        at = (view.due_at if view is not None else turn.event.now).astimezone(ZoneInfo(zone)).time()
+        due = max(local_datetime(day, at, zone), turn.event.now)
+    _move(turn, reminder, due)
+    if isinstance(turn.data, IdleData):
+        turn.data.reminder_id = None
+    return True
+
+
+def _day_named(said: str, today: date) -> date | None:
+    # The words after the last "to", "till", "until", "for" or "on": "move it to next week".
+    tail = re.split(r"\b(?:to|till|until|for|on|by|til)\b", said)[-1].strip()
+    for candidate in (tail, said):
+        found = parse_when(candidate, today) if candidate else None
+        if isinstance(found, WhenResult):
+            return found.date
+    return None
+
+
+def _move(turn: Turn, reminder: int, due: datetime) -> None:
+    zone = turn.conv.profile.timezone or "UTC"
+    due = out_of_quiet_hours(due, zone, turn.settings.quiet_hours)
     turn.record(CheckinSnoozed(reminder, due))
     session_reminders.moved(turn, reminder, due)
     turn.say("engagement", "moved", when=format_local(due, zone))

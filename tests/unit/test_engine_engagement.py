@@ -145,6 +145,28 @@ def test_moving_the_missed_reminder_moves_the_pause_question_too() -> None:
     assert coach.outcome.records == [CheckinSnoozed(9, moved), CheckinSnoozed(11, moved + timedelta(weeks=2))]
 
 
+def test_move_it_to_next_week_in_words_moves_the_session_there_at_the_same_time() -> None:
+    coach = reminded("next_session")  # NOW is Wednesday 25 Nov, 15:00 UTC
+    coach.say("can we move it to next week?")
+    next_week = NOW + timedelta(weeks=1)
+    assert coach.outcome.records == [CheckinSnoozed(9, next_week)]
+    assert coach.said("engagement", "moved", when="Wed 02 Dec, 15:00")
+    assert coach.conv.data == {}  # the reminder is dealt with
+
+
+def test_push_it_without_a_day_moves_it_by_the_usual_few_days() -> None:
+    coach = reminded("next_session")
+    coach.say("not today, sorry — push it please")
+    assert coach.outcome.records == [CheckinSnoozed(9, NOW + timedelta(days=3))]
+
+
+def test_other_words_after_a_reminder_are_not_a_move() -> None:
+    coach = reminded("next_session")
+    coach.say("thanks")
+    assert not records_of(coach.outcome.records, CheckinSnoozed)
+    assert coach.said("common", "idle")
+
+
 def test_start_from_the_reminder_opens_the_numbered_session() -> None:
     coach = reminded("next_session")
     coach.choose("cmd:session")
