@@ -134,10 +134,10 @@ class GrowData(SessionData):
     # A new goal while the leader already holds the most: the goals held, as
     # [goal_id, text] pairs, the one picked, and what to do with it if already said.
     held: list[list[str]] = field(default_factory=list)
-    # Reworking a goal the midpoint review sent back (flows/follow_ups.py).
-    follow_up: bool = False
     room_pick: int | None = None
     room_how: str | None = None
+    # Reworking a goal the midpoint review sent back (flows/follow_ups.py).
+    follow_up: bool = False
 
 
 def start_data(
@@ -268,6 +268,7 @@ class GrowModel(FlowModel[GrowData]):
         if how == "continue":
             self.data.goal_id = goal_id
             self.data.continuing = True
+            self.data.answers["goal"] = text  # the session's goal now, for a later revisit
             self.turn.record(SessionGoalSet(self.data.session_id, goal_id))
             self.turn.set_var("goal", text)
             self.turn.say(
