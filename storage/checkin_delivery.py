@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.coaching.contract import Claimed
+from storage.claims import Claimed
 from storage.models import CheckinRow, ConversationRow, LeaderRow
 
 CLAIM_LEASE = timedelta(minutes=2)
