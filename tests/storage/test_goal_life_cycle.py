@@ -46,9 +46,8 @@ def answer_checkin(service: CoachService, user: int, kind: str, at: datetime, *a
             .where(CheckinRow.id == checkin.id)
             .values(due_at=at - timedelta(seconds=1))
         )
-    (claimed,) = [
-        c for c in service.claim_checkins(at, "w1", 10, timedelta(days=30)) if c.checkin_id == checkin.id
-    ]
+    due = service.claim_checkins("telegram", at, "w1", 10, timedelta(days=30))
+    (claimed,) = [c for c in due if c.checkin_id == checkin.id]
     shown = [reply.text for reply in service.deliver_checkin(claimed, "w1", at).replies]
     for message in answers:
         shown = [reply.text for reply in say(service, user, message, at).replies]

@@ -45,7 +45,7 @@ def answer_checkin(db: Database, service: object, user: int, kind: str, at: date
         session.execute(CheckinRow.__table__.update().where(CheckinRow.id == checkin.id).values(due_at=at))
     claimed = [
         c
-        for c in service.claim_checkins(at, "w1", 10, timedelta(days=30))  # type: ignore[attr-defined]
+        for c in service.claim_checkins("telegram", at, "w1", 10, timedelta(days=30))  # type: ignore[attr-defined]
         if c.checkin_id == checkin.id
     ]
     assert claimed, kind
