@@ -27,6 +27,7 @@ from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow, GoalRow
 from tests.support.checkins import GOAL, by_kind, new_service, rows, say, seed_leader
 from tests.support.coach_driver import GROW_PATH
+from tests.support.migrations import at_revision
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 EXPECTED = dict(GROW_PATH)["goal_measure"]
@@ -186,8 +187,7 @@ def test_attainment_and_expected_outcome_are_exported_and_erased(database: Datab
 def test_upgrading_from_0003_adds_attainment_to_existing_goals(database_url: str) -> None:
     db = Database(database_url)
     try:
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0003")
+        at_revision(db, "0003")
         stamp = NOW.isoformat()
         with db.engine.begin() as connection:
             connection.execute(
