@@ -25,7 +25,13 @@ from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow, CoachingSessionRow, GoalRow, GoalVersionRow, ScoreRow
 from tests.support.checkins import ACTION, PLAN, by_kind, new_service, rows, say, seed_leader
 from tests.support.coach_driver import phrasings
-from tests.support.migrations import MID_SESSION_GOAL, at_revision, finish_session, seed_leader_mid_session
+from tests.support.migrations import (
+    MID_SESSION_GOAL,
+    at_revision,
+    finish_session,
+    insert_bare_leader,
+    seed_leader_mid_session,
+)
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -222,13 +228,7 @@ def test_upgrading_keeps_a_finished_goal_open(database_url: str) -> None:
         at_revision(db, "0001")
         stamp = NOW.isoformat()
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, active, paused, created_at, updated_at)"
-                    " VALUES (1, 'terminal', 'bo', :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
+            insert_bare_leader(connection, "bo", stamp)
             connection.execute(
                 text(
                     "INSERT INTO goals (id, user_id, text, status, created_at, updated_at)"

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 
 from alembic import command
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from bot.coaching.contract import Handled
 from bot.coaching.service import CoachService
@@ -27,6 +27,17 @@ def at_revision(db: Database, revision: str) -> None:
     """Bring a new database up to `revision` only, as an older release left it."""
     with db.engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+def insert_bare_leader(connection: Connection, external_id: str, stamp: str) -> None:
+    """users.id 1, a terminal leader with only the columns every revision has."""
+    connection.execute(
+        text(
+            "INSERT INTO users (id, channel, external_id, active, paused, created_at, updated_at)"
+            " VALUES (1, 'terminal', :external_id, :yes, :no, :t, :t)"
+        ),
+        {"external_id": external_id, "t": stamp, "yes": True, "no": False},
+    )
 
 
 def seed_leader_mid_session(db: Database, now: datetime, *, goal_status: str, goal_version: bool) -> None:
