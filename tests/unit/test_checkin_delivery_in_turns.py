@@ -22,7 +22,9 @@ class Coach:
         self.most_at_once = 0
         self.confirmed: list[int] = []
 
-    async def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
+    async def claim_checkins(
+        self, channel: str, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]:
         batch, self.due = self.due[:limit], self.due[limit:]
         return batch
 
