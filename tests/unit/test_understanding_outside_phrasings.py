@@ -1,0 +1,181 @@
+"""Phrasings an outside tester tried (issue: answers as people write them), each with
+negatives that must keep meaning what they meant."""
+
+from __future__ import annotations
+
+import pytest
+
+from flows.lexicon import Invalid
+from flows.nonanswers import is_non_answer
+from flows.parsing import parse_score
+from flows.short_answers import extract_name, parse_level, parse_yes_no
+
+# ending a list of options
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "done",
+        "Done.",
+        "that's enough",
+        "I think that's enough",
+        "that'll do",
+        "all good",
+        "all good thanks",
+        "I'm good",
+        "no more ideas",
+        "I'm out of ideas",
+        "no others",
+        "that's about it",
+        "think that's it",
+        "nothing more to add",
+        "nothing else comes to mind",
+        "that's everything I can think of",
+        "ok that's it",
+        "Okay, that's all",
+        "finished",
+    ],
+)
+def test_ways_of_closing_a_list_are_non_answers(text: str) -> None:
+    assert is_non_answer(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "done by friday",
+        "finished the report first",
+        "enough time for 1:1s",
+        "good idea: ask Sam",
+        "all good, ask Sam to lead standup",
+        "ok",  # an acknowledgement alone is read where content is needed, not here
+        "ok let's ask HR",
+    ],
+)
+def test_content_after_a_closing_word_stays_content(text: str) -> None:
+    assert not is_non_answer(text)
+
+
+# names
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("call me Jo please", "Jo"),
+        ("Jo pls", "Jo"),
+        ("Sam, cheers", "Sam"),
+        ("just call me Sam thanks", "Sam"),
+        ("it's Dr. Chen", "Dr. Chen"),
+        ("Maria here", "Maria"),
+        ("I'm Maria", "Maria"),
+        ("Ana Lúcia", "Ana Lúcia"),
+    ],
+)
+def test_courtesies_after_a_name_are_not_part_of_it(text: str, name: str) -> None:
+    assert extract_name(text) == name
+
+
+# yes / no
+
+
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("definitely not", False),
+        ("absolutely not!", False),
+        ("of course not", False),
+        ("nah I'm good", False),
+        ("no, I'm good", False),
+        ("go on then", True),
+        ("oki doki", True),
+        ("yes why not", True),
+        ("sure, why not", True),
+        ("yep", True),
+        ("sure thing", True),
+        ("nah", False),
+        ("not really", False),
+        ("ok", True),
+        ("definitely", True),
+        ("yes I'm ready", True),
+    ],
+)
+def test_yes_and_no_as_written(text: str, meant: bool) -> None:
+    assert parse_yes_no(text) is meant
+
+
+@pytest.mark.parametrize("text", ["sure I don't", "yes I'm not sure", "yes but later", "maybe"])
+def test_a_yes_turned_round_is_neither(text: str) -> None:
+    assert parse_yes_no(text) is None
+
+
+# level
+
+
+@pytest.mark.parametrize(
+    ("text", "level"),
+    [
+        ("new-ish", "first_time"),
+        ("still new", "first_time"),
+        ("not new", "experienced"),
+        ("not that new", "experienced"),
+        ("I manage people", "experienced"),
+        ("I manage 8 people", "experienced"),
+        ("I have 5 direct reports", "experienced"),
+        ("I run the sales team", "experienced"),
+        ("I lead our product design team", "experienced"),
+        ("I run engineering", "senior"),
+        ("head of sales", "senior"),
+        ("I lead managers", "senior"),
+        ("new manager", "first_time"),
+    ],
+)
+def test_level_in_more_words(text: str, level: str) -> None:
+    assert parse_level(text) == level
+
+
+@pytest.mark.parametrize("text", ["I like pizza", "people", "new here?", "renewal season"])
+def test_level_not_guessed_from_stray_words(text: str) -> None:
+    assert parse_level(text) is None
+
+
+# scores
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("eh 5", 5),
+        ("ok 7", 7),
+        ("7 - feeling good", 7),
+        ("6, I have a plan but time is tight", 6),
+        ("7 because I know what to do", 7),
+        ("seven, because I've done it before", 7),
+        ("8/10 - solid", 8),
+        ("7 (I think)", 7),
+        ("zero, honestly", 0),
+        ("about a 6", 6),
+        ("8 maybe", 8),
+        ("10!!", 10),
+    ],
+)
+def test_a_score_with_its_reason_is_read(text: str, value: int) -> None:
+    assert parse_score(text, 0, 10) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("7, maybe 8", "score_format"),
+        ("7-8", "score_format"),
+        ("5 or 6", "score_format"),
+        ("10 but realistically seven", "score_format"),
+        ("7 because 3 things block me", "score_format"),
+        ("6.5", "score_format"),
+        ("pretty low, honestly", "score_format"),
+        ("11, I am pumped", "score_range"),
+    ],
+)
+def test_two_numbers_or_none_are_still_asked_again(text: str, reason: str) -> None:
+    assert parse_score(text, 0, 10) == Invalid(reason)
