@@ -111,7 +111,8 @@ def parse_yes_no(text: str) -> bool | None:
     if re.search(r"\b(?:but|although|though|however|unless)\b", rest):
         return None
     # "definitely not", "sure I don't": a yes word turned round by what follows.
-    if first and re.search(r"\b(?:not|never|dont|don't|cannot|can't|cant|won't|wont)\b", rest.replace("why not", "")):
+    turned = r"\b(?:not|never|dont|don't|cannot|can't|cant|won't|wont)\b"
+    if first and re.search(turned, rest.replace("why not", "")):
         return None
     return first
 
