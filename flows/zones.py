@@ -64,10 +64,27 @@ def _candidates(raw: str) -> list[str]:
     found += parts
     for part in parts:
         tokens = part.split()
-        # "Mumbai India", "New York City USA": the longest leading run of words that is a place
-        found += [" ".join(tokens[:cut]) for cut in range(len(tokens) - 1, 0, -1)]
+        # "Mumbai India", "New York City USA": the longest leading run of words that is a place,
+        # never a compass word alone ("north carolina" is not Australia/North).
+        found += [
+            " ".join(tokens[:cut])
+            for cut in range(len(tokens) - 1, 0, -1)
+            if tokens[:cut] != tokens[:1] or tokens[0] not in _COMPASS
+        ]
+        # "west London", "northern Germany": the place after the compass word.
+        if len(tokens) > 1 and tokens[0] in _COMPASS:
+            found.append(" ".join(tokens[1:]))
     found += [re.sub(_TAILS, "", part).strip() for part in parts]
     return [candidate for candidate in dict.fromkeys(found) if candidate]
+
+
+# Words that name a direction, not a place, when a longer name begins with them.
+_COMPASS = frozenset(
+    {
+        "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+        "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater", "mid",
+    }
+)  # fmt: skip
 
 
 def _lookup(name: str) -> str | Invalid | None:
@@ -93,8 +110,10 @@ def _iana_names() -> dict[str, tuple[str, ...]]:
     index: dict[str, tuple[str, ...]] = {}
     for name in sorted(available_timezones()):
         index.setdefault(fold(name), (name,))
-        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")):
-            index.setdefault(fold(name.rsplit("/", 1)[-1].replace("_", " ")), (name,))
+        short = fold(name.rsplit("/", 1)[-1].replace("_", " "))
+        # Old aliases such as Brazil/East or Australia/North are no city: "east" is no answer.
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")) and short not in _COMPASS:
+            index.setdefault(short, (name,))
     return index
 
 
@@ -167,4 +186,12 @@ def zone_for_location(latitude: float, longitude: float) -> str | None:
 def zone_readback(zone: str, now: datetime) -> str:
     """'Asia/Kolkata — 09:14 there now': lets the leader see at a glance if the zone is right."""
     local = now.astimezone(ZoneInfo(zone))
-    return f"{zone} — {local:%H:%M} there now"
+    return f"{zone_label(zone)} — {local:%H:%M} there now"
+
+
+def zone_label(zone: str) -> str:
+    """The zone as the leader would write it: 'Etc/GMT-2' (POSIX, sign inverted) is 'UTC+2'."""
+    match = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", zone)
+    if match is None:
+        return zone
+    return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"

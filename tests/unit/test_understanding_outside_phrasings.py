@@ -3,12 +3,16 @@ negatives that must keep meaning what they meant."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from flows.lexicon import Invalid
 from flows.nonanswers import is_non_answer
 from flows.parsing import parse_score
 from flows.short_answers import extract_name, parse_level, parse_yes_no
+from flows.zones import AmbiguousZone, parse_zone, zone_label, zone_readback
+from tests.support.coach_driver import Coach, phrasings
 
 # ending a list of options
 
@@ -179,3 +183,77 @@ def test_a_score_with_its_reason_is_read(text: str, value: int) -> None:
 )
 def test_two_numbers_or_none_are_still_asked_again(text: str, reason: str) -> None:
     assert parse_score(text, 0, 10) == Invalid(reason)
+
+
+# time zones
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("east coast", "America/New_York"),
+        ("US west coast", "America/Los_Angeles"),
+        ("west London", "Europe/London"),
+        ("east london", "Europe/London"),
+        ("north carolina", "America/New_York"),
+        ("central europe", "Europe/Berlin"),
+        ("east africa", "Africa/Nairobi"),
+        ("Saskatchewan", "America/Regina"),
+        ("New South Wales", "Australia/Sydney"),
+        # what already held
+        ("pacific", "America/Los_Angeles"),
+        ("central", "America/Chicago"),
+        ("Eastern time", "America/New_York"),
+        ("WEST", "Europe/Lisbon"),
+        ("south africa", "Africa/Johannesburg"),
+        ("northern ireland", "Europe/London"),
+        ("Berlin, Germany", "Europe/Berlin"),
+        ("I'm in São Paulo", "America/Sao_Paulo"),
+        ("London time", "Europe/London"),
+        ("GMT+2", "Etc/GMT-2"),
+    ],
+)
+def test_regions_and_compass_words(text: str, zone: str) -> None:
+    assert parse_zone(text) == zone
+
+
+@pytest.mark.parametrize("text", ["north", "east", "west midlands", "upper east side"])
+def test_a_compass_word_alone_is_no_zone(text: str) -> None:
+    # Once "north" was Australia/North and "east coast" Brazil/East: better asked again.
+    assert parse_zone(text) == Invalid("timezone")
+
+
+@pytest.mark.parametrize(
+    ("text", "candidates"),
+    [
+        ("west africa", {"Africa/Lagos", "Africa/Abidjan"}),
+        ("eastern europe", {"Europe/Bucharest", "Europe/Moscow"}),
+    ],
+)
+def test_regions_over_several_zones_are_asked_about(text: str, candidates: set[str]) -> None:
+    found = parse_zone(text)
+    assert isinstance(found, AmbiguousZone) and set(found.candidates) == candidates
+
+
+@pytest.mark.parametrize(
+    ("zone", "label"),
+    [
+        ("Etc/GMT-2", "UTC+2"),
+        ("Etc/GMT+5", "UTC-5"),
+        ("Etc/GMT-14", "UTC+14"),
+        ("Asia/Kolkata", "Asia/Kolkata"),
+    ],
+)
+def test_an_offset_zone_is_read_back_as_the_leader_wrote_it(zone: str, label: str) -> None:
+    assert zone_label(zone) == label
+    assert zone_readback(zone, datetime(2026, 11, 25, 15, 0, tzinfo=UTC)).startswith(f"{label} — ")
+
+
+def test_gmt_plus_two_at_onboarding_is_read_back_as_utc_plus_two_and_stored_as_its_zone() -> None:
+    coach = Coach()
+    for answer in ("hello", "yes", "Ann", "first time"):
+        coach.say(answer)
+    coach.say("GMT+2")
+    assert coach.conv.profile.timezone == "Etc/GMT-2"
+    assert coach.texts[0] in phrasings("nudges", "understood_zone", zone="UTC+2 — 17:00 there now")
+    assert not any("GMT-2" in text for text in coach.texts)
