@@ -3,7 +3,7 @@ negatives that must keep meaning what they meant."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -11,8 +11,9 @@ from flows.lexicon import Invalid
 from flows.nonanswers import is_non_answer
 from flows.parsing import parse_score
 from flows.short_answers import extract_name, parse_level, parse_yes_no
+from flows.when import WhenResult, parse_when
 from flows.zones import AmbiguousZone, parse_zone, zone_label, zone_readback
-from tests.support.coach_driver import Coach, phrasings
+from tests.support.coach_driver import Coach, grow_coach, phrasings
 
 # ending a list of options
 
@@ -257,3 +258,82 @@ def test_gmt_plus_two_at_onboarding_is_read_back_as_utc_plus_two_and_stored_as_i
     assert coach.conv.profile.timezone == "Etc/GMT-2"
     assert coach.texts[0] in phrasings("nudges", "understood_zone", zone="UTC+2 — 17:00 there now")
     assert not any("GMT-2" in text for text in coach.texts)
+
+
+# dates: the clock is Wednesday 25 Nov 2026
+
+
+WEDNESDAY = date(2026, 11, 25)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("end of Jan", date(2027, 1, 31)),
+        ("by the end of January", date(2027, 1, 31)),
+        ("jan end", date(2027, 1, 31)),
+        ("mid-March", date(2027, 3, 15)),
+        ("middle of march", date(2027, 3, 15)),
+        ("early Feb", date(2027, 2, 10)),
+        ("by early December", date(2026, 12, 10)),
+        ("late March", date(2027, 3, 31)),
+        ("start of April", date(2027, 4, 1)),
+        ("end of November", date(2026, 11, 30)),
+        ("end of the quarter", date(2026, 12, 31)),
+        ("end of Q1", date(2027, 3, 31)),
+        ("Q1 end", date(2027, 3, 31)),
+        ("mid next week", date(2026, 12, 2)),
+        ("midweek", date(2026, 11, 25)),
+        ("weds", date(2026, 12, 2)),
+        ("next wk", date(2026, 12, 2)),
+        ("in 2 wks", date(2026, 12, 9)),
+        ("2 days", date(2026, 11, 27)),
+        ("3 weeks", date(2026, 12, 16)),
+        ("in 3 weeks", date(2026, 12, 16)),
+        ("this afternoon", date(2026, 11, 25)),
+        ("later today", date(2026, 11, 25)),
+        ("end of day", date(2026, 11, 25)),
+        ("COB", date(2026, 11, 25)),
+        ("by xmas", date(2026, 12, 25)),
+        ("before Christmas", date(2026, 12, 25)),
+        ("new year", date(2027, 1, 1)),
+        ("1/5", date(2027, 1, 5)),  # 1 May has passed; 5 January is still to come
+        # what already held
+        ("by Friday next week", date(2026, 12, 4)),
+        ("early friday", date(2026, 11, 27)),
+        ("tomorrow morning", date(2026, 11, 26)),
+        ("5/1", date(2027, 1, 5)),
+    ],
+)
+def test_deadlines_as_people_write_them(text: str, expected: date) -> None:
+    result = parse_when(text, WEDNESDAY)
+    assert isinstance(result, WhenResult) and result.date == expected, result
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("early November", "date_past"),  # the 10th has gone by this month
+        ("23/11", "date_past"),
+        ("later", "date_format"),
+        ("this", "date_format"),
+        ("q1", "date_format"),  # the start or the end of it? asked again
+        ("before the Q1 review", "date_format"),
+        ("march", "date_format"),
+        ("asap", "date_format"),
+        ("7", "date_score"),
+        ("7/10", "date_score"),
+    ],
+)
+def test_what_names_no_day_is_still_asked_again(text: str, reason: str) -> None:
+    assert parse_when(text, WEDNESDAY) == Invalid(reason)
+
+
+@pytest.mark.parametrize(
+    ("text", "said"), [("end of Jan", "Sun 31 Jan 2027"), ("mid-March", "Mon 15 Mar 2027")]
+)
+def test_the_action_deadline_is_read_back_as_a_day(text: str, said: str) -> None:
+    coach = grow_coach().drive_to("will_when")
+    coach.say(text)
+    assert coach.conv.state == "will_support"
+    assert coach.texts[0] in phrasings("nudges", "understood_date", when=said)
