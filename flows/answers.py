@@ -16,7 +16,14 @@ from typing import Any
 from flows.events import Choice, Event
 from flows.nonanswers import is_non_answer, says_too_little
 from flows.parsing import AmbiguousZone, Invalid, local_today, parse_score, parse_timezone, short, small_int
-from flows.short_answers import MAX_NAME_CHARS, extract_name, parse_level, parse_yes_no
+from flows.short_answers import (
+    MAX_NAME_CHARS,
+    choice_in_words,
+    extract_name,
+    ordinal,
+    parse_level,
+    parse_yes_no,
+)
 from flows.steps import Ask
 from flows.turn import FlowModel, Turn
 from flows.vagueness import is_vague_action, is_vague_plan, looks_like_nonsense
@@ -140,7 +147,7 @@ def location_value(turn: Turn, ask: Ask, event: Event) -> object:
 
 def match_choice(offered: list[Choice], text: str) -> str | Invalid:
     wanted = text.strip().lower().rstrip(".")
-    number = small_int(wanted)
+    number = small_int(wanted) or ordinal(wanted, len(offered))
     if number is not None and 1 <= number <= len(offered):
         return offered[number - 1].value
     for choice in offered:
@@ -226,6 +233,11 @@ def _first_time(turn: Turn, kind: str) -> bool:
 
 
 def _choice_in_words(turn: Turn, ask: Ask, text: str) -> object | None:
+    # "did it yesterday", "half done", "drop it": words that name one choice, read back.
+    worded = choice_in_words(f"{turn.conv.flow}.{turn.conv.state}", text, ask.choices)
+    if worded is not None:
+        label = turn.content.labels(turn.conv.flow, turn.conv.state).get(worded, worded)
+        return Understood(worded, turn.text("nudges", "understood_choice", choice=label))
     if ask.yes or ask.no:
         said = parse_yes_no(text)
         if said is True and ask.yes:

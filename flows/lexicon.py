@@ -155,6 +155,16 @@ def patterns(key: str) -> tuple[re.Pattern[str], ...]:
 
 
 @cache
+def choice_words(question: str) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    """The words for each choice of one question ("checkin.did"), in the order they are tried."""
+    table: dict[str, dict[str, list[str]]] = _phrase_tree().get("choice_words", {})  # type: ignore[assignment]
+    return tuple(
+        (value, tuple(re.compile(pattern) for pattern in listed))
+        for value, listed in table.get(question, {}).items()
+    )
+
+
+@cache
 def _phrase_tree() -> dict[str, list[str]]:
     with (DATA_DIR / "en" / "phrases.toml").open("rb") as handle:
         return tomllib.load(handle)

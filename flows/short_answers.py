@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flows.conversation import LEVELS
-from flows.lexicon import fold, patterns, phrase_set, phrase_text, phrases
+from flows.lexicon import choice_words, fold, patterns, phrase_set, phrase_text, phrases
 
 MAX_NAME_CHARS = 40
 _PARTICLES = frozenset(
@@ -165,3 +165,54 @@ def parse_level(text: str) -> str | None:
         if any(pattern.search(phrase) for pattern in patterns(_LEVEL_PATTERN_KEYS[level])):
             return level
     return None
+
+
+def choice_in_words(question: str, text: str, offered: tuple[str, ...]) -> str | None:
+    """The offered choice an answer names in its own words ("did it yesterday" -> "done"),
+    from the lists in phrases.toml for `question` ("checkin.did"); the first match wins."""
+    phrase = phrase_text(text)
+    if not phrase:
+        return None
+    for value, found in choice_words(question):
+        if value in offered and any(pattern.search(phrase) for pattern in found):
+            return value
+    return None
+
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3,
+    "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5, "sixth": 6, "6th": 6, "six": 6,
+}  # fmt: skip
+
+
+def ordinal(text: str, count: int) -> int | None:
+    """The position (1-based) a whole answer names among `count` choices: "the first one",
+    "2nd", "number 2", "#3"; None for anything else."""
+    phrase = phrase_text(text.replace("#", " number "))
+    match = re.fullmatch(
+        r"(?:(?:the|number|no|option|goal|choice) )*(\w+)(?: (?:one|goal|option|choice|please|pls))*", phrase
+    )
+    if match is None:
+        return None
+    # "the last one" is left to the flow: its last button may be "none of them".
+    word = match.group(1)
+    position = _ORDINALS.get(word)
+    if position is None and word.isdigit() and phrase != word:
+        position = int(word)
+    return position if position is not None and 1 <= position <= count else None
+
+
+_ORDINAL_WORDS = r"first|second|third|fourth|fifth|sixth|last|1st|2nd|3rd|4th|5th|6th"
+
+
+def ordinal_in(text: str, count: int) -> int | None:
+    """The one position a sentence names among `count` choices: "I achieved the first one"
+    -> 1, "the last goal is done" -> count; None when it names none, or more than one."""
+    found = {
+        count if word == "last" else _ORDINALS[word]
+        for word in re.findall(rf"\b(?:{_ORDINAL_WORDS})\b", phrase_text(text))
+    }
+    if len(found) != 1:
+        return None
+    position = found.pop()
+    return position if 1 <= position <= count else None

@@ -10,10 +10,20 @@ import pytest
 from flows.lexicon import Invalid
 from flows.nonanswers import is_non_answer
 from flows.parsing import parse_score
+from flows.records import AnswerGiven, CheckinResolved, CheckinsCancelled, CheckinSnoozed, GoalClosed
 from flows.short_answers import extract_name, parse_level, parse_yes_no
 from flows.when import WhenResult, parse_when
 from flows.zones import AmbiguousZone, parse_zone, zone_label, zone_readback
-from tests.support.coach_driver import Coach, grow_coach, phrasings
+from tests.support.coach_driver import (
+    Coach,
+    FakeLookup,
+    checkin_view,
+    consented,
+    goal_view,
+    grow_coach,
+    phrasings,
+    records_of,
+)
 
 # ending a list of options
 
@@ -337,3 +347,158 @@ def test_the_action_deadline_is_read_back_as_a_day(text: str, said: str) -> None
     coach.say(text)
     assert coach.conv.state == "will_support"
     assert coach.texts[0] in phrasings("nudges", "understood_date", when=said)
+
+
+# check-in replies in words
+
+
+def checked_in() -> Coach:
+    coach = Coach(conv=consented(), lookup=FakeLookup([goal_view()], [checkin_view()]))
+    coach.timer(7)
+    assert coach.asked("checkin", "did", action="talk to Sam about deadlines")
+    return coach
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome", "label"),
+    [
+        ("did it yesterday", "done", "Done"),
+        ("I did", "done", "Done"),
+        ("Done ✅", "done", "Done"),
+        ("yes I did it on Monday", "done", "Done"),
+        ("nailed it!", "done", "Done"),
+        ("half done", "partly", "Partly"),
+        ("kinda", "partly", "Partly"),
+        ("sort of", "partly", "Partly"),
+        ("mostly", "partly", "Partly"),
+        ("started", "partly", "Partly"),
+        ("didn't finish but half done", "partly", "Partly"),
+        ("not yet, next week", "not_yet", "Not yet"),
+        ("didn't get to it", "not_yet", "Not yet"),
+        ("not done", "not_yet", "Not yet"),
+        ("no, forgot", "not_yet", "Not yet"),
+        ("nope", "not_yet", "Not yet"),
+    ],
+)
+def test_a_check_in_reply_in_words_is_read_back_and_stored(reply: str, outcome: str, label: str) -> None:
+    coach = checked_in()
+    coach.say(reply)
+    assert coach.texts[0] in phrasings("nudges", "understood_choice", choice=label)
+    assert CheckinResolved(7, outcome) in coach.outcome.records
+    assert [r.text for r in records_of(coach.outcome.records, AnswerGiven)] == [label]
+    assert coach.conv.state == "reflect"
+
+
+@pytest.mark.parametrize("reply", ["remind me tomorrow", "later", "not now"])
+def test_later_in_words_snoozes_the_check_in(reply: str) -> None:
+    coach = checked_in()
+    coach.say(reply)
+    assert coach.texts[0] in phrasings("nudges", "understood_choice", choice="Snooze a day")
+    assert records_of(coach.outcome.records, CheckinSnoozed)
+    assert not records_of(coach.outcome.records, CheckinResolved)
+
+
+@pytest.mark.parametrize(
+    ("reply", "outcome"), [("done", "done"), ("yes!", "done"), ("no", "not_yet"), ("2", "partly")]
+)
+def test_buttons_words_yes_and_no_at_the_check_in_mean_what_they_meant(reply: str, outcome: str) -> None:
+    coach = checked_in()
+    coach.say(reply)
+    assert CheckinResolved(7, outcome) in coach.outcome.records
+
+
+@pytest.mark.parametrize("reply", ["the weather was lovely", "first thing tomorrow", "😅"])
+def test_a_check_in_reply_naming_no_option_is_refused(reply: str) -> None:
+    coach = checked_in()
+    coach.say(reply)
+    assert coach.texts[0] in phrasings("errors", "choice")
+    assert coach.outcome.records == []
+    assert coach.conv.state == "did"
+
+
+# /goals in words
+
+SECOND = goal_view(goal_id="goal-2", text="delegate the weekly report", action=None, action_due=None)
+
+
+def listing_goals() -> Coach:
+    coach = Coach(conv=consented(), lookup=FakeLookup([goal_view(), SECOND]))
+    coach.command("goals")
+    return coach
+
+
+@pytest.mark.parametrize(
+    ("pick", "goal"),
+    [
+        ("the first one", "stop avoiding difficult conversations with my team"),
+        ("I achieved the first one", "stop avoiding difficult conversations with my team"),
+        ("2nd", "delegate the weekly report"),
+        ("#2", "delegate the weekly report"),
+        ("the last one", "delegate the weekly report"),
+        ("1", "stop avoiding difficult conversations with my team"),
+    ],
+)
+def test_a_goal_named_by_its_place_is_the_one_asked_about(pick: str, goal: str) -> None:
+    coach = listing_goals()
+    coach.say(pick)
+    assert coach.conv.state == "how"
+    assert goal in coach.question.text
+
+
+@pytest.mark.parametrize("pick", ["leave them", "none of them", "keep them all", "3"])
+def test_leaving_the_goals_in_words(pick: str) -> None:
+    coach = listing_goals()
+    coach.say(pick)
+    assert coach.said("goals", "left")
+    assert coach.outcome.records == []
+
+
+@pytest.mark.parametrize("pick", ["drop it", "the first or the second", "5th"])
+def test_a_goal_pick_that_names_no_single_goal_is_refused(pick: str) -> None:
+    coach = listing_goals()
+    coach.say(pick)
+    assert coach.texts[0] in phrasings("errors", "choice")
+    assert coach.conv.state == "pick"
+
+
+@pytest.mark.parametrize(
+    ("how", "reason"),
+    [
+        ("I achieved it", "achieved"),
+        ("done", "achieved"),
+        ("finished", "achieved"),
+        ("drop it", "dropped"),
+        ("abandon", "dropped"),
+        ("not relevant anymore", "dropped"),
+        ("no longer a priority", "dropped"),
+        ("Dropped", "dropped"),
+    ],
+)
+def test_closing_a_goal_in_words(how: str, reason: str) -> None:
+    coach = listing_goals()
+    coach.say("1")
+    coach.say(how)
+    assert coach.outcome.records == [GoalClosed("goal-1", reason), CheckinsCancelled("goal-1")]
+
+
+@pytest.mark.parametrize("how", ["keep it", "keep going", "still working on it", "not done yet"])
+def test_keeping_a_goal_open_in_words(how: str) -> None:
+    coach = listing_goals()
+    coach.say("1")
+    coach.say(how)
+    assert coach.outcome.records == []
+    assert coach.conv.flow == "idle"
+
+
+@pytest.mark.parametrize("ending", ["that's enough", "done", "I'm out of ideas", "ok that's it", "all good"])
+def test_closing_the_options_list_in_more_words_saves_no_option(ending: str) -> None:
+    coach = grow_coach(level="experienced").drive_to("options_more")
+    coach.say(ending)
+    assert coach.conv.state == "options_pick"
+    assert coach.conv.data["options"] == ["rehearse with a peer"]
+
+
+def test_an_option_that_starts_with_done_is_kept() -> None:
+    coach = grow_coach(level="experienced").drive_to("options_more")
+    coach.say("done-for-you agenda template")
+    assert coach.conv.data["options"] == ["rehearse with a peer", "done-for-you agenda template"]
