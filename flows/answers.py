@@ -173,9 +173,10 @@ def shown(turn: Turn, model: FlowModel, ask: Ask, value: object) -> str:
 
 
 def _text_value(turn: Turn, ask: Ask, text: str) -> object:
-    # Where content is needed, "ok" or a bare "1" says as little as "dunno"; elsewhere
-    # (a list, an optional question) only a true non-answer ends or skips it.
-    if says_too_little(text) if ask.needs_content else is_non_answer(text):
+    # Where content is needed, and at "anything else?" of a list, "ok" or a bare "1" says
+    # as little as "dunno" (never an option named "ok"); at an optional question only a
+    # true non-answer skips it.
+    if says_too_little(text) if ask.needs_content or ask.ends_list else is_non_answer(text):
         if ask.needs_content and _first_time(turn, "content"):
             return Nudge("nudge", key=f"content.{turn.conv.flow}.{turn.conv.state}")
         if ask.ends_list:

@@ -10,7 +10,14 @@ import pytest
 from flows.lexicon import Invalid
 from flows.nonanswers import is_non_answer
 from flows.parsing import parse_score
-from flows.records import AnswerGiven, CheckinResolved, CheckinsCancelled, CheckinSnoozed, GoalClosed
+from flows.records import (
+    AnswerGiven,
+    CheckinResolved,
+    CheckinsCancelled,
+    CheckinSnoozed,
+    GoalClosed,
+    ProfileUpdated,
+)
 from flows.short_answers import extract_name, parse_level, parse_yes_no
 from flows.when import WhenResult, parse_when
 from flows.zones import AmbiguousZone, parse_zone, zone_label, zone_readback
@@ -502,3 +509,34 @@ def test_an_option_that_starts_with_done_is_kept() -> None:
     coach = grow_coach(level="experienced").drive_to("options_more")
     coach.say("done-for-you agenda template")
     assert coach.conv.data["options"] == ["rehearse with a peer", "done-for-you agenda template"]
+
+
+@pytest.mark.parametrize("thin", ["ok", "yes", "👍", "1"])
+def test_ok_or_a_number_at_anything_else_ends_the_list_and_is_never_an_option(thin: str) -> None:
+    coach = grow_coach(level="experienced").drive_to("options_more")
+    coach.say(thin)
+    assert coach.conv.state == "options_pick"
+    assert coach.labels() == ["rehearse with a peer"]
+    assert answers_given(coach, "options_more") == []
+
+
+def test_a_short_real_option_is_still_an_option() -> None:
+    coach = grow_coach(level="experienced").drive_to("options_more")
+    coach.say("ask Sam")
+    assert coach.conv.state == "options_more"
+    assert coach.conv.data["options"] == ["rehearse with a peer", "ask Sam"]
+
+
+@pytest.mark.parametrize(
+    ("reply", "agreed"), [("I agree", True), ("that's fine", True), ("maybe later", False)]
+)
+def test_consent_in_words(reply: str, agreed: bool) -> None:
+    coach = Coach()
+    coach.say("hi")
+    coach.say(reply)
+    assert (coach.conv.state == "name") is agreed
+    assert bool(records_of(coach.outcome.records, ProfileUpdated)) is agreed
+
+
+def answers_given(coach: Coach, step: str) -> list[str]:
+    return [record.text for record in records_of(coach.records, AnswerGiven) if record.step == step]
