@@ -14,6 +14,7 @@ _PARTICLES = frozenset(
 
 _NAME_LEAD = re.compile(
     r"^(?:(?:you can |just |please )?call me|my name is|my name's|name's|name is|the name's|i'm called|"
+    r"(?:my )?(?:first )?name ?[:=-]|(?:my )?first name(?: is|'s)?|"
     r"i am called|they call me|people call me|everyone calls me|i go by|i'm|i am|im|it's|its|it is|"
     r"this is)\s+",
     re.IGNORECASE,
@@ -25,6 +26,8 @@ _NAME_WORD = r"[^\W\d_]+(?:['’.-][^\W\d_]+)*\.?"
 def extract_name(text: str) -> str | None:
     """The name in "I'm Maria", "call me Max", "hi, I'm dave", "Maria here" or plain "Maria"."""
     raw = re.sub(r"\s+", " ", text.strip().replace("’", "'")).strip(" .!?;:")
+    # "👋 Maria", "~Sam~": what comes before the first letter is no part of the name.
+    raw = re.sub(r"^[^\w]+", "", raw).strip()
     raw = _drop_greeting(raw)
     led = _NAME_LEAD.match(raw)
     if led:
@@ -68,8 +71,8 @@ def _capitalise(token: str, first: bool) -> str:
     """'dave' -> 'Dave', 'MARIA' -> 'Maria', "o'brien" -> "O'Brien"; 'McDonald' stays as typed."""
     if not first and token.lower() in _PARTICLES:
         return token.lower() if token.islower() else token
-    if not (token.islower() or token.isupper()) or (token.isupper() and len(token) <= 2):
-        return token
+    if not (token.islower() or token.isupper()) or (token.isupper() and (len(token) <= 2 or "." in token)):
+        return token  # "McDonald", "JR", "J.R" as typed
     parts = re.split(r"([-'’])", token.lower())
     out = []
     for index, part in enumerate(parts):

@@ -93,6 +93,15 @@ def test_content_after_a_closing_word_stays_content(text: str) -> None:
         ("Maria here", "Maria"),
         ("I'm Maria", "Maria"),
         ("Ana Lúcia", "Ana Lúcia"),
+        ("name: Maria", "Maria"),
+        ("first name Maria", "Maria"),
+        ("👋 Maria", "Maria"),
+        ("Liz is fine", "Liz"),
+        ("Maria works", "Maria"),
+        ("J.R.", "J.R"),
+        ("Will", "Will"),
+        ("Will Smith", "Will Smith"),
+        ("my name is Maria José", "Maria José"),
     ],
 )
 def test_courtesies_after_a_name_are_not_part_of_it(text: str, name: str) -> None:
