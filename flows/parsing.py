@@ -66,7 +66,8 @@ _SCORE_BEFORE = (
 )
 _SCORE_AFTER = (
     r"(?:\s*(?:-?ish|or so|maybe|probably|i think|i guess|i'd say|honestly|really|tbh|"
-    r"at best|at most|at least|for now|right now|today|now|points?|pts?))+$"
+    r"at best|at most|at least|for now|right now|today|now|points?|pts?|for sure|lol|haha|obviously|"
+    r"definitely|surely|easily|tops|max|honestly|really|to be honest|i reckon|i'd say|id say))+$"
 )
 
 
@@ -90,10 +91,13 @@ def parse_score(text: str, low: int, high: int) -> int | Invalid:
 
 def _parse_score(text: str, low: int, high: int) -> int | Invalid:
     raw = re.sub(r"\s*,\s*", " ", fold(text))
+    # "8 :)", "10/10 💪", "7!!": emoticons, emoji and marks after the score say nothing more.
+    raw = re.sub(r"(?<=\w)(?:\s*[^\w\s/]+)+$", "", raw).strip()
     raw = re.sub(r"[!?]+$|\.+$", "", raw).strip()
     raw = re.sub(_SCORE_BEFORE, "", raw).strip()
     raw = re.sub(_SCORE_AFTER, "", raw).strip()
-    raw = re.sub(r"\s*(/|out of|of)\s*(10|ten)$", "", raw).strip()
+    raw = re.sub(r"(?<=\w)(?:\s*[^\w\s/]+)+$", "", raw).strip()
+    raw = re.sub(r"\s*(/|out of|outta|of)\s*(10|ten)$", "", raw).strip()
     raw = re.sub(r"-?ish$", "", raw).strip()
     if raw in NUMBER_WORDS:
         value = NUMBER_WORDS[raw]

@@ -189,6 +189,13 @@ def test_level_not_guessed_from_stray_words(text: str) -> None:
         ("about a 6", 6),
         ("8 maybe", 8),
         ("10!!", 10),
+        ("7 outta 10", 7),
+        ("8 for sure", 8),
+        ("8 lol", 8),
+        ("8 :)", 8),
+        ("10/10 💪", 10),
+        ("10 obviously", 10),
+        ("7 😅 honestly", 7),
     ],
 )
 def test_a_score_with_its_reason_is_read(text: str, value: int) -> None:
