@@ -19,6 +19,7 @@ from flows.records import (
     ProfileUpdated,
 )
 from flows.short_answers import extract_name, parse_level, parse_yes_no
+from flows.vagueness import is_vague_action, looks_like_nonsense
 from flows.when import WhenResult, parse_when
 from flows.zones import AmbiguousZone, parse_zone, zone_label, zone_readback
 from tests.support.coach_driver import (
@@ -556,3 +557,31 @@ def test_consent_in_words(reply: str, agreed: bool) -> None:
 
 def answers_given(coach: Coach, step: str) -> list[str]:
     return [record.text for record in records_of(coach.records, AnswerGiven) if record.step == step]
+
+
+# weak answers
+
+
+@pytest.mark.parametrize("text", ["do it", "I'll just do it", "sort it out", "prioritise", "delegate", "try"])
+def test_an_action_that_names_no_step_is_questioned(text: str) -> None:
+    assert is_vague_action(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["do it on Friday", "delegate the report to Ana", "try the new agenda", "have the conversation with Sam"],
+)
+def test_an_action_with_a_step_is_not_questioned(text: str) -> None:
+    assert not is_vague_action(text)
+
+
+@pytest.mark.parametrize("text", ["lol", "haha", "x"])
+def test_laughter_or_a_letter_is_not_a_goal(text: str) -> None:
+    assert looks_like_nonsense(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "empty"), [("tbd", True), ("still deciding", True), ("tbd by friday", False)]
+)
+def test_not_decided_yet_is_a_non_answer(text: str, empty: bool) -> None:
+    assert is_non_answer(text) is empty
