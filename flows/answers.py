@@ -302,7 +302,7 @@ def _zone_understood(turn: Turn, zone: str) -> Understood:
 def _picked(clarify: dict[str, Any], text: str) -> str | None:
     """Which of the offered readings a typed reply names, by its number or its words."""
     options = [(str(label), str(value)) for label, value in clarify["options"]]
-    number = small_int(text)
+    number = small_int(text) or ordinal(text, len(options))
     if number is not None and 1 <= number <= len(options):
         return options[number - 1][1]
     wanted = text.strip().lower().rstrip(".")

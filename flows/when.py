@@ -84,6 +84,13 @@ def _normalise(text: str) -> str:
     raw = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", raw)  # "mid-March", "mid-week"
     raw = re.sub(r"\bwks?\b", lambda m: "weeks" if m.group() == "wks" else "week", raw)
     raw = re.sub(r"\s+", " ", raw).strip()
+    # A correction after a question: "nope, this friday", "actually the 4th", "I meant Fri 4 Dec".
+    raw = re.sub(
+        r"^(?:(?:no|nope|nah|yes|yeah|yep|oh|oops|sorry|actually|rather|i mean|i meant|make it|let's say|"
+        r"lets say|say)\s+)+(?!later than)(?=\S)",
+        "",
+        raw,
+    )
     raw = re.sub(rf"^{_LEADING}", "", raw)
     # "this afternoon", "later today", "end of day": today, before the time of day is cut off.
     if re.fullmatch(
@@ -120,10 +127,42 @@ def _readings(raw: str, today: date) -> tuple[date, date | None] | Invalid | Non
     simple = _simple(raw, today)
     if simple is not None:
         return simple, None
-    for reader in (_relative, _weekday, _numeric, _named_month, _day_of_month, _part_of_month, _quarter):
+    for reader in (
+        _relative,
+        _weekday,
+        _numeric,
+        _named_month,
+        _day_of_month,
+        _part_of_month,
+        _quarter,
+        _weekday_and_date,
+    ):
         result = reader(raw, today)
         if result is not None:
             return result
+    return None
+
+
+def _weekday_and_date(raw: str, today: date) -> tuple[date, date | None] | Invalid | None:
+    """ "Fri 4 Dec" (as the coach reads dates back), "Friday the 4th", "thursday 3/12".
+
+    A weekday that is not the date's ("Thu 4 Dec", a Friday) leaves both readings to choose from.
+    """
+    match = re.fullmatch(r"([a-z]+) (?:the )?(.+)", raw)
+    if match is None or match.group(1) not in WEEKDAYS:
+        return None
+    for reader in (_numeric, _named_month, _day_of_month):
+        result = reader(match.group(2), today)
+        if result is None:
+            continue
+        if isinstance(result, Invalid):
+            return result
+        day, _ = result
+        weekday = WEEKDAYS[match.group(1)]
+        if day.weekday() == weekday:
+            return day, None
+        # The same weekday in the date's week: "Thu 4 Dec" may have meant Thu 3 Dec.
+        return day, day + timedelta(days=weekday - day.weekday())
     return None
 
 

@@ -46,6 +46,9 @@ def parse_zone(text: str) -> str | Invalid:
 
 _LEAD_INS = (
     r"(?:(?:i'm|im|i am|we're|we are|i live|i'm living|i work|i'm working|i'm based|i am based|based|"
+    r"i've moved|ive moved|i have moved|i moved|moved|i'm moving|im moving|moving|relocated|i relocated|"
+    r"i'm travelling|im travelling|i'm traveling|im traveling|travelling|traveling|i'm staying|staying|"
+    r"back|to|"
     r"living|currently|right now|at the moment|now|mostly|usually|my|our|the|time ?zone|tz|is|it's|its|"
     r"in|near|around|from|out of|close to|just outside|outside|at)\s+)+"
 )

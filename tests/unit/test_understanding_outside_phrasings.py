@@ -585,3 +585,74 @@ def test_laughter_or_a_letter_is_not_a_goal(text: str) -> None:
 )
 def test_not_decided_yet_is_a_non_answer(text: str, empty: bool) -> None:
     assert is_non_answer(text) is empty
+
+
+# dates with their weekday, corrections, and picking a reading
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "other"),
+    [
+        ("Fri 4 Dec", date(2026, 12, 4), None),  # the way the coach reads dates back
+        ("Friday the 4th", date(2026, 12, 4), None),
+        ("thursday 3/12", date(2026, 12, 3), None),
+        ("Thu 4 Dec", date(2026, 12, 4), date(2026, 12, 3)),  # 4 Dec is a Friday: ask
+        ("nope, this friday", date(2026, 11, 27), None),
+        ("actually the 4th", date(2026, 12, 4), None),
+        ("I meant Fri 4 Dec", date(2026, 12, 4), None),
+        ("make it monday", date(2026, 11, 30), None),
+        # what already held
+        ("no later than friday", date(2026, 11, 27), None),
+        ("friday next week", date(2026, 12, 4), None),
+    ],
+)
+def test_a_date_with_its_weekday_or_after_a_correction(text: str, expected: date, other: date | None) -> None:
+    result = parse_when(text, WEDNESDAY)
+    assert isinstance(result, WhenResult)
+    assert (result.date, result.alternative) == (expected, other)
+
+
+@pytest.mark.parametrize(
+    ("reply", "stored"),
+    [
+        ("nope, this friday", "2026-11-27"),  # once read as a bare "no": Tue 1 Dec
+        ("the first", "2026-12-08"),
+        ("the second one", "2026-12-01"),
+        ("Fri 4 Dec", "2026-12-04"),
+        ("yes", "2026-12-08"),
+        ("no", "2026-12-01"),
+    ],
+)
+def test_answering_which_day_was_meant(reply: str, stored: str) -> None:
+    coach = grow_coach().drive_to("will_when")
+    coach.say("next tuesday")
+    assert coach.conv.state == "will_when" and len(coach.labels()) == 2
+    coach.say(reply)
+    assert coach.conv.state == "will_support"
+    assert answers_given(coach, "will_when") == [stored]
+
+
+@pytest.mark.parametrize(
+    ("text", "zone"),
+    [
+        ("I moved to Berlin", "Europe/Berlin"),
+        ("back in London", "Europe/London"),
+        ("travelling in Tokyo", "Asia/Tokyo"),
+        ("Arizona", "America/Phoenix"),
+        ("colorado", "America/Denver"),
+        ("Texas", "America/Chicago"),
+    ],
+)
+def test_zone_after_a_move_or_by_state(text: str, zone: str) -> None:
+    assert parse_zone(text) == zone
+
+
+@pytest.mark.parametrize(
+    ("reply", "zone"), [("the first", "America/Denver"), ("the second one", "America/Phoenix")]
+)
+def test_an_ambiguous_zone_picked_by_its_place(reply: str, zone: str) -> None:
+    coach = Coach()
+    for answer in ("hello", "yes", "Ann", "first time", "mountain"):
+        coach.say(answer)
+    coach.say(reply)
+    assert coach.conv.profile.timezone == zone
