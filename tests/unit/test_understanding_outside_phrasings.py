@@ -20,6 +20,7 @@ from flows.records import (
 )
 from flows.short_answers import extract_name, parse_level, parse_yes_no
 from flows.vagueness import is_vague_action, looks_like_nonsense
+from flows.views import RecapView
 from flows.when import WhenResult, parse_when
 from flows.zones import AmbiguousZone, parse_zone, zone_label, zone_readback
 from tests.support.coach_driver import (
@@ -656,3 +657,61 @@ def test_an_ambiguous_zone_picked_by_its_place(reply: str, zone: str) -> None:
         coach.say(answer)
     coach.say(reply)
     assert coach.conv.profile.timezone == zone
+
+
+# what next, in words
+
+RECAP = RecapView(
+    goal_id="goal-1",
+    goal_text="stop avoiding difficult conversations with my team",
+    action="talk to Sam about deadlines",
+    action_due=date(2026, 11, 27),
+    if_then="if a launch clashes, move the one-to-one to Tuesday",
+    checkin_outcome="partly",
+    ratings=(),
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "state"),
+    [
+        ("keep it", "idle"),
+        ("leave it", "idle"),
+        ("change the goal", "goal"),
+        ("the goal", "goal"),
+        ("tweak the action", "will_action"),
+        ("smaller step", "will_action"),
+        ("2", "will_action"),
+    ],
+)
+def test_what_to_do_about_a_low_commitment_in_words(reply: str, state: str) -> None:
+    coach = grow_coach().drive_to("will_low_next")
+    coach.say(reply)
+    assert coach.conv.state == state
+
+
+@pytest.mark.parametrize("reply", ["yes", "no", "maybe"])
+def test_yes_or_no_to_what_next_is_asked_again(reply: str) -> None:
+    coach = grow_coach().drive_to("will_low_next")
+    coach.say(reply)
+    assert coach.conv.state == "will_low_next"
+    assert coach.texts[0] in phrasings("errors", "choice")
+
+
+@pytest.mark.parametrize(
+    ("reply", "state"),
+    [
+        ("same goal", "reality_now"),
+        ("the same one", "reality_now"),
+        ("keep going with it", "reality_now"),
+        ("new goal", "goal"),
+        ("something else", "goal"),
+        ("a different one", "goal"),
+    ],
+)
+def test_keeping_the_last_goal_or_another_in_words(reply: str, state: str) -> None:
+    coach = Coach(conv=consented(level="experienced"), lookup=FakeLookup([goal_view()], recap=RECAP))
+    coach.command("new")
+    assert coach.conv.state == "opening"
+    coach.say(reply)
+    assert coach.conv.state == state
