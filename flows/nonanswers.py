@@ -24,15 +24,18 @@ def is_non_answer(text: str) -> bool:
 
 
 def says_too_little(text: str) -> bool:
-    """True for a non-answer, and for a reply that only acknowledges the question ("ok",
-    "yes 👍") or is a bare number ("1"): nothing a question that needs content can keep.
+    """True for a non-answer, for a reply that only acknowledges the question ("ok",
+    "yes 👍") or is a bare number ("1"), and for one that asks about the question ("what do
+    you mean?", "help", "hi"): nothing a question that needs content can keep.
 
     Asked for a recent example, "1" or "ok" is a slip or a tap-through, never the example.
     """
     if is_non_answer(text):
         return True
     parts = [phrase_text(part) for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
-    return all(_is_empty_phrase(part, "acknowledgements") or part.isdigit() for part in parts)
+    # "what do you mean?", "help", "hi": a question about the question is no answer to it.
+    meta = phrase_set("about_the_question")
+    return all(_is_empty_phrase(part, "acknowledgements") or part.isdigit() or part in meta for part in parts)
 
 
 def _is_empty_phrase(phrase: str, kind: str = "non_answers") -> bool:

@@ -16,6 +16,7 @@ from flows.records import (
     CheckinsCancelled,
     CheckinSnoozed,
     GoalClosed,
+    GoalOpened,
     ProfileUpdated,
 )
 from flows.short_answers import extract_name, parse_level, parse_yes_no
@@ -715,3 +716,35 @@ def test_keeping_the_last_goal_or_another_in_words(reply: str, state: str) -> No
     assert coach.conv.state == "opening"
     coach.say(reply)
     assert coach.conv.state == state
+
+
+# a question about the question
+
+
+@pytest.mark.parametrize(
+    "reply",
+    ["hi", "hello?", "help", "what?", "what do you mean?", "I don't understand", "can you give an example?"],
+)
+def test_a_question_about_the_goal_question_is_never_the_goal(reply: str) -> None:
+    coach = grow_coach()
+    coach.say(reply)
+    assert coach.conv.state == "goal"
+    assert coach.question.text in phrasings("nudges", "content.grow.goal")
+    assert records_of(coach.outcome.records, GoalOpened) == []
+
+
+@pytest.mark.parametrize("reply", ["what do you mean?", "help"])
+def test_a_question_about_the_example_question_is_never_the_example(reply: str) -> None:
+    coach = grow_coach().drive_to("reality_now")
+    coach.say(reply)
+    assert coach.conv.state == "reality_now"
+    assert answers_given(coach, "reality_now") == []
+
+
+@pytest.mark.parametrize(
+    "goal", ["Help my team grow", "stop interrupting people in meetings", "what my team needs"]
+)
+def test_a_goal_that_starts_like_a_question_about_it_is_a_goal(goal: str) -> None:
+    coach = grow_coach()
+    coach.say(goal)
+    assert [record.text for record in records_of(coach.outcome.records, GoalOpened)] == [goal]
