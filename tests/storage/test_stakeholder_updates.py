@@ -21,8 +21,6 @@ from flows.events import Event
 from storage.db import Database, alembic_config
 from storage.models import EngagementRow, FeedbackResponseRow, LeaderRow, SeenStakeholderUpdateRow
 from tests.storage.test_stakeholder_feedback import (
-    LEADER,
-    answer,
     invite,
     leader_with_goal,
     make_service,
@@ -185,5 +183,3 @@ def test_upgrading_from_0008_keeps_leaders_and_engagements(database_url: str) ->
             assert session.scalar(select(func.count()).select_from(SeenStakeholderUpdateRow)) == 0
     finally:
         db.dispose()
-
-
