@@ -10,17 +10,20 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from flows.content import Content
 from flows.events import START_LINK, Choice, Event, Reply
+from flows.feedback_offers import taken
 from flows.feedback_summary import RELATIONSHIPS, FeedbackSummary, RoundResult, summarise, threshold
 from flows.moves import idle_menu
 from flows.parsing import Invalid, clean_text, parse_score
 from flows.quoting import quote
-from flows.records import FeedbackLinkIssued, FeedbackLinkRevoked
+from flows.records import FeedbackLinkIssued, FeedbackLinkRevoked, FeedbackOffered
 from flows.schedule import format_local
 from flows.turn import Turn
+from flows.views import FeedbackRoundView
 
 START_PREFIX = "fb_"
 # 24 random bytes: 192 bits, 32 characters of [A-Za-z0-9_-]; with "fb_" well inside
@@ -80,7 +83,42 @@ def fresh_link(turn: Turn) -> None:
 
 def next_round(turn: Turn) -> None:
     rounds = turn.lookup.feedback_rounds()
-    _issue(turn, new_round=True, number=max((r.number for r in rounds), default=0) + 1)
+    number = max((r.number for r in rounds), default=0) + 1
+    _issue(turn, new_round=True, number=number, behaviour=_carried_behaviour(turn, rounds))
+
+
+def accept_offer(point: str) -> Callable[[Turn], None]:
+    """ "Yes" to a round offered at the engagement's start or before its close
+    (flows/feedback_offers.py): what /feedback would give. Tapped again once that round
+    is open, it shows where the round stands, as /feedback does."""
+
+    def accept(turn: Turn) -> None:
+        view = turn.lookup.engagement()
+        if not turn.settings.feedback_enabled or view is None or taken(point, view):
+            command(turn)
+            return
+        turn.record(FeedbackOffered(view.engagement_id, point, taken=True))
+        next_round(turn)
+
+    return accept
+
+
+def skip_offer(turn: Turn) -> None:
+    turn.say("feedback", "offer_skipped")
+    idle_menu(turn)
+
+
+def _carried_behaviour(turn: Turn, rounds: list[FeedbackRoundView]) -> str | None:
+    """The last round's behaviour while its goal is still open, so the rounds compare;
+    else None, and the newest goal is asked about."""
+    if not rounds:
+        return None
+    last = _folded(rounds[-1].behaviour)
+    return rounds[-1].behaviour if any(_folded(g.text) == last for g in turn.lookup.open_goals()) else None
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def revoke(turn: Turn) -> None:

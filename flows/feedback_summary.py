@@ -40,6 +40,7 @@ class RoundResult:
     groups: tuple[GroupResult, ...] = ()  # empty when a split would expose someone
     keep: tuple[str, ...] = ()  # shuffled
     change: tuple[str, ...] = ()  # shuffled
+    opened_at: datetime | None = None  # when the leader opened the round
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,13 @@ def _round(view: FeedbackRoundView, least: int, shuffle: Callable[[list[str]], N
     answers = view.answers
     if view.answered < least or len(answers) < least:
         return RoundResult(
-            view.number, view.behaviour, view.answered, view.link_open, view.expires_at, shown=False
+            view.number,
+            view.behaviour,
+            view.answered,
+            view.link_open,
+            view.expires_at,
+            shown=False,
+            opened_at=view.opened_at,
         )
     keep = [a.keep for a in answers if a.keep]
     change = [a.change for a in answers if a.change]
@@ -101,6 +108,7 @@ def _round(view: FeedbackRoundView, least: int, shuffle: Callable[[list[str]], N
         groups=_groups(answers, least),
         keep=tuple(keep),
         change=tuple(change),
+        opened_at=view.opened_at,
     )
 
 

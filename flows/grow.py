@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
-from flows import session_reminders
+from flows import feedback_offers, session_reminders
 from flows.content import Content
 from flows.events import Choice
 from flows.parsing import Invalid, small_int
@@ -306,6 +306,11 @@ class GrowModel(FlowModel[GrowData]):
             session_reminders.reminders(turn, self._goal_id, self.data.session_id, committed=committed)
         recap = turn.text("grow", "closed", "recap" if committed else "recap_low", next_checkin=next_checkin)
         turn.say_text(recap)
+        if self.data.engagement_id:
+            # A session after the midpoint review that reworked a goal has no number of
+            # its own: it completes the review's.
+            held = self.data.number or getattr(turn.lookup.engagement(), "held", 0)
+            feedback_offers.offer_after_session(turn, held)
         # Kept with the idle position: if the process dies before the recap is sent,
         # /start shows it again.
         turn.finish(IdleData(last_recap=recap))

@@ -15,7 +15,7 @@ from typing import Any
 
 from transitions import EventData
 
-from flows import engagement, grow, session_reminders
+from flows import engagement, feedback_offers, grow, session_reminders
 from flows.chart_replies import progress_replies
 from flows.events import Choice
 from flows.parsing import Invalid
@@ -189,6 +189,7 @@ class ReviewModel(FlowModel[ReviewData]):
         goal_id = kept[-1][0]
         session_reminders.reminders(turn, goal_id, data.session_id, committed=False)
         turn.say("review", "mid_done", "keep", next=data.number + 1)
+        feedback_offers.offer_after_session(turn, data.number)
         turn.finish()
 
     def close_engagement(self, event: EventData) -> None:

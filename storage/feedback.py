@@ -122,6 +122,7 @@ def rounds_for_leader(
                 expires_at=row.expires_at,
                 link_open=row.code_hash is not None and row.expires_at > now,
                 answers=shown if len(shown) >= min_responses else (),
+                opened_at=row.opened_at,
             )
         )
     return views

@@ -251,8 +251,9 @@ class EngagementRow(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_session_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # The points ("start", "closing", comma-separated) a feedback round was offered at.
-    feedback_offered: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    # The points a feedback round was offered at ("start", "closing") and those the leader
+    # took ("start.taken"), comma-separated.
+    feedback_offered: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class ReflectionRow(Base):

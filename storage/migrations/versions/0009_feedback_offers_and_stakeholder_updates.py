@@ -2,7 +2,8 @@
 stakeholder updates, and a leader part-way through answering someone else's link.
 
 - engagements.feedback_offered: the points ("start", "closing") at which the leader was
-  offered a feedback round, so nobody is asked twice for the same point
+  offered a feedback round, and those they took ("start.taken"), so nobody is asked twice
+  for the same point and a second tap on "yes" opens no second round
 - users.giving_feedback: true while a leader is answering another leader's feedback
   link; only then (or for someone with no users row) does a message go to the
   stakeholder path, so an ordinary leader message costs no feedback query
@@ -34,7 +35,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column(
         "engagements",
-        sa.Column("feedback_offered", sa.String(32), nullable=False, server_default=""),
+        sa.Column("feedback_offered", sa.String(64), nullable=False, server_default=""),
     )
     op.add_column(
         "users",
