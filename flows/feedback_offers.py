@@ -40,11 +40,10 @@ def point_due(view: EngagementView, number: int, rounds: Sequence[FeedbackRoundV
     """
     if view.status not in ("active", "paused") or number < 1 or number >= view.planned:
         return None
-    if number == view.planned - 1:
-        return (
-            CLOSING if CLOSING not in view.feedback_offered and not answered(CLOSING, view, rounds) else None
-        )
-    return START if START not in view.feedback_offered and not answered(START, view, rounds) else None
+    point = CLOSING if number == view.planned - 1 else START
+    if point in view.feedback_offered or answered(point, view, rounds):
+        return None
+    return point
 
 
 def taken(point: str, view: EngagementView) -> bool:
