@@ -312,7 +312,7 @@ def show_progress(turn: Turn) -> None:
         turn.say("progress", "none")
     else:
         turn.say("progress", "intro")
-        turn.replies.extend(progress_replies(progress, turn.content))
+        turn.replies.extend(progress_replies(progress, turn.content, turn.lookup.feedback_summary()))
     reask(turn)
 
 

@@ -54,6 +54,14 @@ def midpoint_review(service: CoachService, now: datetime) -> Handled:
 LAST: list[Handled] = []
 
 
+def answer_round(
+    service: CoachService, start_param: str | None, ratings: tuple[int, ...], now: datetime
+) -> None:
+    for person, rating in zip((1001, 1002, 1003), ratings, strict=True):
+        for message in (f"/start {start_param}", "1", str(rating), "asks first", "decide sooner"):
+            say(service, person, message, now)
+
+
 def another_goal(service: CoachService, now: datetime) -> Handled:
     """A GROW session on a second goal (the newest from then on)."""
     answers = grow_answers(9)
@@ -120,6 +128,7 @@ def test_accepting_gives_the_link_feedback_gives_and_the_close_asks_again(databa
     assert "round 1" in "\n".join(r.text for r in accepted.replies)
     (first,) = rows(database, FeedbackRoundRow)
     assert first.behaviour == GOAL
+    answer_round(service, linked[0].start_param, (5, 4, 6), now)
 
     midpoint_review(service, now + timedelta(days=1))
     # Session 3 sets a newer goal; the offer before the close still names round 1's behaviour.
@@ -130,3 +139,19 @@ def test_accepting_gives_the_link_feedback_gives_and_the_close_asks_again(databa
     again = press(service, offer.choices[0].value, offer, now + timedelta(days=2))
     assert "round 2" in "\n".join(r.text for r in again.replies)
     assert [r.behaviour for r in rows(database, FeedbackRoundRow)] == [GOAL, GOAL]
+    second = next(r.start_param for r in again.replies if r.start_param)
+    answer_round(service, second, (8, 7, 9), now + timedelta(days=2))
+
+    # Session 4, the closing review: each goal's own change, and the stakeholders' beside it.
+    day4 = now + timedelta(days=3)
+    replies: list[Reply] = []
+    for message in ("/new", "8", "I raise issues the same day", "launch weeks", "+1", "the weekly slot"):
+        replies += say(service, ANN, message, day4).replies
+    for message in ("6", "they run the agenda now", "my calendar", "0", "asking first"):
+        replies += say(service, ANN, message, day4).replies
+    summary = next(r.text for r in replies if "4 → 8" in r.text)
+    assert "Your own rating: 4 → 8 (+4). Stakeholders: 5.0 → 8.0 (+3.0), 3 answers each round." in summary
+    # The second goal had no round: no stakeholder line for it.
+    assert summary.count("Stakeholders") == 1
+    # Each goal's chart follows, drawn (the first with the stakeholder series).
+    assert len([r for r in replies if r.attachment is not None]) == 2
