@@ -12,8 +12,8 @@ from PIL import Image
 from flows.feedback_summary import stakeholder_points, summarise, with_stakeholders
 from flows.progress import GoalProgress, RatingPoint, StakeholderPoint, chart_words, stakeholder_line
 from flows.progress_chart import render_progress_png
-from flows.views import FeedbackRoundView, StakeholderAnswer
-from tests.support.coach_driver import CONTENT, Coach, FakeLookup, consented
+from flows.views import EngagementView, FeedbackRoundView, StakeholderAnswer
+from tests.support.coach_driver import CONTENT, Coach, FakeLookup, consented, goal_view
 from tests.unit.test_engine_progress import GOAL, START, feedback_goal
 
 EXPIRES = datetime(2027, 1, 30, tzinfo=UTC)
@@ -108,3 +108,24 @@ def test_the_chart_draws_the_stakeholder_series_and_names_it() -> None:
 def _has_colour(png: bytes, rgb: tuple[int, int, int]) -> bool:
     image = Image.open(io.BytesIO(png)).convert("RGB")
     return any(colour == rgb for _, colour in image.getcolors(maxcolors=1 << 20) or [])
+
+
+def test_the_closing_review_shows_both_changes_and_draws_the_stakeholders() -> None:
+    goal = goal_view()  # baseline 4
+    lookup = FakeLookup(
+        [goal],
+        engagement=EngagementView("engagement-1", "active", 3, 6, 5, START),
+        progress=[feedback_goal(goal=goal.text, goal_id=goal.goal_id)],
+    )
+    lookup.rounds = [
+        a_round(1, [5, 6, 4], behaviour=goal.text),
+        a_round(2, [8, 7, 9], behaviour=goal.text, days=60),
+    ]
+    coach = Coach(conv=consented(), lookup=lookup)
+    coach.command("new")
+    for answer in ("7", "I raise issues the same day", "launch weeks", "+1", "the weekly slot"):
+        coach.say(answer)
+    summary = next(text for text in coach.texts if "4 → 7" in text)
+    assert "Your own rating: 4 → 7 (+3). Stakeholders: 5.0 → 8.0 (+3.0), 3 answers each round." in summary
+    (chart,) = [reply.chart for reply in coach.replies if reply.chart is not None]
+    assert chart is not None and [p.mean for p in chart.stakeholders] == [5.0, 8.0]
