@@ -382,6 +382,7 @@ BUTTONS: dict[str, Command] = {
     "fb_round": _idle_only(feedback.next_round),
     "fb_revoke": _idle_only(feedback.revoke),
     # A round offered at the engagement's start or before its close (flows/feedback_offers.py).
-    **{name: _idle_only(feedback.accept_offer(point)) for point, name in feedback_offers.ACCEPT.items()},
-    feedback_offers.SKIP: _idle_only(feedback.skip_offer),
+    # They work mid-flow too: a check-in that fell due often follows the offer at once.
+    **{name: feedback.accept_offer(point) for point, name in feedback_offers.ACCEPT.items()},
+    feedback_offers.SKIP: feedback.skip_offer,
 }

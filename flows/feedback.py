@@ -17,11 +17,12 @@ from flows.content import Content
 from flows.events import START_LINK, Choice, Event, Reply
 from flows.feedback_offers import taken
 from flows.feedback_summary import RELATIONSHIPS, FeedbackSummary, RoundResult, summarise, threshold
-from flows.moves import idle_menu
+from flows.moves import idle_menu, reask
 from flows.parsing import Invalid, clean_text, parse_score
 from flows.quoting import quote
 from flows.records import FeedbackLinkIssued, FeedbackLinkRevoked, FeedbackOffered
 from flows.schedule import format_local
+from flows.state import FlowName
 from flows.turn import Turn
 from flows.views import FeedbackRoundView
 
@@ -81,10 +82,10 @@ def fresh_link(turn: Turn) -> None:
     _issue(turn, new_round=False, number=max(r.number for r in rounds), behaviour=rounds[-1].behaviour)
 
 
-def next_round(turn: Turn) -> None:
+def next_round(turn: Turn, then: Callable[[Turn], None] = idle_menu) -> None:
     rounds = turn.lookup.feedback_rounds()
     number = max((r.number for r in rounds), default=0) + 1
-    _issue(turn, new_round=True, number=number, behaviour=_carried_behaviour(turn, rounds))
+    _issue(turn, new_round=True, number=number, behaviour=_carried_behaviour(turn, rounds), then=then)
 
 
 def accept_offer(point: str) -> Callable[[Turn], None]:
@@ -93,19 +94,26 @@ def accept_offer(point: str) -> Callable[[Turn], None]:
     is open, it shows where the round stands, as /feedback does."""
 
     def accept(turn: Turn) -> None:
+        # The offer often sits above a check-in that followed it: the link comes anywhere,
+        # and the question the leader is on is asked again after it.
+        idle = turn.conv.flow == FlowName.IDLE
         view = turn.lookup.engagement()
         if not turn.settings.feedback_enabled or view is None or taken(point, view):
-            command(turn)
+            if idle:
+                command(turn)
+            else:
+                turn.say("feedback", "offer_taken")
+                reask(turn)
             return
         turn.record(FeedbackOffered(view.engagement_id, point, taken=True))
-        next_round(turn)
+        next_round(turn, then=idle_menu if idle else reask)
 
     return accept
 
 
 def skip_offer(turn: Turn) -> None:
     turn.say("feedback", "offer_skipped")
-    idle_menu(turn)
+    reask(turn)
 
 
 def _carried_behaviour(turn: Turn, rounds: list[FeedbackRoundView]) -> str | None:
@@ -131,12 +139,19 @@ def revoke(turn: Turn) -> None:
     idle_menu(turn)
 
 
-def _issue(turn: Turn, *, new_round: bool, number: int, behaviour: str | None = None) -> None:
+def _issue(
+    turn: Turn,
+    *,
+    new_round: bool,
+    number: int,
+    behaviour: str | None = None,
+    then: Callable[[Turn], None] = idle_menu,
+) -> None:
     if behaviour is None:
         goals = turn.lookup.open_goals()
         if not goals:
             turn.say("feedback", "needs_goal")
-            idle_menu(turn)
+            then(turn)
             return
         behaviour = goals[0].text
     code = new_code()
@@ -152,7 +167,7 @@ def _issue(turn: Turn, *, new_round: bool, number: int, behaviour: str | None = 
         "feedback", "invitation", values={"behaviour": shown, "start_link": START_LINK}
     )
     turn.replies.append(Reply(invitation, start_param=START_PREFIX + code))
-    idle_menu(turn)
+    then(turn)
 
 
 def report(turn: Turn, summary: FeedbackSummary) -> str:
