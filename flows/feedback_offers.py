@@ -75,4 +75,10 @@ def offer_after_session(turn: Turn, number: int) -> None:
     labels = turn.content.labels("feedback", "offer")
     offered = (Choice(labels["yes"], f"cmd:{ACCEPT[point]}"), Choice(labels["no"], f"cmd:{SKIP}"))
     text = turn.text("feedback", "offer", field, least=threshold(turn.settings.feedback_min_responses))
-    turn.replies.append(Reply(text, offered, "list", turn.conv.question_seq))
+    last = turn.replies[-1] if turn.replies else None
+    if last is not None and not last.choices and last.attachment is None and last.chart is None:
+        # It rides on the session's closing words (the recap): one message, and the last
+        # message of a session stays the one that sums it up.
+        turn.replies[-1] = Reply(f"{last.text}\n\n{text}", offered, "list", turn.conv.question_seq)
+    else:
+        turn.replies.append(Reply(text, offered, "list", turn.conv.question_seq))
