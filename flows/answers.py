@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from flows.events import Choice, Event
-from flows.nonanswers import is_non_answer
+from flows.nonanswers import is_non_answer, says_too_little
 from flows.parsing import AmbiguousZone, Invalid, local_today, parse_score, parse_timezone, short, small_int
 from flows.short_answers import MAX_NAME_CHARS, extract_name, parse_level, parse_yes_no
 from flows.steps import Ask
@@ -166,7 +166,9 @@ def shown(turn: Turn, model: FlowModel, ask: Ask, value: object) -> str:
 
 
 def _text_value(turn: Turn, ask: Ask, text: str) -> object:
-    if is_non_answer(text):
+    # Where content is needed, "ok" or a bare "1" says as little as "dunno"; elsewhere
+    # (a list, an optional question) only a true non-answer ends or skips it.
+    if says_too_little(text) if ask.needs_content else is_non_answer(text):
         if ask.needs_content and _first_time(turn, "content"):
             return Nudge("nudge", key=f"content.{turn.conv.flow}.{turn.conv.state}")
         if ask.ends_list:

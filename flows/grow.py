@@ -41,8 +41,8 @@ STEPS = (
     # Also the goal attainment scale's "as expected", in the leader's words: the closing
     # review asks where they got against it (-2 ... +2).
     Step("goal_measure", Ask.text(), on_exit="keep_expected_outcome"),
-    Step("goal_by_when", Ask.text()),
-    Step("reality_now", Ask.text(), on_exit="keep_today"),
+    Step("goal_by_when", Ask.text(needs_content=True)),
+    Step("reality_now", Ask.text(needs_content=True), on_exit="keep_today"),
     Step("reality_tried", Ask.text()),
     Step("reality_cost", Ask.text()),
     Step("reality_baseline", Ask.score(0, 10), on_exit="keep_baseline"),
@@ -203,7 +203,9 @@ class GrowModel(FlowModel[GrowData]):
         self.turn.set_var("goal", recap.goal_text)
 
     def keep_today(self, event: EventData) -> None:
-        self.turn.set_var("today", str(event.kwargs["value"]))
+        today = str(event.kwargs["value"])
+        # "not sure yet" stands in for an example never given: not one to quote back.
+        self.turn.set_var("today", "" if today == self.turn.text("nudges", "not_sure") else today)
 
     def keep_goal(self, event: EventData) -> None:
         self._save_goal(str(event.kwargs["value"]))

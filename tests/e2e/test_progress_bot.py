@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,6 @@ from tests.support.bot_harness import Leader
 from tests.support.checkins import ONBOARDING, grow_answers, next_messages, rows, running_bot
 
 SETTLE = 0.1
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def png_size(data: bytes) -> tuple[int, int]:

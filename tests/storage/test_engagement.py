@@ -3,21 +3,20 @@ reminders, reflections, goal attainment, and all of it in /export and gone after
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event
 from flows.settings import CoachSettings
-from storage.db import Database, alembic_config
+from storage.db import Database
 from storage.export import export_user
 from storage.models import CheckinRow, EngagementRow, GoalRow, ReflectionRow, ScoreRow
 from tests.support.checkins import grow_answers, rows, say, seed_leader
-from tests.support.coach_driver import GROW_PATH, phrasings
+from tests.support.coach_driver import phrasings
+from tests.support.migrations import at_revision, finish_session, seed_leader_mid_session
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 # Three sessions a day apart: the midpoint is session 2, the close session 3.
@@ -29,49 +28,8 @@ def test_upgrading_from_0007_lets_a_leader_mid_session_carry_on_and_then_agree_a
 ) -> None:
     db = Database(database_url)
     try:
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0007")
-        stamp = NOW.isoformat()
-        goal = "be a better leader — stop avoiding difficult conversations with my team"
-        position = {
-            "session_id": "s1",
-            "seed": 3,
-            "goal_id": "g1",
-            "vars": {"goal": goal},
-            "opened": True,
-            "answers": {"goal": "be a better leader", "goal_concrete": GROW_PATH[1][1]},
-            "options": [],
-        }
-        with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, name, level, timezone, consented_at,"
-                    " active, paused, created_at, updated_at)"
-                    " VALUES (1, 'terminal', 'ann', 'Ann', 'first_time', 'UTC', :t, :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO goals (id, user_id, text, status, version, created_at, updated_at)"
-                    " VALUES ('g1', 1, :goal, 'draft', 1, :t, :t)"
-                ),
-                {"goal": goal, "t": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO coaching_sessions (id, user_id, goal_id, kind, started_at)"
-                    " VALUES ('s1', 1, 'g1', 'grow', :t)"
-                ),
-                {"t": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO conversations (user_id, flow, state, data, question_seq, updated_at)"
-                    " VALUES (1, 'grow', 'goal_measure', :data, 8, :t)"
-                ),
-                {"data": json.dumps(position), "t": stamp},
-            )
+        at_revision(db, "0007")
+        seed_leader_mid_session(db, NOW, goal_status="draft", goal_version=True)
         db.upgrade()
         with db.session() as session:
             assert session.scalars(select(EngagementRow)).all() == []
@@ -81,13 +39,7 @@ def test_upgrading_from_0007_lets_a_leader_mid_session_carry_on_and_then_agree_a
         service = CoachService(db, CoachEngine(SHORT))
         again = service.handle("terminal", "ann", Event.command("start", now=NOW)).replies
         assert again[-1].text in phrasings("grow", "goal_measure")
-        at = [state for state, _ in GROW_PATH].index("goal_measure")
-        for state, answer in GROW_PATH[at:]:
-            handled = service.handle(
-                "terminal", "ann", Event.message("9" if state == "will_commitment" else answer, NOW)
-            )
-            if state == "will_commitment":
-                break
+        handled = finish_session(service, NOW)
         assert "Commitment: 9/10" in handled.replies[-1].text
         # The next /new asks for an engagement first.
         asked = service.handle("terminal", "ann", Event.command("new", now=NOW)).replies

@@ -27,6 +27,7 @@ from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow, GoalRow
 from tests.support.checkins import GOAL, by_kind, new_service, rows, say, seed_leader
 from tests.support.coach_driver import GROW_PATH
+from tests.support.migrations import at_revision, insert_bare_leader
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 EXPECTED = dict(GROW_PATH)["goal_measure"]
@@ -45,7 +46,7 @@ def answer_checkin(db: Database, service: object, user: int, kind: str, at: date
         session.execute(CheckinRow.__table__.update().where(CheckinRow.id == checkin.id).values(due_at=at))
     claimed = [
         c
-        for c in service.claim_checkins(at, "w1", 10, timedelta(days=30))  # type: ignore[attr-defined]
+        for c in service.claim_checkins("telegram", at, "w1", 10, timedelta(days=30))  # type: ignore[attr-defined]
         if c.checkin_id == checkin.id
     ]
     assert claimed, kind
@@ -186,17 +187,10 @@ def test_attainment_and_expected_outcome_are_exported_and_erased(database: Datab
 def test_upgrading_from_0003_adds_attainment_to_existing_goals(database_url: str) -> None:
     db = Database(database_url)
     try:
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0003")
+        at_revision(db, "0003")
         stamp = NOW.isoformat()
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, active, paused, created_at, updated_at)"
-                    " VALUES (1, 'terminal', 'ann', :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
+            insert_bare_leader(connection, "ann", stamp)
             connection.execute(
                 text(
                     "INSERT INTO goals (id, user_id, text, status, version, created_at, updated_at)"
