@@ -11,14 +11,13 @@ from datetime import UTC, datetime
 from itertools import count
 from typing import Any
 
-from alembic import command
 from sqlalchemy import event, func, select, text
 
 from bot.coaching.contract import Handled
 from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event
-from storage.db import Database, alembic_config
+from storage.db import Database
 from storage.models import EngagementRow, FeedbackResponseRow, LeaderRow, SeenStakeholderUpdateRow
 from tests.storage.test_stakeholder_feedback import (
     invite,
@@ -27,8 +26,10 @@ from tests.storage.test_stakeholder_feedback import (
     say,
     texts,
 )
+from tests.support.migrations import at_revision, finish_session, seed_leader_mid_session
 
 UPDATES = count(1000)
+NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
 
 def send(service: CoachService, who: str, message: str, update_id: int) -> Handled:
@@ -151,35 +152,31 @@ def test_a_redelivered_link_opening_does_not_restart_the_answers(database: Datab
     assert "keep" in rating.lower()
 
 
-def test_upgrading_from_0008_keeps_leaders_and_engagements(database_url: str) -> None:
+def test_upgrading_from_0008_lets_a_leader_mid_session_carry_on(database_url: str) -> None:
     db = Database(database_url)
     try:
+        at_revision(db, "0008")
+        seed_leader_mid_session(db, NOW, goal_status="draft", goal_version=True)
         with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0008")
-        stamp = datetime(2026, 11, 25, 15, 0, tzinfo=UTC).isoformat()
-        with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, name, level, timezone, consented_at,"
-                    " active, paused, created_at, updated_at)"
-                    " VALUES (1, 'telegram', '4242', NULL, 'first_time', 'UTC', :t, :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
             connection.execute(
                 text(
                     "INSERT INTO engagements (id, user_id, status, months, sessions_planned,"
                     " sessions_held, started_at) VALUES ('e1', 1, 'active', 3, 6, 2, :t)"
                 ),
-                {"t": stamp},
+                {"t": NOW.isoformat()},
             )
         db.upgrade()
+        service = CoachService(db, CoachEngine(), feedback_key=b"k" * 32)
+        # Her answers take the leader path (no stakeholder query) and the session ends as before.
+        with statements(db) as sent:
+            recap = finish_session(service, NOW)
+        assert any("9/10" in reply.text for reply in recap.replies)
+        assert not [s for s in sent if "feedback_responses" in s]
         with db.session() as session:
             leader = session.get(LeaderRow, 1)
             assert leader is not None and leader.giving_feedback is False
             engaged = session.get(EngagementRow, "e1")
-            assert engaged is not None and engaged.feedback_offered == ""
-            assert engaged.sessions_held == 2
+            assert engaged is not None and (engaged.feedback_offered, engaged.sessions_held) == ("", 2)
             assert session.scalar(select(func.count()).select_from(SeenStakeholderUpdateRow)) == 0
     finally:
         db.dispose()
