@@ -89,7 +89,7 @@ def next_round(turn: Turn, then: Callable[[Turn], None] = idle_menu) -> None:
 
 
 def accept_offer(point: str) -> Callable[[Turn], None]:
-    """ "Yes" to a round offered at the engagement's start or before its close
+    """The leader's yes to a round offered at the engagement's start or before its close
     (flows/feedback_offers.py): what /feedback would give. Tapped again once that round
     is open, it shows where the round stands, as /feedback does."""
 

@@ -363,10 +363,8 @@ async def test_a_check_in_telegram_failed_to_carry_is_late_not_lost(
         # It is in Ann's conversation, not confirmed: it stays `delivering`, to be sent
         # again after a pause.
         await emulator.wait_for(
-            lambda: (
-                by_kind(db, ann_id)["first"].retry_at is not None
-                and by_kind(db, ann_id)["first"].claimed_by is None
-            ),
+            lambda: by_kind(db, ann_id)["first"].retry_at is not None
+            and by_kind(db, ann_id)["first"].claimed_by is None,
             timeout=30,
         )
         assert by_kind(db, ann_id)["first"].status == "delivering"

@@ -275,8 +275,7 @@ def decrypt_in_place(database_url: str, keyring: KeyRing) -> None:
             # the columns of later revisions go with it.
             command.downgrade(alembic_config(connection), "0003")
             present = {
-                (name, c["name"])
-                for name in inspect(connection).get_table_names()
+                (name, c["name"]) for name in inspect(connection).get_table_names()
                 for c in inspect(connection).get_columns(name)
             }
             for target in TARGETS:

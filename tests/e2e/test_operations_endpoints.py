@@ -100,7 +100,9 @@ async def test_webhook_bot_serves_health_on_its_own_port(emulator: BotApiEmulato
     assert sample(metrics, "grow_coach_updates_handled_total", '{kind="command"}') >= 1
 
 
-async def test_a_port_already_taken_is_one_line_and_exit_code_2(start_bot: Start, tmp_path: Path) -> None:
+async def test_a_port_already_taken_is_one_line_and_exit_code_2(
+    start_bot: Start, tmp_path: Path
+) -> None:
     port = free_port()
     server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", port)
     try:
@@ -147,9 +149,9 @@ async def test_admin_backup_copies_the_live_database_with_its_leader(
     assert copy.stat().st_mode & 0o777 == 0o600
     with sqlite3.connect(copy) as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
-        assert connection.execute("SELECT external_id FROM users WHERE channel = 'telegram'").fetchall() == [
-            ("4103",)
-        ]
+        assert connection.execute(
+            "SELECT external_id FROM users WHERE channel = 'telegram'"
+        ).fetchall() == [("4103",)]
 
     # A second run keeps the first copy.
     again = await asyncio.to_thread(
