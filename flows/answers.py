@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flows import goal_room
 from flows.events import Choice, Event
 from flows.nonanswers import is_non_answer, says_too_little
 from flows.parsing import AmbiguousZone, Invalid, local_today, parse_score, parse_timezone, short, small_int
@@ -232,6 +233,9 @@ def _choice_in_words(turn: Turn, ask: Ask, text: str) -> object | None:
             return ask.yes
         if said is False and ask.no:
             return ask.no
+    if ask.understands == "goal_room":
+        how = goal_room.how_in_words(text)
+        return how if how in ask.choices else None
     if ask.understands == "level":
         level = parse_level(text)
         if level is not None and level in ask.choices:

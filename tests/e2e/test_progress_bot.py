@@ -64,4 +64,4 @@ async def test_progress_sends_a_chart_whose_caption_matches_the_stored_scores(
     assert f"{scores['checkin']} now" in caption and "+2" in caption
     assert f"Commitment: {scores['commitment']}/10" in caption
     assert "Actions: 0 done, 1 partly, 0 not yet" in caption
-    assert "Sessions held: 1" in caption
+    assert "Sessions held: 1 of 6 planned" in caption

@@ -11,10 +11,11 @@ from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event
 from flows.settings import CoachSettings
+from storage.checkin_delivery import claim_due
 from storage.db import Database
 from storage.export import export_user
 from storage.models import CheckinRow, EngagementRow, GoalRow, ReflectionRow, ScoreRow
-from tests.support.checkins import grow_answers, rows, say, seed_leader
+from tests.support.checkins import grow_answers, rows, say, seed_leader, set_due
 from tests.support.coach_driver import phrasings
 from tests.support.migrations import at_revision, finish_session, seed_leader_mid_session
 
@@ -102,6 +103,57 @@ def test_an_engagement_end_to_end_in_storage_then_export_and_delete(database_url
         say(service, 41, "/delete", day3)
         say(service, 41, "yes", day3)
         assert rows(db, EngagementRow) == [] and rows(db, ReflectionRow) == []
+    finally:
+        db.dispose()
+
+
+def test_a_moved_session_is_not_called_missed_on_its_old_date(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        fortnightly = CoachSettings(engagement_sessions=6, quiet_hours=None)
+        service = CoachService(db, CoachEngine(fortnightly))
+        seed_leader(service, 43, now=NOW)
+        (reminder,) = rows(db, CheckinRow, CheckinRow.kind == "next_session")
+        due = reminder.due_at
+        assert due == NOW + timedelta(weeks=2)
+        for action_checkin in rows(db, CheckinRow, CheckinRow.id != reminder.id):
+            set_due(db, action_checkin.id, action_checkin.due_at, status="answered")
+        with db.session() as session:
+            claimed = next(c for c in claim_due(session, due, "w1", 10) if c.checkin_id == reminder.id)
+        handled = service.deliver_checkin(claimed, "w1", due)
+        assert handled.delivered
+        question = handled.replies[-1].question
+        # The reminder planned the "missed" one a session later; "move it" moves both.
+        moved = service.handle("telegram", "43", Event.pick("cmd:move", question, due))
+        assert moved.replies
+        by_kind = {r.kind: r for r in rows(db, CheckinRow) if r.kind in ("next_session", "session_again")}
+        assert (by_kind["next_session"].status, by_kind["next_session"].due_at) == (
+            "pending",
+            due + timedelta(days=3),
+        )
+        assert by_kind["session_again"].due_at == due + timedelta(days=3) + timedelta(weeks=2)
+    finally:
+        db.dispose()
+
+
+def test_a_new_length_is_stored_and_status_counts_of_it(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        service = CoachService(db, CoachEngine(CoachSettings(quiet_hours=None)))
+        seed_leader(service, 44, now=NOW)
+        (engagement,) = rows(db, EngagementRow)
+        assert (engagement.months, engagement.sessions_planned, engagement.sessions_held) == (3, 6, 1)
+        say(service, 44, "/engagement", NOW)
+        say(service, 44, "make it 4 months", NOW)
+        (engagement,) = rows(db, EngagementRow)
+        assert (engagement.months, engagement.sessions_planned, engagement.sessions_held) == (4, 8, 1)
+        status = say(service, 44, "/status", NOW).replies[0].text
+        assert any(
+            line in status
+            for line in phrasings("engagement", "status", "next", months=4, number=2, planned=8)
+        )
     finally:
         db.dispose()
 
