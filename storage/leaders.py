@@ -129,6 +129,8 @@ class LeaderFields(Protocol):
     def paused(self) -> bool: ...
     @property
     def revoked_at(self) -> datetime | None: ...
+    @property
+    def giving_feedback(self) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class LockedLeader:
     active: bool
     paused: bool
     revoked_at: datetime | None
+    giving_feedback: bool
 
 
 def profile_of(user: LeaderFields) -> Profile:
