@@ -12,7 +12,7 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from flows.events import Event, Reply
 
@@ -48,6 +48,14 @@ class Claimed:
     takes_over: bool = False
 
 
+@dataclass(frozen=True)
+class InboxedUpdate:
+    """An update waiting in the shared inbox (`[telegram] workers = "shared"`), as Telegram sent it."""
+
+    update_id: int
+    payload: dict[str, Any]
+
+
 class Coach(Protocol):
     """`CoachService`'s work, awaited; each call has committed before it returns."""
 
@@ -69,6 +77,28 @@ class Coach(Protocol):
 
     async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
         """After the send: `sent` once Telegram confirmed it, else tried again later or given up."""
+        ...
+
+    # Several webhook workers on one PostgreSQL (storage/update_inbox.py, storage/send_pace.py).
+
+    async def receive_update(
+        self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
+    ) -> InboxedUpdate | None:
+        """Commit the update to the chat's inbox; the first row to handle if `worker` took the turn."""
+        ...
+
+    async def finish_update(
+        self, channel: str, external_id: str, update_id: int, worker: str
+    ) -> InboxedUpdate | None:
+        """`update_id` handled; the chat's next row, or None once the turn is given back (or lost)."""
+        ...
+
+    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, InboxedUpdate]]:
+        """Chats a stopped worker left with rows pending, now `worker`'s, with their first row."""
+        ...
+
+    async def take_send_slot(self, interval: timedelta) -> float:
+        """0.0 when a proactive message may go now, for the whole bot; else the seconds to wait."""
         ...
 
     async def close(self) -> None: ...

@@ -1,0 +1,137 @@
+"""Several `grow-coach run` webhook workers on one PostgreSQL: the database decides the order.
+
+With `[telegram] workers = "shared"` no update is handled where it happens to arrive.
+PTB's webhook server awaits `update_queue.put` before it answers Telegram, so `put`
+here first commits the update to its chat's inbox (storage/update_inbox.py): Telegram
+gets its 200 only for an update that is stored, and a worker killed after that loses
+nothing. The same transaction tries to take the chat's turn. The worker that gets it
+queues a `Drain`, which handles the chat's stored updates one by one, lowest update id
+first, through PTB's own handlers (`Application.process_update`), whichever worker
+received them, and gives the turn back when the inbox is empty. A worker that did not
+get the turn has nothing more to do: the holder comes to its update in order.
+
+A worker killed while holding turns loses them after the lease
+(storage.update_inbox.TURN_LEASE); every worker sweeps for such chats every
+`SWEEP_EVERY` and drains them. An update handled twice after such a takeover is applied
+once: its answer commits with its id in `seen_updates`.
+
+If the database cannot take the update, `put` raises: PTB answers 500 and Telegram
+(or the load balancer) posts it again, to this worker or another.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from telegram import Update
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot.coaching.contract import Coach, InboxedUpdate, StoreUnavailable
+from bot.config.database_url import parse_database_url
+from bot.config.loader import Config, ConfigError
+from bot.telegram.backlog import BacklogQueue
+from bot.telegram.handlers import CHANNEL
+
+log = logging.getLogger("grow_coach.telegram")
+
+# How often each worker looks for chats a stopped worker left mid-way.
+SWEEP_EVERY = 1.0
+SWEEP_LIMIT = 100
+
+
+def shared(config: Config) -> bool:
+    return config.telegram.workers == "shared"
+
+
+def check_shared(config: Config) -> None:
+    """Shared workers need one database they all reach: PostgreSQL."""
+    if not shared(config):
+        return
+    dialect = parse_database_url(config.database_url()).drivername.partition("+")[0]
+    if dialect != "postgresql":
+        raise ConfigError(
+            'telegram.workers: "shared" needs a PostgreSQL database.url '
+            "(workers share the database; a SQLite file is one process's)"
+        )
+
+
+@dataclass(frozen=True)
+class Drain:
+    """This worker holds the chat's turn: handle its stored updates from `first` on."""
+
+    channel: str
+    external_id: str
+    first: InboxedUpdate
+
+
+class InboxQueue(BacklogQueue):
+    """PTB's update queue, with each leader's update committed to the shared inbox first."""
+
+    def __init__(self, cap: int, coach: Coach, worker: str) -> None:
+        super().__init__(cap)
+        self.coach = coach
+        self.worker = worker
+
+    async def put(self, item: object) -> None:
+        if isinstance(item, Update):
+            sender = _sender(item)
+            if sender is not None:
+                # Raises StoreUnavailable when nothing was stored: PTB answers 500.
+                first = await self.coach.receive_update(
+                    CHANNEL, sender, item.update_id, item.to_dict(), self.worker
+                )
+                if first is None:
+                    return
+                item = Drain(CHANNEL, sender, first)
+        await super().put(item)
+
+
+def register_shared_inbox(application: Application, coach: Coach, worker: str) -> None:  # type: ignore[type-arg]
+    """The drain handler and the sweep for stopped workers' chats."""
+
+    async def drain(job: Drain, context: ContextTypes.DEFAULT_TYPE) -> None:
+        row: InboxedUpdate | None = job.first
+        while row is not None:
+            update = Update.de_json(row.payload, context.bot)
+            # Handler failures go to the error handler inside process_update; the row is
+            # finished either way, so one bad update cannot hold the leader's later ones.
+            await context.application.process_update(update)
+            try:
+                row = await coach.finish_update(job.channel, job.external_id, row.update_id, worker)
+            except StoreUnavailable:
+                # The turn's lease runs out and a sweep (maybe ours) takes the chat up
+                # again; the update just handled is then recognised by its id.
+                log.warning(
+                    "user=%s update=%s not finished: database unavailable", job.external_id, row.update_id
+                )
+                return
+
+    async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
+        try:
+            taken = await coach.take_stale_turns(worker, SWEEP_LIMIT)
+        except StoreUnavailable:
+            return
+        if taken:
+            log.info("took over %d chats with updates a stopped worker left", len(taken))
+        for channel, external_id, first in taken:
+            await application.update_queue.put(Drain(channel, external_id, first))
+
+    application.add_handler(TypeHandler(Drain, drain), group=-2)
+    assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"
+    application.job_queue.run_repeating(
+        sweep,
+        interval=SWEEP_EVERY,
+        first=SWEEP_EVERY,
+        name="shared-inbox-sweep",
+        job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
+    )
+
+
+def _sender(update: Update) -> str | None:
+    """The chat's key, as the handlers name the leader (their Telegram user id)."""
+    if update.effective_user is not None:
+        return str(update.effective_user.id)
+    if update.effective_chat is not None:
+        return str(update.effective_chat.id)
+    return None
