@@ -32,6 +32,16 @@ LEADER_FREE: dict[str, str] = {
         "the leader's rounds (storage.feedback.erase_rounds); kept out of the leader's /export, "
         "which must never show one person's answer"
     ),
+    "update_inbox": (
+        "updates received by one of several webhook workers and not yet handled (seconds): keyed "
+        "by chat, as the sender may not be a leader yet; each row is deleted once handled, the "
+        "payload encrypted (storage.update_inbox)"
+    ),
+    "leader_turns": (
+        "which worker handles a chat's pending updates: no words, and the row is deleted with "
+        "the chat's last pending update (storage.update_inbox)"
+    ),
+    "send_pace": "when the next check-in may go out, for the whole bot: nothing about anyone",
 }
 
 
