@@ -85,11 +85,8 @@ def build_application(config: Config, coach: Coach) -> Application:  # type: ign
     keep_leaders_words_out_of_logs()
     texts = frontend_texts(config.coaching.language)
     handlers = TelegramHandlers(coach, texts)
-    processor = PerUserUpdateProcessor(
-        CONCURRENT_UPDATES,
-        LeaderRateLimit(telegram.leader_burst, telegram.leader_interval.total_seconds()),
-        handlers.on_over_rate,
-    )
+    rate_limit = LeaderRateLimit(telegram.leader_burst, telegram.leader_interval.total_seconds())
+    processor = PerUserUpdateProcessor(CONCURRENT_UPDATES, rate_limit, handlers.on_over_rate)
     worker = worker_name()
     cap = telegram.max_backlog
     queue = InboxQueue(cap, coach, worker) if shared(config) else BacklogQueue(cap)
@@ -104,7 +101,7 @@ def build_application(config: Config, coach: Coach) -> Application:  # type: ign
     )
     register_handlers(application, handlers)
     if shared(config):
-        register_shared_inbox(application, coach, worker)
+        register_shared_inbox(application, coach, worker, rate_limit, handlers.on_over_rate)
     return application
 
 

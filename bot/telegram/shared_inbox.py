@@ -31,7 +31,9 @@ from bot.coaching.contract import Coach, InboxedUpdate, StoreUnavailable
 from bot.config.database_url import parse_database_url
 from bot.config.loader import Config, ConfigError
 from bot.telegram.backlog import BacklogQueue
+from bot.telegram.flood import LeaderRateLimit, Verdict
 from bot.telegram.handlers import CHANNEL
+from bot.telegram.ordering import OnDropped
 
 log = logging.getLogger("grow_coach.telegram")
 
@@ -87,16 +89,43 @@ class InboxQueue(BacklogQueue):
         await super().put(item)
 
 
-def register_shared_inbox(application: Application, coach: Coach, worker: str) -> None:  # type: ignore[type-arg]
-    """The drain handler and the sweep for stopped workers' chats."""
+def register_shared_inbox(
+    application: Application,  # type: ignore[type-arg]
+    coach: Coach,
+    worker: str,
+    rate_limit: LeaderRateLimit | None = None,
+    on_over_rate: OnDropped | None = None,
+) -> None:
+    """The drain handler and the sweep for stopped workers' chats.
+
+    The leader's message rate (bot/telegram/flood.py) is applied here, by the one worker
+    draining the chat, which sees all of its updates in order: the first of a drain
+    found the leader waiting for nothing; each one after it was sent while the bot was
+    still at work on the earlier ones, and counts.
+    """
 
     async def drain(job: Drain, context: ContextTypes.DEFAULT_TYPE) -> None:
         row: InboxedUpdate | None = job.first
+        waiting = False
         while row is not None:
             update = Update.de_json(row.payload, context.bot)
-            # Handler failures go to the error handler inside process_update; the row is
-            # finished either way, so one bad update cannot hold the leader's later ones.
-            await context.application.process_update(update)
+            verdict = Verdict.TAKE
+            if rate_limit is not None and job.external_id.lstrip("-").isdigit():
+                verdict = rate_limit.admit(int(job.external_id), waiting=waiting)
+            if verdict is Verdict.TAKE:
+                # Handler failures go to the error handler inside process_update; the row
+                # is finished either way, so one bad update cannot hold the leader's later ones.
+                await context.application.process_update(update)
+            else:
+                tell = verdict is Verdict.DROP_AND_TELL
+                if tell:
+                    log.info(
+                        "user=%s sends faster than the message rate limit: extra updates dropped",
+                        job.external_id,
+                    )
+                if on_over_rate is not None:
+                    await on_over_rate(update, tell)
+            waiting = True
             try:
                 row = await coach.finish_update(job.channel, job.external_id, row.update_id, worker)
             except StoreUnavailable:
