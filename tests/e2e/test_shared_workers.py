@@ -36,6 +36,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select, text
 
+from bot.frontend_texts import frontend_texts
 from devtools.bot_process import BotProcess, bot_env
 from devtools.telegram_emulator import BotApiEmulator
 from storage.db import Database
@@ -128,9 +129,9 @@ class LoadBalancer:
 
 @contextlib.asynccontextmanager
 async def shared_workers(
-    emulator: BotApiEmulator, url: str, workdir: Path
+    emulator: BotApiEmulator, url: str, workdir: Path, count: int = WORKERS, burst: int = 100
 ) -> AsyncIterator[tuple[list[BotProcess], LoadBalancer]]:
-    ports = [free_port() for _ in range(WORKERS)]
+    ports = [free_port() for _ in range(count)]
     balancer = LoadBalancer(ports)
     await balancer.start()
     workers = []
@@ -147,8 +148,8 @@ async def shared_workers(
             GROW_COACH_TELEGRAM_LISTEN="127.0.0.1",
             GROW_COACH_TELEGRAM_PORT=str(port),
             GROW_COACH_TELEGRAM_SECRET_TOKEN=SECRET,
-            # The leaders here type a whole session at once on purpose.
-            GROW_COACH_TELEGRAM_LEADER_BURST="100",
+            # The leaders of the main test type a whole session at once on purpose.
+            GROW_COACH_TELEGRAM_LEADER_BURST=str(burst),
             GROW_COACH_CHECKINS_SEND_RATE=str(SEND_RATE),
             # Check-ins only when the test makes them due.
             GROW_COACH_CHECKINS_FIRST_AFTER="30d",
@@ -325,3 +326,50 @@ async def test_three_workers_keep_every_leaders_order_lose_nothing_when_one_is_k
 
 def _answered(emulator: StampedEmulator, leaders: list[int]) -> int:
     return sum(len(emulator.sent_at[leader]) for leader in leaders)
+
+
+async def test_a_leaders_flood_spread_over_two_workers_is_held_to_the_message_rate_once(
+    pg_url: str, tmp_path: Path
+) -> None:
+    """The worker draining the chat applies the rate to the updates whichever worker took them in."""
+    db = Database(pg_url)
+    db.upgrade()
+    flooder, calm = FIRST_LEADER, FIRST_LEADER + 1
+    async with StampedEmulator() as emulator:
+        emulator.configure(webhook_concurrent=True)
+        async with shared_workers(emulator, pg_url, tmp_path, count=2, burst=5):
+            emulator.send_text(flooder, "hello", first_name="Ann")
+            await emulator.wait_for(lambda: emulator.bot_messages(flooder), timeout=30)
+            for n in range(40):
+                emulator.send_text(flooder, f"line {n} of a long paste", first_name="Ann")
+            emulator.send_text(calm, "hello", first_name="Bea")
+            await emulator.wait_for(lambda: emulator.bot_messages(calm), timeout=30)
+            too_fast = frontend_texts("en").too_fast
+            await emulator.wait_for(
+                lambda: any(m.text == too_fast for m in emulator.bot_messages(flooder)), timeout=30
+            )
+
+            # Every update is through the inbox (handled or dropped) before counting.
+            async def inbox_empty() -> None:
+                for _ in range(120):
+                    with db.session() as session:
+                        if not session.scalar(select(func.count()).select_from(UpdateInboxRow)):
+                            return
+                    await asyncio.sleep(0.25)
+
+            await inbox_empty()
+            notices = [m for m in emulator.bot_messages(flooder) if m.text == too_fast]
+            with db.session() as session:
+                handled = session.scalar(
+                    select(func.count())
+                    .select_from(SeenUpdateRow)
+                    .join(LeaderRow, LeaderRow.id == SeenUpdateRow.user_id)
+                    .where(LeaderRow.external_id == str(flooder))
+                )
+    db.dispose()
+    # Each worker keeps its own allowance (in memory), and the chat's turn can move to the
+    # other worker when its inbox runs empty for an instant: at most one notice and one
+    # burst per worker, never the whole flood.
+    print(f"\nflood of 40 over 2 workers: {handled} handled, {len(notices)} notices")
+    assert 1 <= len(notices) <= 2
+    assert handled is not None and 6 <= handled <= 1 + 2 * 5 + 8
