@@ -104,27 +104,31 @@ def register_shared_inbox(
     still at work on the earlier ones, and counts.
     """
 
+    async def handle(job: Drain, row: InboxedUpdate, waiting: bool, context: ContextTypes.DEFAULT_TYPE) -> None:
+        update = Update.de_json(row.payload, context.bot)
+        verdict = Verdict.TAKE
+        if rate_limit is not None and job.external_id.lstrip("-").isdigit():
+            verdict = rate_limit.admit(int(job.external_id), waiting=waiting)
+        if verdict is Verdict.TAKE:
+            await context.application.process_update(update)
+            return
+        tell = verdict is Verdict.DROP_AND_TELL
+        if tell:
+            log.info("user=%s sends faster than the message rate limit: extra updates dropped", job.external_id)
+        if on_over_rate is not None:
+            await on_over_rate(update, tell)
+
     async def drain(job: Drain, context: ContextTypes.DEFAULT_TYPE) -> None:
         row: InboxedUpdate | None = job.first
         waiting = False
         while row is not None:
-            update = Update.de_json(row.payload, context.bot)
-            verdict = Verdict.TAKE
-            if rate_limit is not None and job.external_id.lstrip("-").isdigit():
-                verdict = rate_limit.admit(int(job.external_id), waiting=waiting)
-            if verdict is Verdict.TAKE:
-                # Handler failures go to the error handler inside process_update; the row
-                # is finished either way, so one bad update cannot hold the leader's later ones.
-                await context.application.process_update(update)
-            else:
-                tell = verdict is Verdict.DROP_AND_TELL
-                if tell:
-                    log.info(
-                        "user=%s sends faster than the message rate limit: extra updates dropped",
-                        job.external_id,
-                    )
-                if on_over_rate is not None:
-                    await on_over_rate(update, tell)
+            try:
+                await handle(job, row, waiting, context)
+            except Exception as error:
+                # Handler failures already went to the error handler inside process_update;
+                # the row is finished either way, so one bad update cannot hold up the
+                # leader's later ones.
+                log.error("update=%s not handled: %s", row.update_id, type(error).__name__)
             waiting = True
             try:
                 row = await coach.finish_update(job.channel, job.external_id, row.update_id, worker)
