@@ -104,7 +104,9 @@ def register_shared_inbox(
     still at work on the earlier ones, and counts.
     """
 
-    async def handle(job: Drain, row: InboxedUpdate, waiting: bool, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def handle(
+        job: Drain, row: InboxedUpdate, waiting: bool, context: ContextTypes.DEFAULT_TYPE
+    ) -> None:
         update = Update.de_json(row.payload, context.bot)
         verdict = Verdict.TAKE
         if rate_limit is not None and job.external_id.lstrip("-").isdigit():
@@ -114,7 +116,7 @@ def register_shared_inbox(
             return
         tell = verdict is Verdict.DROP_AND_TELL
         if tell:
-            log.info("user=%s sends faster than the message rate limit: extra updates dropped", job.external_id)
+            log.info("user=%s sends faster than the message rate limit: extra dropped", job.external_id)
         if on_over_rate is not None:
             await on_over_rate(update, tell)
 
