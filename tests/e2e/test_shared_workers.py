@@ -24,24 +24,22 @@ import asyncio
 import contextlib
 import os
 import random
-import socket
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
-from aiohttp import web
 from sqlalchemy import func, select, text
 
 from bot.frontend_texts import frontend_texts
 from devtools.bot_process import BotProcess, bot_env
 from devtools.telegram_emulator import BotApiEmulator
+from devtools.webhook_balancer import WebhookBalancer, free_port, listening
 from storage.db import Database
 from storage.models import AnswerRow, LeaderRow, LeaderTurnRow, SeenUpdateRow, UpdateInboxRow
-from tests.support.bot_harness import TOKEN, free_port
+from tests.support.bot_harness import TOKEN
 from tests.support.checkins import ONBOARDING, grow_answers, new_service, say
 from tests.support.databases import PG_URL_VARIABLE, postgres_schema
 
@@ -78,61 +76,12 @@ class StampedEmulator(BotApiEmulator):
         super()._record(method, params, status)
 
 
-class LoadBalancer:
-    """Posts each webhook call to a random worker; on a refusal or a 5xx, to another."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.port = free_port()
-        self.retried = 0
-        self._session: aiohttp.ClientSession | None = None
-        self._runner: web.AppRunner | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/telegram"
-
-    async def start(self) -> None:
-        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        app = web.Application()
-        app.router.add_post("/telegram", self._forward)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-        if self._session is not None:
-            await self._session.close()
-
-    async def _forward(self, request: web.Request) -> web.Response:
-        assert self._session is not None
-        body = await request.read()
-        headers = {
-            "Content-Type": "application/json",
-            "X-Telegram-Bot-Api-Secret-Token": request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""),
-        }
-        for port in random.sample(self.ports, len(self.ports)):
-            try:
-                async with self._session.post(
-                    f"http://127.0.0.1:{port}/telegram", data=body, headers=headers
-                ) as response:
-                    await response.read()
-                    if response.status < 500:
-                        return web.Response(status=response.status)
-            except (aiohttp.ClientError, TimeoutError):
-                pass
-            self.retried += 1
-        return web.Response(status=502)
-
-
 @contextlib.asynccontextmanager
 async def shared_workers(
     emulator: BotApiEmulator, url: str, workdir: Path, count: int = WORKERS, burst: int = 100
-) -> AsyncIterator[tuple[list[BotProcess], LoadBalancer]]:
+) -> AsyncIterator[tuple[list[BotProcess], WebhookBalancer]]:
     ports = [free_port() for _ in range(count)]
-    balancer = LoadBalancer(ports)
+    balancer = WebhookBalancer(ports)
     await balancer.start()
     workers = []
     for index, port in enumerate(ports):
@@ -161,7 +110,7 @@ async def shared_workers(
         for worker in workers:
             await worker.start()
         # Each worker registers the same webhook (the balancer) once it listens.
-        await emulator.wait_for(lambda: _listening(ports) or _any_exited(workers), timeout=90)
+        await emulator.wait_for(lambda: listening(ports) or _any_exited(workers), timeout=90)
         if _any_exited(workers):
             raise RuntimeError("a worker exited:\n" + "\n".join(w.log()[-2000:] for w in workers))
         await emulator.wait_for(lambda: emulator.webhook is not None, timeout=30)
@@ -174,14 +123,6 @@ async def shared_workers(
 
 def _any_exited(workers: list[BotProcess]) -> bool:
     return any(w.process is not None and w.process.returncode is not None for w in workers)
-
-
-def _listening(ports: list[int]) -> bool:
-    for port in ports:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) != 0:
-                return False
-    return True
 
 
 def reference(tmp_path: Path) -> tuple[list[tuple[str, str]], int]:
