@@ -5,11 +5,12 @@ balancer. Telegram posts a chat's next update only once the previous one was ans
 2xx, so whichever worker got it, the order updates are *committed here* is the chat's
 order. A worker therefore commits each update to `update_inbox` before it answers, and
 in the same transaction tries to take the chat's turn (`leader_turns`). Whoever holds
-the turn handles that chat's rows one at a time, lowest update id first, and deletes
-each once handled; the answer it gives commits with the update id in `seen_updates`
-(storage.leaders), so a row handled twice (after a takeover) is applied once.
+the turn handles that chat's rows one at a time, lowest update id first (handed out in
+batches of up to `BATCH`), and deletes them once handled; each answer commits with its
+update id in `seen_updates` (storage.leaders), so a row handled twice (after a
+takeover) is applied once.
 
-The turn is a lease, renewed with every row: a worker killed mid-way loses it after
+The turn is a lease, renewed with every batch: a worker killed mid-way loses it after
 `TURN_LEASE`, and another takes the chat over (`take_stale`). Giving the turn back and
 taking it both lock the turn row first, so an update committed while the holder is
 finishing is either seen by the holder or finds the turn free: none is left behind.
@@ -20,6 +21,7 @@ worker); SQLite has one process and keeps the in-process order of bot/telegram/o
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NamedTuple
 
@@ -32,9 +34,12 @@ from storage.models import LeaderTurnRow, UpdateInboxRow
 INBOX = UpdateInboxRow.__table__
 TURNS = LeaderTurnRow.__table__
 
-# Long enough for one update's handling and replies (with their retries); short enough
+# Long enough for one batch's handling and replies (with their retries); short enough
 # that a killed worker's leaders wait only seconds for another to take over.
 TURN_LEASE = timedelta(seconds=10)
+# Rows handed out at once: a leader with a backlog costs one `finish` per batch, not per
+# update, and the lease is renewed with each batch.
+BATCH = 8
 
 
 class Pending(NamedTuple):
@@ -58,10 +63,10 @@ def receive(
     payload: dict[str, Any],
     worker: str,
     lease: timedelta = TURN_LEASE,
-) -> Pending | None:
-    """Store the update; if `worker` now holds the chat's turn, the chat's first pending row.
+) -> list[Pending]:
+    """Store the update; if `worker` now holds the chat's turn, the chat's first pending rows.
 
-    None: someone else holds the turn and will come to this row in order. An update
+    Empty: someone else holds the turn and will come to this row in order. An update
     received twice (Telegram redelivering) is stored once.
     """
     session.execute(
@@ -76,8 +81,8 @@ def receive(
         .on_conflict_do_nothing(index_elements=["update_id"])
     )
     if not take_turn(session, channel, external_id, worker, lease):
-        return None
-    return _first_or_release(session, channel, external_id)
+        return []
+    return _pending_or_release(session, channel, external_id)
 
 
 def take_turn(
@@ -119,29 +124,32 @@ def finish(
     session: Session,
     channel: str,
     external_id: str,
-    update_id: int,
+    update_ids: Sequence[int],
     worker: str,
     lease: timedelta = TURN_LEASE,
-) -> Pending | None:
-    """`update_id` is handled: delete it; the chat's next row, or None once the turn is given back.
+) -> list[Pending]:
+    """`update_ids` are handled: delete them; the chat's next rows, or none once the turn is
+    given back.
 
     None too when `worker` lost the turn (its lease ran out and another took over): the
     new holder goes on from the first pending row.
     """
     owner = session.scalar(select(TURNS.c.owner).where(*_chat(TURNS, channel, external_id)).with_for_update())
-    session.execute(delete(INBOX).where(INBOX.c.update_id == update_id, *_chat(INBOX, channel, external_id)))
+    session.execute(
+        delete(INBOX).where(INBOX.c.update_id.in_(list(update_ids)), *_chat(INBOX, channel, external_id))
+    )
     if owner != worker:
-        return None
-    following = _first_or_release(session, channel, external_id)
-    if following is not None:
+        return []
+    following = _pending_or_release(session, channel, external_id)
+    if following:
         session.execute(update(TURNS).where(*_chat(TURNS, channel, external_id)).values(until=_now() + lease))
     return following
 
 
 def take_stale(
     session: Session, worker: str, limit: int, lease: timedelta = TURN_LEASE
-) -> list[tuple[str, str, Pending]]:
-    """Chats whose turn-holder stopped (lease over), taken over by `worker`, with their first row.
+) -> list[tuple[str, str, list[Pending]]]:
+    """Chats whose turn-holder stopped (lease over), taken over by `worker`, with their first rows.
 
     Also chats with rows and no turn at all, which only a bug or a hand-edited database
     leaves, once their oldest row is two leases old. SKIP LOCKED: two workers sweeping at
@@ -154,16 +162,16 @@ def take_stale(
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
-    taken: list[tuple[str, str, Pending]] = []
+    taken: list[tuple[str, str, list[Pending]]] = []
     for channel, external_id in stale:
         session.execute(
             update(TURNS)
             .where(*_chat(TURNS, channel, external_id))
             .values(owner=worker, until=_now() + lease)
         )
-        first = _first_or_release(session, channel, external_id)
-        if first is not None:
-            taken.append((channel, external_id, first))
+        rows = _pending_or_release(session, channel, external_id)
+        if rows:
+            taken.append((channel, external_id, rows))
     orphans = session.execute(
         select(INBOX.c.channel, INBOX.c.external_id)
         .where(
@@ -175,9 +183,9 @@ def take_stale(
     ).all()
     for channel, external_id in orphans:
         if take_turn(session, channel, external_id, worker, lease):
-            first = _first_or_release(session, channel, external_id)
-            if first is not None:
-                taken.append((channel, external_id, first))
+            rows = _pending_or_release(session, channel, external_id)
+            if rows:
+                taken.append((channel, external_id, rows))
     return taken
 
 
@@ -186,15 +194,14 @@ def waiting(session: Session) -> int:
     return int(session.scalar(select(func.count()).select_from(INBOX)) or 0)
 
 
-def _first_or_release(session: Session, channel: str, external_id: str) -> Pending | None:
-    """The chat's lowest pending row; with none, the turn row goes (no chat id outlives its updates)."""
-    row = session.execute(
+def _pending_or_release(session: Session, channel: str, external_id: str) -> list[Pending]:
+    """The chat's lowest pending rows; with none, the turn row goes (no chat id outlives its updates)."""
+    rows = session.execute(
         select(INBOX.c.update_id, INBOX.c.payload)
         .where(*_chat(INBOX, channel, external_id))
         .order_by(INBOX.c.update_id)
-        .limit(1)
-    ).first()
-    if row is None:
+        .limit(BATCH)
+    ).all()
+    if not rows:
         session.execute(delete(TURNS).where(*_chat(TURNS, channel, external_id)))
-        return None
-    return Pending(int(row.update_id), row.payload)
+    return [Pending(int(row.update_id), row.payload) for row in rows]

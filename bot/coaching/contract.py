@@ -83,18 +83,18 @@ class Coach(Protocol):
 
     async def receive_update(
         self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
-    ) -> InboxedUpdate | None:
-        """Commit the update to the chat's inbox; the first row to handle if `worker` took the turn."""
+    ) -> list[InboxedUpdate]:
+        """Commit the update to the chat's inbox; the first rows to handle if `worker` took the turn."""
         ...
 
-    async def finish_update(
-        self, channel: str, external_id: str, update_id: int, worker: str
-    ) -> InboxedUpdate | None:
-        """`update_id` handled; the chat's next row, or None once the turn is given back (or lost)."""
+    async def finish_updates(
+        self, channel: str, external_id: str, update_ids: list[int], worker: str
+    ) -> list[InboxedUpdate]:
+        """`update_ids` handled; the chat's next rows, or none once the turn is given back (or lost)."""
         ...
 
-    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, InboxedUpdate]]:
-        """Chats a stopped worker left with rows pending, now `worker`'s, with their first row."""
+    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, list[InboxedUpdate]]]:
+        """Chats a stopped worker left with rows pending, now `worker`'s, with their first rows."""
         ...
 
     async def take_send_slot(self, interval: timedelta) -> float:

@@ -79,15 +79,15 @@ class LocalCoach:
 
     async def receive_update(
         self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
-    ) -> InboxedUpdate | None:
+    ) -> list[InboxedUpdate]:
         return await self._run(self.service.receive_update, channel, external_id, update_id, payload, worker)
 
-    async def finish_update(
-        self, channel: str, external_id: str, update_id: int, worker: str
-    ) -> InboxedUpdate | None:
-        return await self._run(self.service.finish_update, channel, external_id, update_id, worker)
+    async def finish_updates(
+        self, channel: str, external_id: str, update_ids: list[int], worker: str
+    ) -> list[InboxedUpdate]:
+        return await self._run(self.service.finish_updates, channel, external_id, update_ids, worker)
 
-    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, InboxedUpdate]]:
+    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, list[InboxedUpdate]]]:
         return await self._run(self.service.take_stale_turns, worker, limit)
 
     async def take_send_slot(self, interval: timedelta) -> float:

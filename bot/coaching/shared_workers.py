@@ -16,8 +16,8 @@ from storage.db import Database, why_unavailable
 log = logging.getLogger(__name__)
 
 
-def _inboxed(pending: update_inbox.Pending | None) -> InboxedUpdate | None:
-    return None if pending is None else InboxedUpdate(pending.update_id, pending.payload)
+def _inboxed(pending: list[update_inbox.Pending]) -> list[InboxedUpdate]:
+    return [InboxedUpdate(row.update_id, row.payload) for row in pending]
 
 
 class SharedWorkers:
@@ -27,7 +27,7 @@ class SharedWorkers:
 
     def receive_update(
         self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
-    ) -> InboxedUpdate | None:
+    ) -> list[InboxedUpdate]:
         try:
             with self.db.session() as session:
                 pending = update_inbox.receive(session, channel, external_id, update_id, payload, worker)
@@ -36,22 +36,24 @@ class SharedWorkers:
             log.warning("update %s not taken in: database unavailable: %s", update_id, why_unavailable(error))
             raise StoreUnavailable from error
 
-    def finish_update(
-        self, channel: str, external_id: str, update_id: int, worker: str
-    ) -> InboxedUpdate | None:
+    def finish_updates(
+        self, channel: str, external_id: str, update_ids: list[int], worker: str
+    ) -> list[InboxedUpdate]:
         try:
             with self.db.session() as session:
-                return _inboxed(update_inbox.finish(session, channel, external_id, update_id, worker))
+                return _inboxed(update_inbox.finish(session, channel, external_id, update_ids, worker))
         except OperationalError as error:
-            log.warning("update %s not finished: database unavailable: %s", update_id, why_unavailable(error))
+            log.warning(
+                "updates %s not finished: database unavailable: %s", update_ids, why_unavailable(error)
+            )
             raise StoreUnavailable from error
 
-    def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, InboxedUpdate]]:
+    def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, list[InboxedUpdate]]]:
         try:
             with self.db.session() as session:
                 return [
-                    (channel, external_id, InboxedUpdate(first.update_id, first.payload))
-                    for channel, external_id, first in update_inbox.take_stale(session, worker, limit)
+                    (channel, external_id, _inboxed(rows))
+                    for channel, external_id, rows in update_inbox.take_stale(session, worker, limit)
                 ]
         except OperationalError as error:
             raise StoreUnavailable from error

@@ -54,7 +54,7 @@ class _Call:
     @classmethod
     def of(cls, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
         leader: object = None
-        if name in ("handle", "set_active", "receive_update", "finish_update") and len(args) > 1:
+        if name in ("handle", "set_active", "receive_update", "finish_updates") and len(args) > 1:
             leader = args[1]  # the external id, after the channel
         elif args and isinstance(args[0], Claimed):
             leader = f"{args[0].external_id} checkin={args[0].checkin_id}"
@@ -284,22 +284,24 @@ class ServiceProcess:
 
     async def receive_update(
         self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
-    ) -> InboxedUpdate | None:
-        first: InboxedUpdate | None = await self._call(
+    ) -> list[InboxedUpdate]:
+        first: list[InboxedUpdate] = await self._call(
             "receive_update", channel, external_id, update_id, payload, worker
         )
         return first
 
-    async def finish_update(
-        self, channel: str, external_id: str, update_id: int, worker: str
-    ) -> InboxedUpdate | None:
-        following: InboxedUpdate | None = await self._call(
-            "finish_update", channel, external_id, update_id, worker
+    async def finish_updates(
+        self, channel: str, external_id: str, update_ids: list[int], worker: str
+    ) -> list[InboxedUpdate]:
+        following: list[InboxedUpdate] = await self._call(
+            "finish_updates", channel, external_id, update_ids, worker
         )
         return following
 
-    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, InboxedUpdate]]:
-        taken: list[tuple[str, str, InboxedUpdate]] = await self._call("take_stale_turns", worker, limit)
+    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, list[InboxedUpdate]]]:
+        taken: list[tuple[str, str, list[InboxedUpdate]]] = await self._call(
+            "take_stale_turns", worker, limit
+        )
         return taken
 
     async def take_send_slot(self, interval: timedelta) -> float:

@@ -6,7 +6,7 @@ here first commits the update to its chat's inbox (storage/update_inbox.py): Tel
 gets its 200 only for an update that is stored, and a worker killed after that loses
 nothing. The same transaction tries to take the chat's turn. The worker that gets it
 queues a `Drain`, which handles the chat's stored updates one by one, lowest update id
-first, through PTB's own handlers (`Application.process_update`), whichever worker
+first (fetched in small batches), through PTB's own handlers (`Application.process_update`), whichever worker
 received them, and gives the turn back when the inbox is empty. A worker that did not
 get the turn has nothing more to do: the holder comes to its update in order.
 
@@ -60,11 +60,11 @@ def check_shared(config: Config) -> None:
 
 @dataclass(frozen=True)
 class Drain:
-    """This worker holds the chat's turn: handle its stored updates from `first` on."""
+    """This worker holds the chat's turn: handle its stored updates from `rows` on."""
 
     channel: str
     external_id: str
-    first: InboxedUpdate
+    rows: tuple[InboxedUpdate, ...]
 
 
 class InboxQueue(BacklogQueue):
@@ -80,12 +80,12 @@ class InboxQueue(BacklogQueue):
             sender = _sender(item)
             if sender is not None:
                 # Raises StoreUnavailable when nothing was stored: PTB answers 500.
-                first = await self.coach.receive_update(
+                rows = await self.coach.receive_update(
                     CHANNEL, sender, item.update_id, item.to_dict(), self.worker
                 )
-                if first is None:
+                if not rows:
                     return
-                item = Drain(CHANNEL, sender, first)
+                item = Drain(CHANNEL, sender, tuple(rows))
         await super().put(item)
 
 
@@ -121,25 +121,25 @@ def register_shared_inbox(
             await on_over_rate(update, tell)
 
     async def drain(job: Drain, context: ContextTypes.DEFAULT_TYPE) -> None:
-        row: InboxedUpdate | None = job.first
+        rows = list(job.rows)
         waiting = False
-        while row is not None:
+        while rows:
+            for row in rows:
+                try:
+                    await handle(job, row, waiting, context)
+                except Exception as error:
+                    # Handler failures already went to the error handler inside
+                    # process_update; the row is finished either way, so one bad update
+                    # cannot hold up the leader's later ones.
+                    log.error("update=%s not handled: %s", row.update_id, type(error).__name__)
+                waiting = True
+            done = [row.update_id for row in rows]
             try:
-                await handle(job, row, waiting, context)
-            except Exception as error:
-                # Handler failures already went to the error handler inside process_update;
-                # the row is finished either way, so one bad update cannot hold up the
-                # leader's later ones.
-                log.error("update=%s not handled: %s", row.update_id, type(error).__name__)
-            waiting = True
-            try:
-                row = await coach.finish_update(job.channel, job.external_id, row.update_id, worker)
+                rows = await coach.finish_updates(job.channel, job.external_id, done, worker)
             except StoreUnavailable:
                 # The turn's lease runs out and a sweep (maybe ours) takes the chat up
-                # again; the update just handled is then recognised by its id.
-                log.warning(
-                    "user=%s update=%s not finished: database unavailable", job.external_id, row.update_id
-                )
+                # again; the updates just handled are then recognised by their ids.
+                log.warning("user=%s updates %s not finished: database unavailable", job.external_id, done)
                 return
 
     async def sweep(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -149,8 +149,8 @@ def register_shared_inbox(
             return
         if taken:
             log.info("took over %d chats with updates a stopped worker left", len(taken))
-        for channel, external_id, first in taken:
-            await application.update_queue.put(Drain(channel, external_id, first))
+        for channel, external_id, rows in taken:
+            await application.update_queue.put(Drain(channel, external_id, tuple(rows)))
 
     application.add_handler(TypeHandler(Drain, drain), group=-2)
     assert application.job_queue is not None, "python-telegram-bot[job-queue] is required"

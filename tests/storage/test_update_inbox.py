@@ -51,48 +51,45 @@ def test_the_turn_holder_handles_every_workers_updates_in_id_order_then_gives_th
 ) -> None:
     a, b = new_service(pg), new_service(pg)
     first = a.receive_update(*CHAT, 10, payload(10), "worker-a")
-    assert first is not None and first.update_id == 10 and first.payload == payload(10)
-    # B received the leader's next update while A was still busy: it only stores it.
-    assert b.receive_update(*CHAT, 11, payload(11, "by Friday"), "worker-b") is None
-    assert b.receive_update(*CHAT, 12, payload(12, "ask Sam first"), "worker-b") is None
+    assert [(row.update_id, row.payload) for row in first] == [(10, payload(10))]
+    # B received the leader's next updates while A was still busy: it only stores them.
+    assert b.receive_update(*CHAT, 11, payload(11, "by Friday"), "worker-b") == []
+    assert b.receive_update(*CHAT, 12, payload(12, "ask Sam first"), "worker-b") == []
     assert inbox_ids(pg) == [10, 11, 12]
 
-    following = a.finish_update(*CHAT, 10, "worker-a")
-    assert following is not None and following.payload["message"]["text"] == "by Friday"  # type: ignore[index]
-    following = a.finish_update(*CHAT, 11, "worker-a")
-    assert following is not None and following.update_id == 12
-    assert a.finish_update(*CHAT, 12, "worker-a") is None
+    following = a.finish_updates(*CHAT, [10], "worker-a")
+    assert [row.payload["message"]["text"] for row in following] == ["by Friday", "ask Sam first"]  # type: ignore[index]
+    assert a.receive_update(*CHAT, 13, payload(13), "worker-a") == []  # A's drain comes to it
+    assert [row.update_id for row in a.finish_updates(*CHAT, [11, 12], "worker-a")] == [13]
+    assert a.finish_updates(*CHAT, [13], "worker-a") == []
     # Nothing left: no inbox row and no turn row keep this chat's id.
     assert inbox_ids(pg) == [] and turn_rows(pg) == []
     # The next update finds the turn free, whichever worker gets it.
-    again = b.receive_update(*CHAT, 13, payload(13), "worker-b")
-    assert again is not None and again.update_id == 13
+    assert [row.update_id for row in b.receive_update(*CHAT, 14, payload(14), "worker-b")] == [14]
 
 
 def test_an_update_posted_twice_is_stored_once(pg: Database) -> None:
     a, b = new_service(pg), new_service(pg)
-    assert a.receive_update(*CHAT, 20, payload(20), "worker-a") is not None
+    assert a.receive_update(*CHAT, 20, payload(20), "worker-a") != []
     # Telegram saw no answer from A and posted it again, to B.
-    assert b.receive_update(*CHAT, 20, payload(20), "worker-b") is None
+    assert b.receive_update(*CHAT, 20, payload(20), "worker-b") == []
     assert inbox_ids(pg) == [20]
 
 
 def test_a_killed_workers_chats_are_taken_over_once_its_lease_runs_out(pg: Database) -> None:
     a, b = new_service(pg), new_service(pg)
-    assert a.receive_update(*CHAT, 30, payload(30), "worker-a") is not None
-    assert b.receive_update(*CHAT, 31, payload(31), "worker-b") is None
+    assert a.receive_update(*CHAT, 30, payload(30), "worker-a") != []
+    assert b.receive_update(*CHAT, 31, payload(31), "worker-b") == []
     # A's lease is still good: nothing to take over.
     assert b.take_stale_turns("worker-b", 10) == []
     with pg.session() as session:
         session.execute(update(LeaderTurnRow).values(until=func.clock_timestamp() - timedelta(seconds=1)))
     taken = b.take_stale_turns("worker-b", 10)
-    assert [(channel, external_id, first.update_id) for channel, external_id, first in taken] == [(*CHAT, 30)]
+    assert [(c, e, [row.update_id for row in rows]) for c, e, rows in taken] == [(*CHAT, [30, 31])]
     assert turn_rows(pg) == [(*CHAT, "worker-b")]
     # A comes back from its stall: it lost the turn, so it stops and B goes on.
-    assert a.finish_update(*CHAT, 30, "worker-a") is None
-    following = b.finish_update(*CHAT, 30, "worker-b")
-    assert following is not None and following.update_id == 31
-    assert b.finish_update(*CHAT, 31, "worker-b") is None
+    assert a.finish_updates(*CHAT, [30], "worker-a") == []
+    assert b.finish_updates(*CHAT, [30, 31], "worker-b") == []
     assert inbox_ids(pg) == []
 
 
@@ -113,18 +110,18 @@ def test_three_workers_posted_to_at_random_handle_every_update_once_and_in_order
     pools = [ThreadPoolExecutor(max_workers=4) for _ in services]
     drains = []
 
-    def drain(index: int, leader: str, update_id: int | None) -> None:
-        while update_id is not None:
+    def drain(index: int, leader: str, update_ids: list[int]) -> None:
+        while update_ids:
             with lock:
-                handled[leader].append(update_id)
-            following = services[index].finish_update("telegram", leader, update_id, f"w{index}")
-            update_id = None if following is None else following.update_id
+                handled[leader].extend(update_ids)
+            following = services[index].finish_updates("telegram", leader, update_ids, f"w{index}")
+            update_ids = [row.update_id for row in following]
 
     def post(leader: str, update_id: int) -> None:
         index = random.randrange(3)
         first = services[index].receive_update("telegram", leader, update_id, payload(update_id), f"w{index}")
-        if first is not None:
-            drains.append(pools[index].submit(drain, index, leader, first.update_id))
+        if first:
+            drains.append(pools[index].submit(drain, index, leader, [row.update_id for row in first]))
 
     # Telegram posts a chat's next update once the previous one was answered: per
     # leader in order, leaders interleaved.
@@ -195,4 +192,4 @@ def test_upgrading_from_0008_leaves_a_leader_mid_session_where_they_were(databas
     # The last answer before the upgrade and the first after it, both kept, in that order.
     assert stored.index(answers[2]) < stored.index(answers[3])
     if db.dialect == "postgresql":
-        assert after.receive_update("telegram", "77", 1, payload(1), "worker-a") is not None
+        assert after.receive_update("telegram", "77", 1, payload(1), "worker-a") != []
