@@ -13,8 +13,9 @@ through. Then every leader's check-in on their action is made due at once, and t
 emulator receives are counted against `[checkins] send_rate`, which holds for the three
 workers together.
 
-100 leaders (2,400 updates) by default: 200 took about two minutes on a 2-core machine
-shared with other work, too long for every CI run. GROW_COACH_SHARED_WORKERS_LEADERS=200
+100 leaders (2,400 updates) by default, about a minute and a half for this module on a
+2-core machine shared with other work; 200 take about a minute more, too long for every
+CI run. GROW_COACH_SHARED_WORKERS_LEADERS=200
 runs the full size. PostgreSQL only: skipped without GROW_COACH_TEST_DATABASE_URL.
 """
 
