@@ -181,6 +181,15 @@ class EngagementDeclined:
 
 
 @dataclass(frozen=True)
+class EngagementResized:
+    """The leader changed a running engagement's length: `sessions` planned over `months`."""
+
+    engagement_id: str
+    months: int
+    sessions: int
+
+
+@dataclass(frozen=True)
 class EngagementSessionHeld:
     """Session `number` of the engagement was held (a GROW session closed, or a review)."""
 
@@ -228,6 +237,16 @@ class FeedbackLinkRevoked:
     """The latest round's link stops working; the answers it brought stay."""
 
 
+@dataclass(frozen=True)
+class FeedbackOffered:
+    """The leader was offered a feedback round at one of the engagement's two points
+    ("start" or "closing"); whatever they answer, that point is not offered again."""
+
+    engagement_id: str
+    point: str
+    taken: bool = False  # the leader said yes: the round for this point is open
+
+
 Record = (
     ProfileUpdated
     | GoalOpened
@@ -250,6 +269,7 @@ Record = (
     | GoalClosed
     | EngagementAgreed
     | EngagementDeclined
+    | EngagementResized
     | EngagementSessionHeld
     | EngagementStatusChanged
     | ReflectionLogged
@@ -258,4 +278,5 @@ Record = (
     | GoalAttainmentRated
     | FeedbackLinkIssued
     | FeedbackLinkRevoked
+    | FeedbackOffered
 )

@@ -15,10 +15,12 @@ from typing import Any
 
 from transitions import EventData
 
-from flows import engagement, grow, session_reminders
+from flows import engagement, feedback_offers, follow_ups, session_reminders
 from flows.chart_replies import progress_replies
 from flows.events import Choice
+from flows.feedback_summary import FeedbackSummary, stakeholder_points
 from flows.parsing import Invalid
+from flows.progress import stakeholder_line
 from flows.quoting import quote
 from flows.records import (
     CheckinsCancelled,
@@ -30,13 +32,12 @@ from flows.records import (
     SessionClosed,
     SessionOpened,
 )
+from flows.settings import MAX_ACTIVE_GOALS
 from flows.state import FlowName, SessionData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, Turn, new_id, new_seed
 from flows.views import EngagementView, GoalView
 
-# At most this many goals are active at once, so a review never runs longer than this.
-MAX_ACTIVE_GOALS = 3
 # The five points of goal attainment scaling, as stored.
 ATTAINMENT = (-2, -1, 0, 1, 2)
 
@@ -83,6 +84,7 @@ class ReviewData(SessionData):
 
 
 def start_data(turn: Turn, view: EngagementView, number: int, kind: str, goals: list[GoalView]) -> ReviewData:
+    # At most MAX_ACTIVE_GOALS are open at once, so a review never runs longer than that.
     chosen = list(reversed(goals))[:MAX_ACTIVE_GOALS]
     data = ReviewData(
         session_id=new_id(),
@@ -164,31 +166,24 @@ class ReviewModel(FlowModel[ReviewData]):
             if decision == "replace":
                 turn.record(GoalClosed(goal_id, "replaced"))
                 turn.record(CheckinsCancelled(goal_id))
-        adjusted = [g for g in data.goals if decisions.get(g[0]) == "adjust"]
-        replaced = [g for g in data.goals if decisions.get(g[0]) == "replace"]
-        kept = [g for g in data.goals if decisions.get(g[0]) not in ("replace",)]
-        if adjusted:
-            goal_id, text, _ = adjusted[0]
-            goal = turn.lookup.goal(goal_id)
-            wording = {
-                "goal": text,
-                "earlier": grow.summarise(turn.content, dict(goal.answers) if goal else {}),
-            }
-            follow = grow.start_data(goal_id, wording, revisit=True)
-            follow.engagement_id = data.engagement_id
-            turn.say("review", "mid_done", "adjust", goal=quote(text, 80))
-            turn.hand_over(FlowName.GROW, "goal", follow)
-            return
-        if replaced:
-            follow = grow.start_data()
-            follow.engagement_id = data.engagement_id
-            turn.say("review", "mid_done", "replace")
-            turn.hand_over(FlowName.GROW, "goal", follow)
+        # Every goal sent back gets its own session, oldest goal first: the first now,
+        # each next one as the one before closes (flows/follow_ups.py).
+        turn.follow_ups = [
+            [str(decisions[goal_id]), goal_id, text]
+            for goal_id, text, _ in data.goals
+            if decisions.get(goal_id) in follow_ups.KINDS
+        ]
+        kept = [g for g in data.goals if decisions.get(g[0]) != "replace"]
+        if turn.follow_ups:
+            field = "rework_one" if len(turn.follow_ups) == 1 else "rework"
+            turn.say("review", "mid_done", field, plan=follow_ups.plan_text(turn))
+            follow_ups.start_next(turn, data.engagement_id)
             return
         # Nothing to rework: the reminders for the next session hang off a kept goal.
         goal_id = kept[-1][0]
         session_reminders.reminders(turn, goal_id, data.session_id, committed=False)
         turn.say("review", "mid_done", "keep", next=data.number + 1)
+        feedback_offers.offer_after_session(turn, data.number)
         turn.finish()
 
     def close_engagement(self, event: EventData) -> None:
@@ -199,6 +194,7 @@ class ReviewModel(FlowModel[ReviewData]):
         session_reminders.drop_reminders(turn)
         lines = [turn.text("review", "summary", "intro")]
         scale = turn.content.labels("review", "attainment")
+        feedback = turn.lookup.feedback_summary()
         for goal_id, text, baseline in data.goals:
             result = data.results.get(goal_id, {})
             attainment = result.get("attainment")
@@ -213,11 +209,12 @@ class ReviewModel(FlowModel[ReviewData]):
                     attainment=scale.get(_attainment_key(attainment), "–") if attainment is not None else "–",
                 )
             )
+            lines += _stakeholders(turn, feedback, text, baseline, result.get("rating"))
         lines.append(turn.text("review", "summary", "progress"))
         turn.say_text("\n".join(lines))
         # The picture: each goal's ratings over the engagement, drawn after the commit.
         goal_ids = [goal_id for goal_id, _, _ in data.goals]
-        turn.replies.extend(progress_replies(turn.lookup.goal_progress(goal_ids), turn.content))
+        turn.replies.extend(progress_replies(turn.lookup.goal_progress(goal_ids), turn.content, feedback))
 
     def offer_new_engagement(self, event: EventData) -> None:
         engagement.ask_to_agree(self.turn, then="session")
@@ -250,6 +247,16 @@ class ReviewModel(FlowModel[ReviewData]):
         if index is not None and 0 <= index < len(ATTAINMENT):
             return str(ATTAINMENT[index])
         return Invalid("choice")
+
+
+def _stakeholders(
+    turn: Turn, feedback: FeedbackSummary, goal: str, baseline: object, rating: object
+) -> list[str]:
+    """Stakeholders' change on the goal next to the leader's own (rounds below the
+    anonymity minimum give nothing)."""
+    own = (baseline, rating) if isinstance(baseline, int) and isinstance(rating, int) else None
+    line = stakeholder_line(stakeholder_points(feedback, goal), turn.content, own=own)
+    return [f"  {line}"] if line else []
 
 
 def _attainment_key(value: int) -> str:

@@ -26,11 +26,13 @@ from flows.records import (
     DataErased,
     EngagementAgreed,
     EngagementDeclined,
+    EngagementResized,
     EngagementSessionHeld,
     EngagementStatusChanged,
     ExpectedOutcomeSet,
     FeedbackLinkIssued,
     FeedbackLinkRevoked,
+    FeedbackOffered,
     GoalAttainmentRated,
     GoalClosed,
     GoalOpened,
@@ -159,6 +161,10 @@ class RecordWriter:
                 self._data_erased()
             case EngagementAgreed() | EngagementDeclined():
                 self._engagement_started(record, now)
+            case EngagementResized():
+                if engagement := self._engagement(record.engagement_id):
+                    engagement.months = record.months
+                    engagement.sessions_planned = record.sessions
             case EngagementSessionHeld():
                 if engagement := self._engagement(record.engagement_id):
                     engagement.sessions_held = max(engagement.sessions_held, record.number)
@@ -195,6 +201,11 @@ class RecordWriter:
                 feedback.issue_link(self.session, self.user_id, record, now)
             case FeedbackLinkRevoked():
                 feedback.revoke_link(self.session, self.user_id, now)
+            case FeedbackOffered():
+                if engagement := self._engagement(record.engagement_id):
+                    offered = set(filter(None, engagement.feedback_offered.split(",")))
+                    token = f"{record.point}.taken" if record.taken else record.point
+                    engagement.feedback_offered = ",".join(sorted(offered | {record.point, token}))
             case _:
                 # A new record type must get a deliberate rule here, not vanish.
                 raise TypeError(f"storage cannot apply {type(record).__name__}")

@@ -165,18 +165,18 @@ def test_the_send_pace_is_one_slot_per_interval_for_every_worker(pg: Database) -
 
 
 @pytest.fixture
-def database_at_0008(database_url: str) -> Iterator[Database]:
+def database_at_0009(database_url: str) -> Iterator[Database]:
     db = Database(database_url)
     with db.engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "0008")
+        command.upgrade(alembic_config(connection), "0009")
     try:
         yield db
     finally:
         db.dispose()
 
 
-def test_upgrading_from_0008_leaves_a_leader_mid_session_where_they_were(database_at_0008: Database) -> None:
-    db = database_at_0008
+def test_upgrading_from_0009_leaves_a_leader_mid_session_where_they_were(database_at_0009: Database) -> None:
+    db = database_at_0009
     before: CoachService = new_service(db)
     answers = grow_answers()
     for message in (*ONBOARDING, "UTC", *answers[:3]):
