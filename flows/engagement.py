@@ -195,6 +195,11 @@ class EngagementModel(FlowModel[EngagementData]):
             return LATER
         if index is not None and 0 <= index < len(lengths):
             return str(lengths[index])
+        if index is None and self.turn.conv.state == "length":
+            # "sure", "sounds good": the usual length; "maybe later", "no thanks": not now.
+            said = parse_yes_no(text)
+            if said is not None:
+                return str(self.turn.settings.engagement_months) if said else LATER
         return LATER if index == len(lengths) else Invalid("choice")
 
 

@@ -78,6 +78,48 @@ def test_at_start_not_now_is_kept_and_goes_back_to_the_menu() -> None:
     assert coach.conv.flow == "idle"
 
 
+def test_a_yes_in_words_agrees_the_usual_length_and_a_no_in_words_declines() -> None:
+    for said in ("yes let's do it", "sure", "sounds good", "Sure!", "ok let's go"):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("new")
+        coach.say(said)
+        (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
+        assert (agreed.months, agreed.sessions) == (3, 6), said
+        assert coach.asked("grow", "goal"), said
+    for said in ("maybe later", "no thanks", "not now", "nah"):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("start")
+        coach.say(said)
+        assert records_of(coach.outcome.records, EngagementDeclined), said
+        assert coach.said("engagement", "declined"), said
+        assert coach.conv.flow == "idle", said
+
+
+def test_a_length_in_words_still_wins_over_yes_and_unclear_words_are_asked_again() -> None:
+    for said, months in (("4 months please", 4), ("four months", 4), ("yes, six months", 6)):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("new")
+        coach.say(said)
+        (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
+        assert agreed.months == months, said
+    for said in ("what does that involve?", "yes but not now", "ten months"):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("new")
+        coach.say(said)
+        assert not records_of(coach.outcome.records, EngagementAgreed), said
+        assert not records_of(coach.outcome.records, EngagementDeclined), said
+        assert coach.conv.state == "length", said
+
+
+def test_yes_while_changing_a_running_engagement_is_not_read_as_a_length() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.command("engagement")
+    assert coach.conv.state == "change"
+    coach.say("sure")
+    assert not records_of(coach.outcome.records, EngagementResized)
+    assert coach.conv.state == "change"
+
+
 def test_the_number_of_sessions_follows_the_interval_within_six_to_twelve() -> None:
     assert CoachSettings().sessions_for(3) == 6
     assert CoachSettings().sessions_for(6) == 12
