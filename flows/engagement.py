@@ -21,7 +21,7 @@ from transitions import EventData
 from flows import follow_ups, grow, session_reminders
 from flows.events import Choice, Reply
 from flows.lexicon import NUMBER_WORDS, patterns, phrase_text, words
-from flows.parsing import Invalid, local_today
+from flows.parsing import WEEKDAYS, Invalid, local_today
 from flows.quoting import quote
 from flows.records import (
     CheckinResolved,
@@ -435,14 +435,33 @@ def move_in_words(turn: Turn, text: str) -> bool:
     return True
 
 
+def start_in_words(turn: Turn, text: str) -> bool:
+    """ "Let's start", "yes", "ok let's go", typed while a session reminder is on screen:
+    the session starts, as the reminder's button would. Anything else: False."""
+    if _reminder(turn) is None:
+        return False
+    said = phrase_text(text)
+    if parse_yes_no(text) is not True and not any(
+        pattern.search(said) for pattern in patterns("session_start_patterns")
+    ):
+        return False
+    start_from_reminder(turn)
+    return True
+
+
 def _day_named(said: str, today: date) -> date | None:
     # The words after the last "to", "till", "until", "for" or "on": "move it to next week".
     tail = re.split(r"\b(?:to|till|until|for|on|by|til)\b", said)[-1].strip()
-    for candidate in (tail, said):
+    # "can we do thursday instead": a day named anywhere, with no "to" before it.
+    weekday = re.search(rf"\b(?:next |this )?(?:{_FULL_WEEKDAYS})\b", said)
+    for candidate in (tail, said, weekday.group(0) if weekday else ""):
         found = parse_when(candidate, today) if candidate else None
         if isinstance(found, WhenResult):
             return found.date
     return None
+
+
+_FULL_WEEKDAYS = "|".join(day for day in WEEKDAYS if day.endswith("day"))
 
 
 def _move(turn: Turn, reminder: int, due: datetime) -> None:

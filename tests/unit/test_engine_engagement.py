@@ -209,6 +209,50 @@ def test_other_words_after_a_reminder_are_not_a_move() -> None:
     assert coach.said("common", "idle")
 
 
+def test_can_we_do_thursday_instead_moves_the_session_to_thursday_at_the_same_time() -> None:
+    coach = reminded("next_session")  # NOW is Wednesday 25 Nov, 15:00 UTC
+    coach.say("can we do thursday instead")
+    assert coach.outcome.records == [CheckinSnoozed(9, NOW + timedelta(days=1))]
+    assert coach.said("engagement", "moved", when="Thu 26 Nov, 15:00")
+    assert not coach.said("common", "idle")
+    assert coach.conv.data == {}
+
+
+def test_later_on_a_reminder_moves_it_by_the_usual_few_days() -> None:
+    for said in ("later", "Later!", "maybe later", "let's do it later"):
+        coach = reminded("next_session")
+        coach.say(said)
+        assert coach.outcome.records == [CheckinSnoozed(9, NOW + timedelta(days=3))], said
+        assert not coach.said("common", "idle"), said
+
+
+def test_start_or_yes_on_a_reminder_opens_the_numbered_session() -> None:
+    for said in ("start", "yes", "let's start", "ok let's go", "Sure", "start the session"):
+        coach = reminded("next_session")
+        coach.say(said)
+        assert coach.outcome.records[0] == CheckinResolved(9, "started"), said
+        assert coach.conv.flow == "grow" and coach.conv.data["number"] == 2, said
+        assert not coach.said("common", "idle"), said
+
+
+def test_start_and_later_in_words_without_a_reminder_on_screen_keep_the_menu() -> None:
+    for said in ("start", "yes", "later", "can we do thursday instead"):
+        coach = coach_with(FakeLookup([goal_view()]))
+        coach.say(said)
+        assert coach.outcome.records == [], said
+        assert coach.said("common", "idle"), said
+        assert coach.conv.flow == "idle", said
+
+
+def test_a_no_or_a_question_on_a_reminder_neither_starts_nor_moves_it() -> None:
+    for said in ("no", "what's this about?", "I had a great week"):
+        coach = reminded("next_session")
+        coach.say(said)
+        assert coach.outcome.records == [], said
+        assert coach.said("common", "idle"), said
+        assert coach.conv.data == {"reminder_id": 9}, said
+
+
 def test_start_from_the_reminder_opens_the_numbered_session() -> None:
     coach = reminded("next_session")
     coach.choose("cmd:session")
