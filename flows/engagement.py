@@ -21,7 +21,7 @@ from transitions import EventData
 from flows import follow_ups, grow, session_reminders
 from flows.events import Choice, Reply
 from flows.lexicon import NUMBER_WORDS, patterns, phrase_text, words
-from flows.parsing import WEEKDAYS, Invalid, local_today
+from flows.parsing import MAX_ANSWER_CHARS, WEEKDAYS, Invalid, clean_text, local_today
 from flows.quoting import quote
 from flows.records import (
     CheckinResolved,
@@ -492,9 +492,19 @@ def _reminder(turn: Turn) -> int | None:
 
 def log_reflection(turn: Turn, text: str, now: datetime) -> None:
     """/log: what happened since the last session, kept on the goal worked on most recently."""
-    if not text:
+    cleaned = clean_text(text)
+    if isinstance(cleaned, Invalid) and cleaned.reason == "empty":
         turn.say("engagement", "log_how")
         return
+    if isinstance(cleaned, Invalid):
+        # Held to the same limit as every other answer: nothing over it is kept.
+        turn.say("engagement", "log_too_long", limit=MAX_ANSWER_CHARS)
+        return
+    if not any(ch.isalnum() for ch in cleaned):
+        # "/log 🙂": a feeling with nothing to bring back to a session yet.
+        turn.say("engagement", "log_words")
+        return
+    text = cleaned
     recap = turn.lookup.last_recap()
     goals = turn.lookup.open_goals()
     goal_id = recap.goal_id if recap is not None else goals[0].goal_id if goals else None

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows.engine import CoachEngine
+from flows.parsing import MAX_ANSWER_CHARS
 from flows.records import (
     CheckinPlanned,
     CheckinResolved,
@@ -317,6 +318,31 @@ def test_log_without_words_says_how() -> None:
     coach.command("log")
     assert coach.said("engagement", "log_how")
     assert coach.outcome.records == []
+
+
+def test_log_with_only_an_emoji_asks_for_a_few_words_and_stores_nothing() -> None:
+    for line in ("/log 🙂", "/log 👍👍", "/log ...", "/log 🙂 !"):
+        coach = coach_with(FakeLookup([goal_view()]))
+        coach.send(coach_event(line))
+        assert coach.said("engagement", "log_words"), line
+        assert coach.outcome.records == [], line
+        assert coach.conv.flow == "idle", line
+
+
+def test_log_over_the_answer_limit_is_refused_and_stores_nothing() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.send(coach_event("/log " + "we talked it through " * 200))  # 4,200 characters
+    assert coach.said("engagement", "log_too_long", limit=MAX_ANSWER_CHARS)
+    assert "4000" in coach.texts[0]
+    assert coach.outcome.records == []
+
+
+def test_log_with_words_beside_an_emoji_or_at_the_limit_is_kept() -> None:
+    for line in ("/log 🙂 the one-to-one went well", "/log 1:1 done 👍", "/log " + "x" * MAX_ANSWER_CHARS):
+        coach = coach_with(FakeLookup([goal_view()]))
+        coach.send(coach_event(line))
+        (logged,) = records_of(coach.outcome.records, ReflectionLogged)
+        assert logged.text == line.removeprefix("/log "), line[:40]
 
 
 def test_a_crisis_in_a_log_is_screened_like_any_message() -> None:
