@@ -38,8 +38,12 @@ class CheckinDelivery:
         grace: timedelta = timedelta(days=1),
         worker: str | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        channel: str = "telegram",
     ) -> None:
         self.coach = coach
+        # Whose check-ins this delivery sends: its front end's leaders only, so a bot
+        # sharing a database with a terminal chat never takes the terminal leader's.
+        self.channel = channel
         self.send = send
         self.batch_size = batch_size
         self.grace = grace
@@ -52,7 +56,7 @@ class CheckinDelivery:
         while True:
             try:
                 batch = await self.coach.claim_checkins(
-                    self.clock(), self.worker, self.batch_size, self.grace
+                    self.channel, self.clock(), self.worker, self.batch_size, self.grace
                 )
             except StoreUnavailable:
                 log.warning("database unavailable: check-ins wait for the next round")

@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from flows import goal_room
 from flows.events import Choice, Event
-from flows.nonanswers import is_non_answer
+from flows.nonanswers import is_non_answer, says_too_little
 from flows.parsing import AmbiguousZone, Invalid, local_today, parse_score, parse_timezone, short, small_int
 from flows.short_answers import MAX_NAME_CHARS, extract_name, parse_level, parse_yes_no
 from flows.steps import Ask
@@ -166,7 +167,9 @@ def shown(turn: Turn, model: FlowModel, ask: Ask, value: object) -> str:
 
 
 def _text_value(turn: Turn, ask: Ask, text: str) -> object:
-    if is_non_answer(text):
+    # Where content is needed, "ok" or a bare "1" says as little as "dunno"; elsewhere
+    # (a list, an optional question) only a true non-answer ends or skips it.
+    if says_too_little(text) if ask.needs_content else is_non_answer(text):
         if ask.needs_content and _first_time(turn, "content"):
             return Nudge("nudge", key=f"content.{turn.conv.flow}.{turn.conv.state}")
         if ask.ends_list:
@@ -230,6 +233,9 @@ def _choice_in_words(turn: Turn, ask: Ask, text: str) -> object | None:
             return ask.yes
         if said is False and ask.no:
             return ask.no
+    if ask.understands == "goal_room":
+        how = goal_room.how_in_words(text)
+        return how if how in ask.choices else None
     if ask.understands == "level":
         level = parse_level(text)
         if level is not None and level in ask.choices:

@@ -284,7 +284,8 @@ def show_engagement(turn: Turn) -> None:
         carry_on(turn)
         return
     turn.say_text(line)
-    idle_menu(turn)
+    engagement.ask_to_change(turn, engagement.current(turn))  # type: ignore[arg-type]
+    carry_on(turn)
 
 
 def start_from_reminder(turn: Turn) -> None:

@@ -12,31 +12,36 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
-from flows import grow, session_reminders
+from flows import follow_ups, grow, session_reminders
 from flows.events import Choice, Reply
-from flows.parsing import Invalid
+from flows.lexicon import NUMBER_WORDS, patterns, phrase_text, words
+from flows.parsing import Invalid, local_today
 from flows.quoting import quote
 from flows.records import (
     CheckinResolved,
     CheckinSnoozed,
     EngagementAgreed,
     EngagementDeclined,
+    EngagementResized,
     EngagementStatusChanged,
     ReflectionLogged,
     ReflectionsRecalled,
 )
-from flows.schedule import after, format_local, out_of_quiet_hours
+from flows.schedule import after, format_local, local_datetime, out_of_quiet_hours
 from flows.session_reminders import REMINDER_KINDS, drop_reminders
 from flows.settings import ENGAGEMENT_MONTHS_RANGE
+from flows.short_answers import parse_yes_no
 from flows.state import FlowData, FlowName, IdleData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, Turn, new_id, new_seed
 from flows.views import CheckinView, EngagementView
+from flows.when import WhenResult, parse_when
 
 LATER = "later"
 
@@ -44,12 +49,23 @@ STEPS = (
     Step("length", Ask.pick(), on_exit="keep_length"),
     Step("agreed", on_enter="agree"),
     Step("declined", on_enter="decline"),
+    # /engagement during one: a new length, or the same.
+    Step("change", Ask.pick(), on_exit="keep_length"),
+    Step("past_end", Ask.choice("close", "keep", yes="close", no="keep")),
+    Step("resized", on_enter="resize"),
+    Step("unchanged", on_enter="leave_length"),
+    Step("closing", on_enter="close_now"),
 )
 
 TRANSITIONS = (
-    # trigger   source    dest        condition
+    # trigger   source      dest         condition
     ("answer", "length", "declined", "says_not_now"),
     ("answer", "length", "agreed"),
+    ("answer", "change", "unchanged", "keeps_length"),
+    ("answer", "change", "past_end", "is_past_new_end"),
+    ("answer", "change", "resized"),
+    ("answer", "past_end", "closing", "wants_to_close"),
+    ("answer", "past_end", "unchanged"),
 )
 
 
@@ -60,9 +76,30 @@ class EngagementData(FlowData):
     # Where agreeing (or not) leads: "session" starts one now, "menu" goes back to the menu.
     then: str = "session"
     every: str = ""  # the session rhythm in words, for the question
+    # Changing a running engagement: which one, its length now and the sessions held.
+    engagement_id: str | None = None
+    current: int | None = None
+    held: int = 0
+
+    planned: int | None = None  # the sessions the length chosen holds
 
     def wording(self) -> dict[str, object]:
-        return {"every": self.every}
+        flow_vars: dict[str, object] = {"every": self.every}
+        if self.engagement_id is not None:
+            flow_vars.update(current=self.current, held=self.held, months=self.months, planned=self.planned)
+        return flow_vars
+
+
+def ask_to_change(turn: Turn, view: EngagementView) -> None:
+    """/engagement while one runs: its length can change (3 to 6 months)."""
+    data = EngagementData(
+        seed=new_seed(),
+        every=every(turn.settings.session_interval),
+        engagement_id=view.engagement_id,
+        current=view.months,
+        held=view.held,
+    )
+    turn.hand_over(FlowName.ENGAGEMENT, "change", data)
 
 
 def ask_to_agree(turn: Turn, then: str) -> None:
@@ -75,9 +112,50 @@ class EngagementModel(FlowModel[EngagementData]):
     def says_not_now(self, event: EventData) -> bool:
         return event.kwargs["value"] == LATER
 
+    def keeps_length(self, event: EventData) -> bool:
+        value = event.kwargs["value"]
+        return value == LATER or int(str(value)) == self.data.current
+
+    def is_past_new_end(self, event: EventData) -> bool:
+        return self.data.held >= self.turn.settings.sessions_for(int(str(event.kwargs["value"])))
+
+    def wants_to_close(self, event: EventData) -> bool:
+        return event.kwargs["value"] == "close"
+
+    def resize(self, event: EventData) -> None:
+        months = int(self.data.months or 0)
+        view = self._resized(months, self.turn.settings.sessions_for(months))
+        self.turn.say("engagement", "resized", **wording(self.turn, view))
+        if view.next_number >= view.planned:
+            self.turn.say("engagement", "resized", "next_closes", **wording(self.turn, view))
+        self.turn.finish()
+
+    def leave_length(self, event: EventData) -> None:
+        view = current(self.turn)
+        if view is not None:
+            self.turn.say("engagement", "resized", "unchanged", **wording(self.turn, view))
+        self.turn.finish()
+
+    def close_now(self, event: EventData) -> None:
+        """Already past the shorter length's end: the closing review is the next session, now."""
+        self._resized(int(self.data.months or 0), self.data.held + 1)
+        self.turn.finish()
+        begin_session(self.turn, intro=False)
+
+    def _resized(self, months: int, sessions: int) -> EngagementView:
+        view = current(self.turn)
+        assert view is not None and self.data.engagement_id == view.engagement_id
+        self.turn.record(EngagementResized(view.engagement_id, months, sessions))
+        resized = replace(view, months=months, planned=sessions)
+        # This turn's reads (the status line, a session started now) see the new length.
+        self.turn.fresh_engagement = resized
+        return resized
+
     def keep_length(self, event: EventData) -> None:
         value = str(event.kwargs["value"])
         self.data.months = None if value == LATER else int(value)
+        if self.data.months is not None:
+            self.data.planned = self.turn.settings.sessions_for(self.data.months)
 
     def agree(self, event: EventData) -> None:
         months = int(self.data.months or self.turn.settings.engagement_months)
@@ -95,24 +173,47 @@ class EngagementModel(FlowModel[EngagementData]):
 
     def pick_choices(self, state: str) -> list[Choice]:
         turn = self.turn
-        labels = [
-            turn.text("engagement", "length", "label", months=m, sessions=turn.settings.sessions_for(m))
-            for m in _lengths()
-        ]
-        labels.append(self.turn.text("engagement", "length", "not_now"))
+        labels = []
+        for months in _lengths():
+            label = turn.text(
+                "engagement", "length", "label", months=months, sessions=turn.settings.sessions_for(months)
+            )
+            if months == self.data.current:
+                label = turn.text("engagement", "change", "label_now", length=label)
+            labels.append(label)
+        labels.append(turn.text("engagement", state, "not_now" if state == "length" else "keep"))
         return [Choice(label, str(index)) for index, label in enumerate(labels)]
 
     def resolve_pick(self, index: int | None, text: str) -> object:
         low, high = ENGAGEMENT_MONTHS_RANGE
-        # "3", "4 months": a typed number is a number of months, not a button's position.
-        typed = re.search(r"\d+", text)
-        if typed is not None:
-            months = int(typed.group())
+        # "4 months", "make it six months": a number typed is months, not a button's position.
+        months = _months_in(text)
+        if months is not None:
             return str(months) if low <= months <= high else Invalid("choice")
         lengths = _lengths()
+        if index is None and self.turn.conv.state == "change" and _keeps(text):
+            return LATER
         if index is not None and 0 <= index < len(lengths):
             return str(lengths[index])
         return LATER if index == len(lengths) else Invalid("choice")
+
+
+def _months_in(text: str) -> int | None:
+    for word in words(text):
+        if word.isdigit() and len(word) < 3:
+            return int(word)
+        if word in NUMBER_WORDS:
+            return NUMBER_WORDS[word]
+        if word in ("half",) and "year" in text.lower():
+            return 6
+    return None
+
+
+def _keeps(text: str) -> bool:
+    said = phrase_text(text)
+    return parse_yes_no(text) is False or any(
+        phrase in said for phrase in ("keep", "leave it", "as it is", "as is", "no change", "don't change")
+    )
 
 
 def _lengths() -> list[int]:
@@ -218,8 +319,18 @@ def begin_session(turn: Turn, *, intro: bool = True) -> None:
     if kind is not None and goals:
         from flows import review  # review starts GROW sessions itself; imported here to avoid a cycle
 
+        # A review decides afresh about every goal: rework left from the last one is moot.
+        turn.follow_ups = []
         turn.say_text("\n\n".join(lines))
         turn.hand_over(FlowName.REVIEW, "rate", review.start_data(turn, view, number, kind, goals))
+        return
+    if turn.follow_ups:
+        # Rework the midpoint review asked for, left part-way: it comes first.
+        lines.append(
+            turn.text("review", "follow_up_waiting", item=follow_ups.item_text(turn, turn.follow_ups[0]))
+        )
+        turn.say_text("\n\n".join(lines))
+        follow_ups.start_next(turn, view.engagement_id, number)
         return
     _begin_grow(turn, (view, number), intro=intro, lead=lines)
 
@@ -293,10 +404,47 @@ def move_session(turn: Turn) -> None:
         turn.say("errors", "expired")
         return
     zone = turn.conv.profile.timezone or "UTC"
-    due = out_of_quiet_hours(
-        after(turn.event.now, turn.settings.move_by, zone), zone, turn.settings.quiet_hours
-    )
+    _move(turn, reminder, after(turn.event.now, turn.settings.move_by, zone))
+
+
+def move_in_words(turn: Turn, text: str) -> bool:
+    """ "Move it to next week", typed while a session reminder is on screen: moved there.
+
+    A day named ("to monday", "next week") keeps the reminder's time of day; without one
+    it moves by the usual few days. Anything else is not about moving: False.
+    """
+    reminder = _reminder(turn)
+    said = phrase_text(text)
+    if reminder is None or not any(pattern.search(said) for pattern in patterns("session_move_patterns")):
+        return False
+    zone = turn.conv.profile.timezone or "UTC"
+    due = after(turn.event.now, turn.settings.move_by, zone)
+    day = _day_named(said, local_today(turn.event.now, zone))
+    view = turn.lookup.checkin(reminder)
+    if day is not None:
+        at = (view.due_at if view is not None else turn.event.now).astimezone(ZoneInfo(zone)).time()
+        due = max(local_datetime(day, at, zone), turn.event.now)
+    _move(turn, reminder, due)
+    if isinstance(turn.data, IdleData):
+        turn.data.reminder_id = None
+    return True
+
+
+def _day_named(said: str, today: date) -> date | None:
+    # The words after the last "to", "till", "until", "for" or "on": "move it to next week".
+    tail = re.split(r"\b(?:to|till|until|for|on|by|til)\b", said)[-1].strip()
+    for candidate in (tail, said):
+        found = parse_when(candidate, today) if candidate else None
+        if isinstance(found, WhenResult):
+            return found.date
+    return None
+
+
+def _move(turn: Turn, reminder: int, due: datetime) -> None:
+    zone = turn.conv.profile.timezone or "UTC"
+    due = out_of_quiet_hours(due, zone, turn.settings.quiet_hours)
     turn.record(CheckinSnoozed(reminder, due))
+    session_reminders.moved(turn, reminder, due)
     turn.say("engagement", "moved", when=format_local(due, zone))
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows import answers, checkin, commands, engagement, language_notice
+from flows import answers, checkin, commands, engagement, follow_ups, language_notice
 from flows.content import Content, load_content
 from flows.conversation import Conversation
 from flows.events import Event, Outcome
 from flows.moves import ask as ask_now
-from flows.moves import carry_on, close_session, expired, fire, idle, nudge, reask, refuse
+from flows.moves import carry_on, close_session, expired, fire, idle, idle_menu, nudge, reask, refuse
 from flows.parsing import Invalid, clean_text
 from flows.records import AnswerGiven, CheckinLapsed, SafetyFlagged
 from flows.registry import FLOWS, is_known_position, load_data
@@ -42,8 +42,10 @@ class CoachEngine:
         given = language_notice.remembered(conv)
         data = load_data(conv.flow, conv.data)
         turn = Turn(conv, event, lookup or EmptyLookup(), self.content, self.settings, data)
+        turn.follow_ups = follow_ups.remembered(conv)
         outcome = self._route(turn)
         conv.data = turn.data.to_dict()
+        follow_ups.after_turn(conv, turn, outcome)
         language_notice.after_turn(conv, event, outcome, given, self.content, self.settings)
         return outcome
 
@@ -70,7 +72,11 @@ class CoachEngine:
         elif not conv.profile.onboarded and conv.flow == FlowName.ONBOARDING and conv.state == "start":
             commands.begin_onboarding(turn)
         elif conv.flow == FlowName.IDLE:
-            idle(turn)
+            # "Move it to next week" answers a session reminder on screen, in words.
+            if not (event.kind == "text" and engagement.move_in_words(turn, event.text)):
+                idle(turn)
+            else:
+                idle_menu(turn)
         else:
             self._answer(turn)
         return Outcome(turn.replies, turn.records, expired=turn.expired)

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
-from flows import session_reminders
+from flows import goal_room, session_reminders
 from flows.content import Content
 from flows.events import Choice
 from flows.parsing import Invalid, small_int
@@ -16,8 +16,10 @@ from flows.quoting import ideas, quote
 from flows.records import (
     ActionAgreed,
     CheckinPlanned,
+    CheckinsCancelled,
     EngagementSessionHeld,
     ExpectedOutcomeSet,
+    GoalClosed,
     GoalOpened,
     GoalRevised,
     ScoreGiven,
@@ -25,6 +27,7 @@ from flows.records import (
     SessionGoalSet,
 )
 from flows.schedule import format_local, plan_checkins
+from flows.settings import MAX_ACTIVE_GOALS
 from flows.state import FlowName, IdleData, SessionData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, Turn, new_id, new_seed
@@ -37,12 +40,15 @@ COMMITMENT_BAR = 8
 STEPS = (
     Step("opening", Ask.choice("continue", "another"), on_exit="keep_opening_choice"),
     Step("goal", Ask.text(needs_content=True, challenge="goal"), on_exit="keep_goal"),
+    # A leader who already holds the most goals: which one to close, or carry on with.
+    Step("goal_full", Ask.pick(), on_exit="keep_room_pick"),
+    Step("goal_full_how", Ask.choice(*goal_room.HOW, understands="goal_room"), on_exit="make_room"),
     Step("goal_concrete", Ask.text(needs_content=True), on_exit="sharpen_goal"),
     # Also the goal attainment scale's "as expected", in the leader's words: the closing
     # review asks where they got against it (-2 ... +2).
     Step("goal_measure", Ask.text(), on_exit="keep_expected_outcome"),
-    Step("goal_by_when", Ask.text()),
-    Step("reality_now", Ask.text(), on_exit="keep_today"),
+    Step("goal_by_when", Ask.text(needs_content=True)),
+    Step("reality_now", Ask.text(needs_content=True), on_exit="keep_today"),
     Step("reality_tried", Ask.text()),
     Step("reality_cost", Ask.text()),
     Step("reality_baseline", Ask.score(0, 10), on_exit="keep_baseline"),
@@ -67,8 +73,16 @@ TRANSITIONS = (
     # trigger   source              dest               condition
     ("answer", "opening", "reality_now", "continues_goal"),
     ("answer", "opening", "goal"),
+    ("answer", "goal", "goal_full", "holds_most_goals"),
     ("answer", "goal", "goal_concrete", "goal_is_vague"),
     ("answer", "goal", "goal_measure"),
+    ("answer", "goal_full", "goal_full_how", "needs_room_how"),
+    ("answer", "goal_full", "reality_now", "carries_on_held_goal"),
+    ("answer", "goal_full", "goal_concrete", "new_goal_is_vague"),
+    ("answer", "goal_full", "goal_measure"),
+    ("answer", "goal_full_how", "reality_now", "carries_on_held_goal"),
+    ("answer", "goal_full_how", "goal_concrete", "new_goal_is_vague"),
+    ("answer", "goal_full_how", "goal_measure"),
     ("answer", "goal_concrete", "goal_measure"),
     ("answer", "goal_measure", "goal_by_when", "is_guided"),
     ("answer", "goal_measure", "options_first", "is_revisiting_goal"),
@@ -117,6 +131,13 @@ class GrowData(SessionData):
     # this session's number in it (None for a session that follows a review).
     engagement_id: str | None = None
     number: int | None = None
+    # A new goal while the leader already holds the most: the goals held, as
+    # [goal_id, text] pairs, the one picked, and what to do with it if already said.
+    held: list[list[str]] = field(default_factory=list)
+    room_pick: int | None = None
+    room_how: str | None = None
+    # Reworking a goal the midpoint review sent back (flows/follow_ups.py).
+    follow_up: bool = False
 
 
 def start_data(
@@ -169,6 +190,21 @@ class GrowModel(FlowModel[GrowData]):
     def goal_is_vague(self, event: EventData) -> bool:
         return is_vague(str(event.kwargs["value"]), self.turn.content)
 
+    def holds_most_goals(self, event: EventData) -> bool:
+        # A goal already named in this session is being reworded, not added.
+        if self.data.goal_id:
+            return False
+        return len(self.turn.lookup.open_goals()) >= MAX_ACTIVE_GOALS
+
+    def needs_room_how(self, event: EventData) -> bool:
+        return self.state == "goal_full" and self.data.room_how is None
+
+    def carries_on_held_goal(self, event: EventData) -> bool:
+        return self._room_how(event) == "continue"
+
+    def new_goal_is_vague(self, event: EventData) -> bool:
+        return is_vague(str(self.data.vars.get("new_goal", "")), self.turn.content)
+
     def is_revisiting_goal(self, event: EventData) -> bool:
         return self.data.revisit
 
@@ -203,10 +239,51 @@ class GrowModel(FlowModel[GrowData]):
         self.turn.set_var("goal", recap.goal_text)
 
     def keep_today(self, event: EventData) -> None:
-        self.turn.set_var("today", str(event.kwargs["value"]))
+        today = str(event.kwargs["value"])
+        # "not sure yet" stands in for an example never given: not one to quote back.
+        self.turn.set_var("today", "" if today == self.turn.text("nudges", "not_sure") else today)
 
     def keep_goal(self, event: EventData) -> None:
-        self._save_goal(str(event.kwargs["value"]))
+        text = str(event.kwargs["value"])
+        if event.transition.dest == "goal_full":
+            # Kept, not lost: the goal is opened once a place is free.
+            held = self.turn.lookup.open_goals()[:MAX_ACTIVE_GOALS]
+            self.data.held = [[goal.goal_id, goal.text] for goal in held]
+            self.turn.set_var("new_goal", quote(text, 120))
+            self.turn.set_var("held", goal_room.listing(self.data.held))
+            self.turn.set_var("most", len(self.data.held))
+            self.data.answers["new_goal"] = text
+            return
+        self._save_goal(text)
+
+    def keep_room_pick(self, event: EventData) -> None:
+        self.data.room_pick = int(str(event.kwargs["value"]))
+        if self.data.room_how is not None:
+            self._make_room(self.data.room_how)
+
+    def make_room(self, event: EventData) -> None:
+        self._make_room(str(event.kwargs["value"]))
+
+    def _make_room(self, how: str) -> None:
+        goal_id, text = self.data.held[int(self.data.room_pick or 0)]
+        new_goal = self.data.answers.get("new_goal", "")
+        if how == "continue":
+            self.data.goal_id = goal_id
+            self.data.continuing = True
+            self.data.answers["goal"] = text  # the session's goal now, for a later revisit
+            self.turn.record(SessionGoalSet(self.data.session_id, goal_id))
+            self.turn.set_var("goal", text)
+            self.turn.say(
+                "grow", "room_made", "continue", held_goal=quote(text, 80), new_goal=quote(new_goal, 80)
+            )
+            return
+        self.turn.record(GoalClosed(goal_id, how))
+        self.turn.record(CheckinsCancelled(goal_id))
+        self.turn.say("grow", "room_made", how, held_goal=quote(text, 80), new_goal=quote(new_goal, 80))
+        self._save_goal(new_goal)
+
+    def _room_how(self, event: EventData) -> str | None:
+        return self.data.room_how if self.state == "goal_full" else str(event.kwargs["value"])
 
     def sharpen_goal(self, event: EventData) -> None:
         self._save_goal(f"{self.data.vars['goal']} — {event.kwargs['value']}")
@@ -306,6 +383,17 @@ class GrowModel(FlowModel[GrowData]):
             session_reminders.reminders(turn, self._goal_id, self.data.session_id, committed=committed)
         recap = turn.text("grow", "closed", "recap" if committed else "recap_low", next_checkin=next_checkin)
         turn.say_text(recap)
+        if self.data.follow_up:
+            from flows import follow_ups  # it starts GROW sessions: imported here against a cycle
+
+            follow_ups.done_with_current(turn)
+            if turn.follow_ups:
+                left = len(turn.follow_ups)
+                turn.say(
+                    "review", "follow_up_next", item=follow_ups.item_text(turn, turn.follow_ups[0]), left=left
+                )
+                follow_ups.start_next(turn, self.data.engagement_id)
+                return
         # Kept with the idle position: if the process dies before the recap is sent,
         # /start shows it again.
         turn.finish(IdleData(last_recap=recap))
@@ -338,9 +426,13 @@ class GrowModel(FlowModel[GrowData]):
         return max(self.data.low_rounds - 1, 0) if state == "will_raise" else 0
 
     def pick_choices(self, state: str) -> list[Choice]:
+        if state == "goal_full":
+            return [Choice(quote(text, 40), str(index)) for index, (_, text) in enumerate(self.data.held)]
         return [Choice(quote(option, 60), str(index)) for index, option in enumerate(self._pickable())]
 
     def resolve_pick(self, index: int | None, text: str) -> object:
+        if self.turn.conv.state == "goal_full":
+            return self._resolve_room(index, text)
         options = self._pickable()
         if index is not None and 0 <= index < len(options):
             return options[index]
@@ -350,6 +442,16 @@ class GrowModel(FlowModel[GrowData]):
         # A leader may answer with an option they only now thought of: it counts.
         self.data.options.append(text)
         return text
+
+    def _resolve_room(self, index: int | None, text: str) -> object:
+        """A held goal by its button, or in words: "drop the second one" also says how."""
+        self.data.room_how = goal_room.how_in_words(text) if text else None
+        if index is None:
+            index = goal_room.which_in_words(text, self.data.held)
+        if index is None or not 0 <= index < len(self.data.held):
+            self.data.room_how = None
+            return Invalid("choice")
+        return str(index)
 
     def _pickable(self) -> list[str]:
         options = list(self.data.options)

@@ -19,20 +19,32 @@ def is_non_answer(text: str) -> bool:
     return all(_is_empty_phrase(phrase_text(part)) for part in parts)
 
 
-def _is_empty_phrase(phrase: str) -> bool:
-    known = phrase_set("non_answers")
+def says_too_little(text: str) -> bool:
+    """True for a non-answer, and for a reply that only acknowledges the question ("ok",
+    "yes 👍") or is a bare number ("1"): nothing a question that needs content can keep.
+
+    Asked for a recent example, "1" or "ok" is a slip or a tap-through, never the example.
+    """
+    if is_non_answer(text):
+        return True
+    parts = [phrase_text(part) for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
+    return all(_is_empty_phrase(part, "acknowledgements") or part.isdigit() for part in parts)
+
+
+def _is_empty_phrase(phrase: str, kind: str = "non_answers") -> bool:
+    known = phrase_set(kind)
     if phrase in known:
         return True
     # "nothing else really", "no thanks, I think that's all for now"
     for filler in sorted(phrases("non_answer_fillers"), key=len, reverse=True):
         for stripped in (_drop_prefix(phrase, filler), _drop_suffix(phrase, filler)):
-            if stripped is not None and (not stripped or _is_empty_phrase(stripped)):
+            if stripped is not None and (not stripped or _is_empty_phrase(stripped, kind)):
                 return True
     # "no nothing", "nope that's all": two empty phrases back to back
     tokens = phrase.split()
     for cut in range(1, len(tokens)):
         head, tail = " ".join(tokens[:cut]), " ".join(tokens[cut:])
-        if head in known and _is_empty_phrase(tail):
+        if head in known and _is_empty_phrase(tail, kind):
             return True
     return False
 

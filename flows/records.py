@@ -181,6 +181,15 @@ class EngagementDeclined:
 
 
 @dataclass(frozen=True)
+class EngagementResized:
+    """The leader changed a running engagement's length: `sessions` planned over `months`."""
+
+    engagement_id: str
+    months: int
+    sessions: int
+
+
+@dataclass(frozen=True)
 class EngagementSessionHeld:
     """Session `number` of the engagement was held (a GROW session closed, or a review)."""
 
@@ -250,6 +259,7 @@ Record = (
     | GoalClosed
     | EngagementAgreed
     | EngagementDeclined
+    | EngagementResized
     | EngagementSessionHeld
     | EngagementStatusChanged
     | ReflectionLogged

@@ -15,7 +15,7 @@ from typing import Any
 
 from transitions import EventData
 
-from flows import engagement, grow, session_reminders
+from flows import engagement, follow_ups, session_reminders
 from flows.chart_replies import progress_replies
 from flows.events import Choice
 from flows.parsing import Invalid
@@ -30,13 +30,12 @@ from flows.records import (
     SessionClosed,
     SessionOpened,
 )
+from flows.settings import MAX_ACTIVE_GOALS
 from flows.state import FlowName, SessionData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, Turn, new_id, new_seed
 from flows.views import EngagementView, GoalView
 
-# At most this many goals are active at once, so a review never runs longer than this.
-MAX_ACTIVE_GOALS = 3
 # The five points of goal attainment scaling, as stored.
 ATTAINMENT = (-2, -1, 0, 1, 2)
 
@@ -83,6 +82,7 @@ class ReviewData(SessionData):
 
 
 def start_data(turn: Turn, view: EngagementView, number: int, kind: str, goals: list[GoalView]) -> ReviewData:
+    # At most MAX_ACTIVE_GOALS are open at once, so a review never runs longer than that.
     chosen = list(reversed(goals))[:MAX_ACTIVE_GOALS]
     data = ReviewData(
         session_id=new_id(),
@@ -164,26 +164,18 @@ class ReviewModel(FlowModel[ReviewData]):
             if decision == "replace":
                 turn.record(GoalClosed(goal_id, "replaced"))
                 turn.record(CheckinsCancelled(goal_id))
-        adjusted = [g for g in data.goals if decisions.get(g[0]) == "adjust"]
-        replaced = [g for g in data.goals if decisions.get(g[0]) == "replace"]
-        kept = [g for g in data.goals if decisions.get(g[0]) not in ("replace",)]
-        if adjusted:
-            goal_id, text, _ = adjusted[0]
-            goal = turn.lookup.goal(goal_id)
-            wording = {
-                "goal": text,
-                "earlier": grow.summarise(turn.content, dict(goal.answers) if goal else {}),
-            }
-            follow = grow.start_data(goal_id, wording, revisit=True)
-            follow.engagement_id = data.engagement_id
-            turn.say("review", "mid_done", "adjust", goal=quote(text, 80))
-            turn.hand_over(FlowName.GROW, "goal", follow)
-            return
-        if replaced:
-            follow = grow.start_data()
-            follow.engagement_id = data.engagement_id
-            turn.say("review", "mid_done", "replace")
-            turn.hand_over(FlowName.GROW, "goal", follow)
+        # Every goal sent back gets its own session, oldest goal first: the first now,
+        # each next one as the one before closes (flows/follow_ups.py).
+        turn.follow_ups = [
+            [str(decisions[goal_id]), goal_id, text]
+            for goal_id, text, _ in data.goals
+            if decisions.get(goal_id) in follow_ups.KINDS
+        ]
+        kept = [g for g in data.goals if decisions.get(g[0]) != "replace"]
+        if turn.follow_ups:
+            field = "rework_one" if len(turn.follow_ups) == 1 else "rework"
+            turn.say("review", "mid_done", field, plan=follow_ups.plan_text(turn))
+            follow_ups.start_next(turn, data.engagement_id)
             return
         # Nothing to rework: the reminders for the next session hang off a kept goal.
         goal_id = kept[-1][0]

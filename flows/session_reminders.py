@@ -9,11 +9,15 @@ from flows/engagement.py so GROW can plan them without an import cycle.
 
 from __future__ import annotations
 
-from flows.records import CheckinPlanned, CheckinsCancelled
+from datetime import datetime
+
+from flows.records import CheckinPlanned, CheckinsCancelled, CheckinSnoozed
 from flows.schedule import after, out_of_quiet_hours
 from flows.turn import Turn
 
 REMINDER_KINDS = ("next_session", "session_again", "session_pause")
+# Enough to find a moved session's later reminders behind every check-in planned before them.
+LOOKED_AT = 100
 
 
 def reminders(turn: Turn, goal_id: str, session_id: str, *, committed: bool) -> None:
@@ -44,6 +48,34 @@ def following(turn: Turn, goal_id: str, session_id: str, kind: str) -> None:
     # On the session that planned the first: (session, kind) is unique, so a reminder that
     # comes back after "move it" does not plan its follower twice.
     turn.record(CheckinPlanned(goal_id, session_id, REMINDER_KINDS[position + 1], later))
+
+
+def moved(turn: Turn, reminder_id: int, due: datetime) -> None:
+    """A session moved to `due`: its later reminders count from the new date, not the old.
+
+    Delivering a reminder planned the next one a session after the old date; left there,
+    a session moved by a few days would be called missed a few days early.
+    """
+    reminder = turn.lookup.checkin(reminder_id)
+    if reminder is None or not reminder.session_id or reminder.kind not in REMINDER_KINDS:
+        return
+    position = REMINDER_KINDS.index(reminder.kind)
+    zone = turn.conv.profile.timezone or "UTC"
+    later = [
+        view
+        for view in turn.lookup.pending_checkins(LOOKED_AT)
+        if view.session_id == reminder.session_id
+        and view.kind in REMINDER_KINDS
+        and REMINDER_KINDS.index(view.kind) > position
+    ]
+    for view in later:
+        steps = REMINDER_KINDS.index(view.kind) - position
+        at = due
+        for _ in range(steps):
+            at = out_of_quiet_hours(
+                after(at, turn.settings.session_interval, zone), zone, turn.settings.quiet_hours
+            )
+        turn.record(CheckinSnoozed(view.checkin_id, at))
 
 
 def drop_reminders(turn: Turn) -> None:

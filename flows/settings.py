@@ -20,6 +20,8 @@ ENGAGEMENT_MONTHS_RANGE = (3, 6)
 ENGAGEMENT_SESSIONS_RANGE = (6, 12)
 # A month as the calendar averages it: 3 months of fortnightly sessions is 6 sessions.
 MONTH = timedelta(days=30.44)
+# A leader holds at most this many open goals; a new one waits until one is closed.
+MAX_ACTIVE_GOALS = 3
 # "Move it by a few days" on a session reminder.
 MOVE_BY = timedelta(days=3)
 # Stakeholder feedback: the fewest answers a round shows (never below 3), and how long a link works.

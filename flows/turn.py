@@ -36,6 +36,8 @@ class Turn:
     expired: bool = False
     # An engagement agreed during this event, before storage holds it.
     fresh_engagement: EngagementView | None = None
+    # Goals a midpoint review sent back for rework, still to be taken (flows/follow_ups.py).
+    follow_ups: list[list[str]] = field(default_factory=list)
 
     @property
     def style(self) -> str:

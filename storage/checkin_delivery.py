@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from bot.coaching.contract import Claimed
+from storage.claims import Claimed
 from storage.models import CheckinRow, ConversationRow, LeaderRow
 
 CLAIM_LEASE = timedelta(minutes=2)
@@ -85,6 +85,7 @@ def claim_due(
     worker: str,
     limit: int,
     *,
+    channel: str | None = None,
     leader: tuple[str, str] | None = None,
     silence: timedelta | None = None,
     lease: timedelta = CLAIM_LEASE,
@@ -100,6 +101,8 @@ def claim_due(
     A check-in still `delivering` whose lease ran out is claimed again to be re-sent;
     it keeps its status, and the lease starts anew so nobody else sends it meanwhile.
 
+    `channel` takes only the leaders of that front end ("telegram"): a Telegram bot and
+    a terminal chat may share a database, and each sends only to its own leaders.
     `leader` (channel, external id) takes only that leader's: the terminal chat shows
     its own leader's check-ins and must not take anyone else's from a shared database.
     """
@@ -131,6 +134,8 @@ def claim_due(
         .limit(limit)
         .with_for_update(of=CheckinRow, skip_locked=True)
     )
+    if channel is not None:
+        query = query.where(LeaderRow.channel == channel)
     if leader is not None:
         query = query.where(LeaderRow.channel == leader[0], LeaderRow.external_id == leader[1])
     claimed: list[Claimed] = []

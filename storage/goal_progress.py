@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from flows.progress import ActionCounts, CommitmentPoint, GoalProgress, RatingPoint, RatingSource
-from storage.models import CheckinRow, CoachingSessionRow, GoalRow, LeaderRow, ScoreRow
+from storage.models import CheckinRow, CoachingSessionRow, EngagementRow, GoalRow, LeaderRow, ScoreRow
 
 # Sessions drawn on the chart and counted as held. Check-ins and re-scores are between
 # sessions; the engagement's reviews (issue 13) are sessions too once they are stored.
@@ -73,12 +73,17 @@ def goal_progress(
 
 
 def sessions_planned(session: Session, user_id: int) -> int | None:
-    """How many sessions the leader's engagement agreed; None without an engagement.
+    """How many sessions the leader's latest engagement plans; None without one.
 
-    The hook for the engagement agreement (issue 13): until it is stored, the summary
-    says "sessions held: N" rather than "N of M".
+    An engagement the leader declined plans nothing, so the one before it (if any) counts.
+    A length changed since (/engagement) is what is stored, so the count follows it.
     """
-    return None
+    return session.scalar(
+        select(EngagementRow.sessions_planned)
+        .where(EngagementRow.user_id == user_id, EngagementRow.status != "declined")
+        .order_by(EngagementRow.started_at.desc(), EngagementRow.id.desc())
+        .limit(1)
+    )
 
 
 def _scores(session: Session, user_id: int, goal_ids: list[str]) -> dict[str, list[ScoreRow]]:

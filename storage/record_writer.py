@@ -26,6 +26,7 @@ from flows.records import (
     DataErased,
     EngagementAgreed,
     EngagementDeclined,
+    EngagementResized,
     EngagementSessionHeld,
     EngagementStatusChanged,
     ExpectedOutcomeSet,
@@ -159,6 +160,10 @@ class RecordWriter:
                 self._data_erased()
             case EngagementAgreed() | EngagementDeclined():
                 self._engagement_started(record, now)
+            case EngagementResized():
+                if engagement := self._engagement(record.engagement_id):
+                    engagement.months = record.months
+                    engagement.sessions_planned = record.sessions
             case EngagementSessionHeld():
                 if engagement := self._engagement(record.engagement_id):
                     engagement.sessions_held = max(engagement.sessions_held, record.number)

@@ -16,6 +16,11 @@ from typing import Protocol
 
 from flows.events import Event, Reply
 
+# Defined below both layers (storage makes them); part of this contract all the same.
+from storage.claims import Claimed
+
+__all__ = ["REMOTE_CALLS", "Claimed", "Coach", "Handled", "StoreUnavailable"]
+
 
 class StoreUnavailable(RuntimeError):
     """The database could not be reached; nothing was written."""
@@ -32,22 +37,6 @@ class Handled:
     refused: bool = False
 
 
-@dataclass(frozen=True)
-class Claimed:
-    """A check-in claimed for delivery by one worker (`storage.checkin_delivery.claim_due`)."""
-
-    checkin_id: int
-    user_id: int
-    external_id: str
-    channel: str
-    timezone: str | None
-    due_at: datetime  # when it fell due: a delivery put off for a busy leader keeps it
-    # Already in the leader's conversation, never confirmed sent: ask its question again.
-    resend: bool = False
-    # The leader left an earlier check-in unanswered for long: this one replaces it.
-    takes_over: bool = False
-
-
 class Coach(Protocol):
     """`CoachService`'s work, awaited; each call has committed before it returns."""
 
@@ -58,8 +47,10 @@ class Coach(Protocol):
     async def set_active(self, channel: str, external_id: str, active: bool) -> None: ...
 
     async def claim_checkins(
-        self, now: datetime, worker: str, limit: int, grace: timedelta
-    ) -> list[Claimed]: ...
+        self, channel: str, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]:
+        """Due check-ins of this front end's (`channel`) leaders, for `worker` to deliver."""
+        ...
 
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled: ...
 

@@ -65,8 +65,10 @@ class LocalCoach:
     async def set_active(self, channel: str, external_id: str, active: bool) -> None:
         await self._run(self.service.set_active, channel, external_id, active)
 
-    async def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
-        return await self._run(self.service.claim_checkins, now, worker, limit, grace)
+    async def claim_checkins(
+        self, channel: str, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]:
+        return await self._run(self.service.claim_checkins, channel, now, worker, limit, grace)
 
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:
         return await self._drawn(await self._run(self.service.deliver_checkin_undrawn, claimed, worker, now))

@@ -248,12 +248,16 @@ class CoachService:
             raise _Refused("bad_invite")
         return Event.command("start", now=event.now)
 
-    def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
-        """Due check-ins for `worker` to deliver; stale ones (older than `grace`) expire.
+    def claim_checkins(
+        self, channel: str, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]:
+        """Due check-ins of `channel`'s leaders for `worker` to deliver; stale ones (older
+        than `grace`) expire.
 
-        A check-in left unanswered for `grace` no longer holds back the next one.
+        A check-in left unanswered for `grace` no longer holds back the next one. Only
+        the channel's own: a front end never takes another one's leaders' check-ins.
         """
-        return self._claim(now, worker, limit, grace, None)
+        return self._claim(now, worker, limit, grace, channel=channel)
 
     def claim_leader_checkins(
         self, leader: tuple[str, str], now: datetime, worker: str, grace: timedelta
@@ -263,10 +267,17 @@ class CoachService:
         The terminal chat's: it shows its own leader's and leaves everyone else's to
         whichever front end they use.
         """
-        return self._claim(now, worker, 1, grace, leader)
+        return self._claim(now, worker, 1, grace, leader=leader)
 
     def _claim(
-        self, now: datetime, worker: str, limit: int, grace: timedelta, leader: tuple[str, str] | None
+        self,
+        now: datetime,
+        worker: str,
+        limit: int,
+        grace: timedelta,
+        *,
+        channel: str | None = None,
+        leader: tuple[str, str] | None = None,
     ) -> list[Claimed]:
         try:
             with self.db.session() as session:
@@ -274,7 +285,14 @@ class CoachService:
                 if expired:
                     log.info("expired %d stale check-ins", expired)
                 return claim_due(
-                    session, now, worker, limit, leader=leader, silence=grace, lease=self.resend_after
+                    session,
+                    now,
+                    worker,
+                    limit,
+                    channel=channel,
+                    leader=leader,
+                    silence=grace,
+                    lease=self.resend_after,
                 )
         except OperationalError as error:
             log.warning("claiming check-ins: database unavailable: %s", why_unavailable(error))

@@ -268,8 +268,10 @@ class ServiceProcess:
     async def set_active(self, channel: str, external_id: str, active: bool) -> None:
         await self._call("set_active", channel, external_id, active)
 
-    async def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
-        claimed: list[Claimed] = await self._call("claim_checkins", now, worker, limit, grace)
+    async def claim_checkins(
+        self, channel: str, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]:
+        claimed: list[Claimed] = await self._call("claim_checkins", channel, now, worker, limit, grace)
         return claimed
 
     async def deliver_checkin(self, claimed: Claimed, worker: str, now: datetime) -> Handled:

@@ -16,7 +16,7 @@ from bot.checkin_watchdog import DeliveryWatchdog
 from bot.coaching.contract import Claimed, Coach
 from bot.config.loader import Config
 from bot.operations.metrics import default_metrics
-from bot.telegram.handlers import as_messages, send_reply
+from bot.telegram.handlers import CHANNEL, as_messages, send_reply
 from flows.events import Reply
 
 log = logging.getLogger("grow_coach.checkins")
@@ -68,6 +68,7 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
         watchdog.watch_sender(send),
         batch_size=config.checkins.batch_size,
         grace=effective_grace(config),
+        channel=CHANNEL,
     )
 
     async def look_for_due_checkins(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -105,7 +106,9 @@ class _CountedClaims:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._coach, name)
 
-    async def claim_checkins(self, now: datetime, worker: str, limit: int, grace: timedelta) -> list[Claimed]:
-        batch = await self._coach.claim_checkins(now, worker, limit, grace)
+    async def claim_checkins(
+        self, channel: str, now: datetime, worker: str, limit: int, grace: timedelta
+    ) -> list[Claimed]:
+        batch = await self._coach.claim_checkins(channel, now, worker, limit, grace)
         self._waiting.inc(len(batch))
         return batch

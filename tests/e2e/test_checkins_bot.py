@@ -13,7 +13,6 @@ check-in, due later, arriving first (the dispatcher takes due rows oldest first)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -50,17 +49,6 @@ from tests.support.checkins import (
 from tests.support.coach_driver import phrasings
 
 SETTLE = 0.1
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    """The test's database, upgraded, for seeding and reading next to the bot process."""
-    database = Database(database_url)
-    database.upgrade()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def sqlite_only(database_url: str) -> None:

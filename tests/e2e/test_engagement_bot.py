@@ -10,7 +10,6 @@ started from the kindly reminder that follows; the closing review with goal atta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -28,16 +27,6 @@ SHORT = {
     "GROW_COACH_ENGAGEMENT_MOVE_BY": "2s",
     "GROW_COACH_CHECKINS_FIRST_AFTER": "2s",
 }
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def guided(flow: str, key: str, field: str = "ask", **values: object) -> list[str]:

@@ -10,17 +10,15 @@ import asyncio
 import re
 import sqlite3
 import subprocess
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
 import pytest
-import pytest_asyncio
 
 from devtools.telegram_emulator import BotApiEmulator
 from storage.db import Database
-from tests.support.bot_harness import BOT_COMMAND, TOKEN, BotProcess, Leader, bot_env, free_port
+from tests.support.bot_harness import BOT_COMMAND, BotProcess, Leader, Start, bot_env, free_port
 from tests.support.checkins import (
     by_kind,
     checkins,
@@ -32,28 +30,6 @@ from tests.support.checkins import (
     set_due,
     user_row,
 )
-
-Start = Callable[..., Awaitable[BotProcess]]
-
-
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest_asyncio.fixture
-async def start_bot(emulator: BotApiEmulator, database_url: str, tmp_path: Path) -> AsyncIterator[Start]:
-    bots: list[BotProcess] = []
-
-    async def start(**env: str) -> BotProcess:
-        bot = BotProcess(bot_env(emulator, database_url, tmp_path, **env), tmp_path / "bot.log")
-        bots.append(bot)
-        return await bot.start()
-
-    yield start
-    for bot in bots:
-        await bot.stop()
 
 
 async def get(port: int, path: str, bot: BotProcess, timeout: float = 60.0) -> tuple[int, str, str]:

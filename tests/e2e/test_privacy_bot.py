@@ -8,7 +8,7 @@ afresh.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -17,13 +17,11 @@ import pytest_asyncio
 from sqlalchemy import select
 
 from bot.frontend_texts import frontend_texts
-from devtools.bot_process import TOKEN, BotProcess, bot_env
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from flows.content import MissingText
 from storage.models import Base
 from tests.e2e.test_telegram_session import Coach, callback_answer, is_asked, labels, onboard
-from tests.support.bot_harness import CONSENT, Store, button_data, tap_answered
-from tests.support.databases import database_url_for
+from tests.support.bot_harness import CONSENT, Store, bot_with_menu, button_data, tap_answered
 
 NAME = "Rosalind"
 # Answers as leaders write them; each distinctive enough to be searched for afterwards.
@@ -56,23 +54,10 @@ ANSWERS = [
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    yield from database_url_for(request.param, tmp_path_factory.mktemp("db"))
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def coach(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Coach]:
-    data_dir = tmp_path_factory.mktemp("bot")
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        bot = await BotProcess(bot_env(emulator, module_database_url, data_dir), data_dir / "bot.log").start()
-        try:
-            await emulator.wait_for(lambda: emulator.commands, timeout=30)
-            yield Coach(emulator, bot, Store(module_database_url))
-        finally:
-            await bot.stop()
+    async with bot_with_menu(module_database_url, tmp_path_factory.mktemp("bot")) as (emulator, bot):
+        yield Coach(emulator, bot, Store(module_database_url))
 
 
 def _document(emulator: BotApiEmulator, message: SentMessage) -> tuple[str, bytes]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import struct
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,16 +16,6 @@ from tests.support.bot_harness import Leader
 from tests.support.checkins import ONBOARDING, grow_answers, next_messages, rows, running_bot
 
 SETTLE = 0.1
-
-
-@pytest.fixture
-def db(database_url: str) -> Iterator[Database]:
-    database = Database(database_url)
-    database.upgrade()
-    try:
-        yield database
-    finally:
-        database.dispose()
 
 
 def png_size(data: bytes) -> tuple[int, int]:
@@ -75,4 +64,4 @@ async def test_progress_sends_a_chart_whose_caption_matches_the_stored_scores(
     assert f"{scores['checkin']} now" in caption and "+2" in caption
     assert f"Commitment: {scores['commitment']}/10" in caption
     assert "Actions: 0 done, 1 partly, 0 not yet" in caption
-    assert "Sessions held: 1" in caption
+    assert "Sessions held: 1 of 6 planned" in caption

@@ -11,50 +11,31 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot.frontend_texts import frontend_texts
 from devtools.telegram_emulator import BotApiEmulator
-from tests.support.bot_harness import CONSENT, TOKEN, BotProcess, Leader, Store, bot_env, ends_with
+from tests.support.bot_harness import CONSENT, BotProcess, Leader, Start, Store, ends_with
 from tests.support.coach_driver import phrasings
 
 TOO_FAST = frontend_texts("en").too_fast
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 
-Start = Callable[..., Awaitable[BotProcess]]
 GOAL = "stop avoiding difficult conversations with my team"
 
 
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest_asyncio.fixture
-async def start_bot(emulator: BotApiEmulator, database_url: str, tmp_path: Path) -> AsyncIterator[Start]:
-    bots: list[BotProcess] = []
+@pytest.fixture
+def start_bot(start_bot: Start, emulator: BotApiEmulator) -> Start:
+    """conftest's, returning once the bot has registered its command menu (it polls then)."""
 
     async def start(**env: str) -> BotProcess:
-        bot = BotProcess(bot_env(emulator, database_url, tmp_path, **env), tmp_path / "bot.log")
-        bots.append(bot)
-        await bot.start()
+        bot = await start_bot(**env)
         await emulator.wait_for(lambda: emulator.commands, timeout=30)
         return bot
 
-    yield start
-    for bot in bots:
-        await bot.stop()
-
-
-@pytest.fixture
-def store(database_url: str) -> Store:
-    return Store(database_url)
+    return start
 
 
 async def onboard(leader: Leader, name: str = "Ana") -> None:

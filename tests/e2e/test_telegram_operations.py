@@ -9,11 +9,9 @@ from __future__ import annotations
 import asyncio
 import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from bot.frontend_texts import frontend_texts
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
@@ -24,6 +22,7 @@ from tests.support.bot_harness import (
     TOKEN,
     BotProcess,
     Leader,
+    Start,
     Store,
     bot_env,
     ends_with,
@@ -41,34 +40,6 @@ TRY_AGAIN = frontend_texts("en").try_again
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*")
 
 GOAL = "stop avoiding difficult conversations with my team"
-
-Start = Callable[..., Awaitable[BotProcess]]
-
-
-@pytest_asyncio.fixture
-async def emulator() -> AsyncIterator[BotApiEmulator]:
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        yield emulator
-
-
-@pytest_asyncio.fixture
-async def start_bot(emulator: BotApiEmulator, database_url: str, tmp_path: Path) -> AsyncIterator[Start]:
-    """Start `grow-coach run` with extra environment; every process is stopped afterwards."""
-    bots: list[BotProcess] = []
-
-    async def start(**env: str) -> BotProcess:
-        bot = BotProcess(bot_env(emulator, database_url, tmp_path, **env), tmp_path / "bot.log")
-        bots.append(bot)
-        return await bot.start()
-
-    yield start
-    for bot in bots:
-        await bot.stop()
-
-
-@pytest.fixture
-def store(database_url: str) -> Store:
-    return Store(database_url)
 
 
 def is_asked(

@@ -26,14 +26,13 @@ from tests.support.bot_harness import (
     BotProcess,
     Leader,
     Store,
-    bot_env,
+    bot_with_menu,
     button_data,
     buttons,
     ends_with,
     has_part,
 )
 from tests.support.coach_driver import phrasings
-from tests.support.databases import database_url_for
 
 pytestmark = [
     pytest.mark.asyncio(loop_scope="module"),
@@ -73,26 +72,14 @@ class Coach:
         return Leader(self.emulator, user_id, first_name, settle=0.2)
 
 
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_database_url(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
-    yield from database_url_for(request.param, tmp_path_factory.mktemp("db"))
-
-
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def coach(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Coach]:
-    data_dir = tmp_path_factory.mktemp("bot")
-    async with BotApiEmulator(token=TOKEN) as emulator:
-        # Check-ins fall due 2 s after a committed session, so the blocked-leader test
-        # sees one go out; the other tests end below 8 and plan none.
-        env = bot_env(emulator, module_database_url, data_dir, GROW_COACH_CHECKINS_FIRST_AFTER="2s")
-        bot = await BotProcess(env, data_dir / "bot.log").start()
-        try:
-            await emulator.wait_for(lambda: emulator.commands, timeout=30)
-            yield Coach(emulator, bot, Store(module_database_url))
-        finally:
-            await bot.stop()
+    # Check-ins fall due 2 s after a committed session, so the blocked-leader test
+    # sees one go out; the other tests end below 8 and plan none.
+    async with bot_with_menu(
+        module_database_url, tmp_path_factory.mktemp("bot"), GROW_COACH_CHECKINS_FIRST_AFTER="2s"
+    ) as (emulator, bot):
+        yield Coach(emulator, bot, Store(module_database_url))
 
 
 @pytest.fixture(autouse=True)

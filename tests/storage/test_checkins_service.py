@@ -100,6 +100,26 @@ async def test_a_due_check_in_is_put_into_the_conversation_and_marked_sent_once(
     assert len(outbox.sent) == 1
 
 
+async def test_the_telegram_dispatcher_leaves_a_terminal_leaders_check_in_to_the_terminal(
+    database: Database,
+) -> None:
+    service = new_service(database)
+    on_telegram = seed_leader(service, 611, now=NOW)
+    in_terminal = seed_leader(service, 612, now=NOW, channel="terminal")
+    outbox = Outbox()
+    at = NOW + timedelta(seconds=3)
+    assert await dispatcher(service, at, outbox).run() == 1
+    assert [to for to, _ in outbox.sent] == ["611"]
+    assert by_kind(database, on_telegram)["first"].status == "sent"
+    assert by_kind(database, in_terminal)["first"].status == "pending"
+    # Through the coach contract: each front end claims its own channel's leaders only.
+    coach = LocalCoach(service)
+    assert await coach.claim_checkins("telegram", at, "w2", 10, timedelta(days=1)) == []
+    (claimed,) = await coach.claim_checkins("terminal", at, "w3", 10, timedelta(days=1))
+    assert (claimed.channel, claimed.external_id) == ("terminal", "612")
+    assert by_kind(database, in_terminal)["first"].claimed_by == "w3"
+
+
 @pytest.mark.parametrize(
     ("outcome", "label", "reflect"),
     [("done", "Done", "ask_done"), ("partly", "Partly", "ask_partly"), ("not_yet", "Not yet", "ask_not_yet")],

@@ -84,6 +84,21 @@ def test_claim_for_one_leader_leaves_everyone_else_pending(database: Database) -
     assert row(database, bob).status == "pending"
 
 
+def test_claim_for_one_channel_leaves_the_other_channels_leaders_pending(database: Database) -> None:
+    with database.session() as session:
+        on_telegram = add_checkin(session, add_leader(session, 1), "first", NOW - minutes(5))
+        terminal_leader = add_leader(session, 2, channel="terminal")
+        in_terminal = add_checkin(session, terminal_leader, "first", NOW - minutes(9))
+    with database.session() as session:
+        claimed = claim_due(session, NOW, "w1", 10, channel="telegram")
+    assert [(c.checkin_id, c.channel) for c in claimed] == [(on_telegram, "telegram")]
+    assert row(database, in_terminal).status == "pending"
+    with database.session() as session:
+        claimed = claim_due(session, NOW, "w2", 10, channel="terminal")
+    assert [(c.checkin_id, c.channel, c.external_id) for c in claimed] == [(in_terminal, "terminal", "2")]
+    assert [row(database, on_telegram).claimed_by, row(database, in_terminal).claimed_by] == ["w1", "w2"]
+
+
 def test_claim_respects_the_limit(database: Database) -> None:
     with database.session() as session:
         leaders = [add_leader(session, n) for n in range(5)]

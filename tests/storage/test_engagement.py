@@ -3,21 +3,21 @@ reminders, reflections, goal attainment, and all of it in /export and gone after
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from bot.coaching.service import CoachService
 from flows.engine import CoachEngine
 from flows.events import Event
 from flows.settings import CoachSettings
-from storage.db import Database, alembic_config
+from storage.checkin_delivery import claim_due
+from storage.db import Database
 from storage.export import export_user
 from storage.models import CheckinRow, EngagementRow, GoalRow, ReflectionRow, ScoreRow
-from tests.support.checkins import grow_answers, rows, say, seed_leader
-from tests.support.coach_driver import GROW_PATH, phrasings
+from tests.support.checkins import grow_answers, rows, say, seed_leader, set_due
+from tests.support.coach_driver import phrasings
+from tests.support.migrations import at_revision, finish_session, seed_leader_mid_session
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 # Three sessions a day apart: the midpoint is session 2, the close session 3.
@@ -29,49 +29,8 @@ def test_upgrading_from_0007_lets_a_leader_mid_session_carry_on_and_then_agree_a
 ) -> None:
     db = Database(database_url)
     try:
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0007")
-        stamp = NOW.isoformat()
-        goal = "be a better leader — stop avoiding difficult conversations with my team"
-        position = {
-            "session_id": "s1",
-            "seed": 3,
-            "goal_id": "g1",
-            "vars": {"goal": goal},
-            "opened": True,
-            "answers": {"goal": "be a better leader", "goal_concrete": GROW_PATH[1][1]},
-            "options": [],
-        }
-        with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, name, level, timezone, consented_at,"
-                    " active, paused, created_at, updated_at)"
-                    " VALUES (1, 'terminal', 'ann', 'Ann', 'first_time', 'UTC', :t, :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO goals (id, user_id, text, status, version, created_at, updated_at)"
-                    " VALUES ('g1', 1, :goal, 'draft', 1, :t, :t)"
-                ),
-                {"goal": goal, "t": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO coaching_sessions (id, user_id, goal_id, kind, started_at)"
-                    " VALUES ('s1', 1, 'g1', 'grow', :t)"
-                ),
-                {"t": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO conversations (user_id, flow, state, data, question_seq, updated_at)"
-                    " VALUES (1, 'grow', 'goal_measure', :data, 8, :t)"
-                ),
-                {"data": json.dumps(position), "t": stamp},
-            )
+        at_revision(db, "0007")
+        seed_leader_mid_session(db, NOW, goal_status="draft", goal_version=True)
         db.upgrade()
         with db.session() as session:
             assert session.scalars(select(EngagementRow)).all() == []
@@ -81,13 +40,7 @@ def test_upgrading_from_0007_lets_a_leader_mid_session_carry_on_and_then_agree_a
         service = CoachService(db, CoachEngine(SHORT))
         again = service.handle("terminal", "ann", Event.command("start", now=NOW)).replies
         assert again[-1].text in phrasings("grow", "goal_measure")
-        at = [state for state, _ in GROW_PATH].index("goal_measure")
-        for state, answer in GROW_PATH[at:]:
-            handled = service.handle(
-                "terminal", "ann", Event.message("9" if state == "will_commitment" else answer, NOW)
-            )
-            if state == "will_commitment":
-                break
+        handled = finish_session(service, NOW)
         assert "Commitment: 9/10" in handled.replies[-1].text
         # The next /new asks for an engagement first.
         asked = service.handle("terminal", "ann", Event.command("new", now=NOW)).replies
@@ -150,6 +103,57 @@ def test_an_engagement_end_to_end_in_storage_then_export_and_delete(database_url
         say(service, 41, "/delete", day3)
         say(service, 41, "yes", day3)
         assert rows(db, EngagementRow) == [] and rows(db, ReflectionRow) == []
+    finally:
+        db.dispose()
+
+
+def test_a_moved_session_is_not_called_missed_on_its_old_date(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        fortnightly = CoachSettings(engagement_sessions=6, quiet_hours=None)
+        service = CoachService(db, CoachEngine(fortnightly))
+        seed_leader(service, 43, now=NOW)
+        (reminder,) = rows(db, CheckinRow, CheckinRow.kind == "next_session")
+        due = reminder.due_at
+        assert due == NOW + timedelta(weeks=2)
+        for action_checkin in rows(db, CheckinRow, CheckinRow.id != reminder.id):
+            set_due(db, action_checkin.id, action_checkin.due_at, status="answered")
+        with db.session() as session:
+            claimed = next(c for c in claim_due(session, due, "w1", 10) if c.checkin_id == reminder.id)
+        handled = service.deliver_checkin(claimed, "w1", due)
+        assert handled.delivered
+        question = handled.replies[-1].question
+        # The reminder planned the "missed" one a session later; "move it" moves both.
+        moved = service.handle("telegram", "43", Event.pick("cmd:move", question, due))
+        assert moved.replies
+        by_kind = {r.kind: r for r in rows(db, CheckinRow) if r.kind in ("next_session", "session_again")}
+        assert (by_kind["next_session"].status, by_kind["next_session"].due_at) == (
+            "pending",
+            due + timedelta(days=3),
+        )
+        assert by_kind["session_again"].due_at == due + timedelta(days=3) + timedelta(weeks=2)
+    finally:
+        db.dispose()
+
+
+def test_a_new_length_is_stored_and_status_counts_of_it(database_url: str) -> None:
+    db = Database(database_url)
+    db.upgrade()
+    try:
+        service = CoachService(db, CoachEngine(CoachSettings(quiet_hours=None)))
+        seed_leader(service, 44, now=NOW)
+        (engagement,) = rows(db, EngagementRow)
+        assert (engagement.months, engagement.sessions_planned, engagement.sessions_held) == (3, 6, 1)
+        say(service, 44, "/engagement", NOW)
+        say(service, 44, "make it 4 months", NOW)
+        (engagement,) = rows(db, EngagementRow)
+        assert (engagement.months, engagement.sessions_planned, engagement.sessions_held) == (4, 8, 1)
+        status = say(service, 44, "/status", NOW).replies[0].text
+        assert any(
+            line in status
+            for line in phrasings("engagement", "status", "next", months=4, number=2, planned=8)
+        )
     finally:
         db.dispose()
 

@@ -4,10 +4,8 @@ the next session, and migration 0002 under a leader who is mid-session."""
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime, timedelta
 
-from alembic import command
 from sqlalchemy import select, text
 
 from bot.coaching.service import CoachService
@@ -22,11 +20,18 @@ from flows.records import (
     SessionGoalSet,
     SessionOpened,
 )
-from storage.db import Database, alembic_config
+from storage.db import Database
 from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow, CoachingSessionRow, GoalRow, GoalVersionRow, ScoreRow
 from tests.support.checkins import ACTION, PLAN, by_kind, new_service, rows, say, seed_leader
-from tests.support.coach_driver import GROW_PATH, phrasings
+from tests.support.coach_driver import phrasings
+from tests.support.migrations import (
+    MID_SESSION_GOAL,
+    at_revision,
+    finish_session,
+    insert_bare_leader,
+    seed_leader_mid_session,
+)
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 
@@ -46,9 +51,8 @@ def answer_checkin(service: CoachService, user: int, kind: str, at: datetime, *a
             .where(CheckinRow.id == checkin.id)
             .values(due_at=at - timedelta(seconds=1))
         )
-    (claimed,) = [
-        c for c in service.claim_checkins(at, "w1", 10, timedelta(days=30)) if c.checkin_id == checkin.id
-    ]
+    due = service.claim_checkins("telegram", at, "w1", 10, timedelta(days=30))
+    (claimed,) = [c for c in due if c.checkin_id == checkin.id]
     shown = [reply.text for reply in service.deliver_checkin(claimed, "w1", at).replies]
     for message in answers:
         shown = [reply.text for reply in say(service, user, message, at).replies]
@@ -190,49 +194,9 @@ def test_the_recap_reads_goal_action_plan_check_in_and_rating_trend(database: Da
 def test_upgrading_from_0001_lets_a_leader_mid_session_carry_on(database_url: str) -> None:
     db = Database(database_url)
     try:
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0001")
-        stamp = NOW.isoformat()
-        goal = "be a better leader — stop avoiding difficult conversations with my team"
-        position = {
-            "session_id": "s1",
-            "seed": 3,
-            "goal_id": "g1",
-            "vars": {"goal": goal},
-            "opened": True,
-            "answers": {"goal": "be a better leader", "goal_concrete": GROW_PATH[1][1]},
-            "options": [],
-        }
-        with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, name, level, timezone, consented_at,"
-                    " active, paused, created_at, updated_at)"
-                    " VALUES (1, 'terminal', 'ann', 'Ann', 'first_time', 'UTC', :t, :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO goals (id, user_id, text, status, created_at, updated_at)"
-                    " VALUES ('g1', 1, :goal, 'open', :t, :t)"
-                ),
-                {"goal": goal, "t": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO coaching_sessions (id, user_id, goal_id, kind, started_at)"
-                    " VALUES ('s1', 1, 'g1', 'grow', :t)"
-                ),
-                {"t": stamp},
-            )
-            connection.execute(
-                text(
-                    "INSERT INTO conversations (user_id, flow, state, data, question_seq, updated_at)"
-                    " VALUES (1, 'grow', 'goal_measure', :data, 8, :t)"
-                ),
-                {"data": json.dumps(position), "t": stamp},
-            )
+        at_revision(db, "0001")
+        seed_leader_mid_session(db, NOW, goal_status="open", goal_version=False)
+        goal = MID_SESSION_GOAL
         db.upgrade()
         with db.session() as session:
             (row,) = session.scalars(select(GoalRow)).all()
@@ -243,14 +207,7 @@ def test_upgrading_from_0001_lets_a_leader_mid_session_carry_on(database_url: st
         service = CoachService(db, CoachEngine())
         again = service.handle("terminal", "ann", Event.command("start", now=NOW)).replies
         assert again[-1].text in phrasings("grow", "goal_measure")
-        at = [state for state, _ in GROW_PATH].index("goal_measure")
-        handled = None
-        for state, answer in GROW_PATH[at:]:
-            handled = service.handle(
-                "terminal", "ann", Event.message("9" if state == "will_commitment" else answer)
-            )
-            if state == "will_commitment":
-                break
+        handled = finish_session(service)
         assert handled is not None and "Commitment: 9/10" in handled.replies[-1].text
         with db.session() as session:
             (row,) = session.scalars(select(GoalRow)).all()
@@ -268,16 +225,10 @@ def test_upgrading_from_0001_lets_a_leader_mid_session_carry_on(database_url: st
 def test_upgrading_keeps_a_finished_goal_open(database_url: str) -> None:
     db = Database(database_url)
     try:
+        at_revision(db, "0001")
+        stamp = NOW.isoformat()
         with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0001")
-            stamp = NOW.isoformat()
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, active, paused, created_at, updated_at)"
-                    " VALUES (1, 'terminal', 'bo', :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
+            insert_bare_leader(connection, "bo", stamp)
             connection.execute(
                 text(
                     "INSERT INTO goals (id, user_id, text, status, created_at, updated_at)"

@@ -15,6 +15,7 @@ from flows.records import (
     ActionAgreed,
     CheckinPlanned,
     CheckinResolved,
+    EngagementDeclined,
     ExpectedOutcomeSet,
     GoalAttainmentRated,
     GoalOpened,
@@ -27,6 +28,7 @@ from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow, GoalRow
 from tests.support.checkins import GOAL, by_kind, new_service, rows, say, seed_leader
 from tests.support.coach_driver import GROW_PATH
+from tests.support.migrations import at_revision, insert_bare_leader
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 EXPECTED = dict(GROW_PATH)["goal_measure"]
@@ -45,7 +47,7 @@ def answer_checkin(db: Database, service: object, user: int, kind: str, at: date
         session.execute(CheckinRow.__table__.update().where(CheckinRow.id == checkin.id).values(due_at=at))
     claimed = [
         c
-        for c in service.claim_checkins(at, "w1", 10, timedelta(days=30))  # type: ignore[attr-defined]
+        for c in service.claim_checkins("telegram", at, "w1", 10, timedelta(days=30))  # type: ignore[attr-defined]
         if c.checkin_id == checkin.id
     ]
     assert claimed, kind
@@ -77,7 +79,7 @@ def test_the_lookup_builds_a_goal_s_progress_from_its_stored_rows(database: Data
     assert list(progress.sessions) == [NOW] and progress.sessions_held == 1
     # Two answers about one action: the last word counts, once.
     assert progress.actions == ActionCounts(done=1, partly=0, not_yet=0)
-    assert progress.sessions_planned is None  # no engagement agreed
+    assert progress.sessions_planned == 6  # the engagement agreed with the first session: 3 months
     assert (progress.timezone, progress.attainment) == ("Europe/Berlin", None)
 
     # /progress: the service draws the chart after the commit; the caption's numbers are the rows'.
@@ -89,7 +91,38 @@ def test_the_lookup_builds_a_goal_s_progress_from_its_stored_rows(database: Data
     assert "Self-rating: 4 at the start (25 Nov), 7 now (1 Dec): +3" in chart.text
     assert "Commitment: 9/10 (25 Nov)" in chart.text
     assert "Actions: 1 done, 0 partly, 0 not yet" in chart.text
-    assert "Sessions held: 1, the last on 25 Nov" in chart.text
+    assert "Sessions held: 1 of 6 planned, the last on 25 Nov" in chart.text
+
+
+def test_sessions_planned_is_the_latest_engagement_s_and_follows_a_new_length(database: Database) -> None:
+    service = new_service(database)
+    user_id = seed_leader(service, 404, now=NOW)
+
+    def planned() -> int | None:
+        with database.session() as session:
+            (progress,) = LeaderHistory(session, user_id).goal_progress()
+        return progress.sessions_planned
+
+    assert planned() == 6
+    say(service, 404, "/engagement", NOW)
+    say(service, 404, "five months", NOW)
+    assert planned() == 10
+    # A later engagement the leader declined plans nothing: the one agreed still counts.
+    apply(database, user_id, [EngagementDeclined("declined-1")], NOW + timedelta(days=1))
+    assert planned() == 10
+    shown = say(service, 404, "/progress", NOW + timedelta(days=1)).replies
+    (photo_caption,) = [r.text for r in shown if r.attachment is not None]
+    assert "Sessions held: 1 of 10 planned" in photo_caption
+
+
+def test_without_an_engagement_nothing_is_planned(database: Database) -> None:
+    service = new_service(database)
+    user_id = seed_leader(service, 405, now=NOW)
+    with database.session() as session:
+        session.execute(text("DELETE FROM engagements"))
+    with database.session() as session:
+        (progress,) = LeaderHistory(session, user_id).goal_progress()
+    assert progress.sessions_planned is None
 
 
 def test_actions_are_counted_by_the_leader_s_last_word_on_each(database: Database) -> None:
@@ -186,17 +219,10 @@ def test_attainment_and_expected_outcome_are_exported_and_erased(database: Datab
 def test_upgrading_from_0003_adds_attainment_to_existing_goals(database_url: str) -> None:
     db = Database(database_url)
     try:
-        with db.engine.begin() as connection:
-            command.upgrade(alembic_config(connection), "0003")
+        at_revision(db, "0003")
         stamp = NOW.isoformat()
         with db.engine.begin() as connection:
-            connection.execute(
-                text(
-                    "INSERT INTO users (id, channel, external_id, active, paused, created_at, updated_at)"
-                    " VALUES (1, 'terminal', 'ann', :yes, :no, :t, :t)"
-                ),
-                {"t": stamp, "yes": True, "no": False},
-            )
+            insert_bare_leader(connection, "ann", stamp)
             connection.execute(
                 text(
                     "INSERT INTO goals (id, user_id, text, status, version, created_at, updated_at)"

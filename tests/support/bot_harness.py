@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -19,6 +20,24 @@ from storage.db import Database
 from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, LeaderRow, ScoreRow
 
 CONSENT = "Yes, let's start"  # the onboarding consent button
+# What the `start_bot` fixture (tests/e2e/conftest.py) hands a test: start a bot with
+# this extra environment, get it back running.
+Start = Callable[..., Awaitable[BotProcess]]
+
+
+@asynccontextmanager
+async def bot_with_menu(
+    database_url: str, data_dir: Path, **env: str
+) -> AsyncIterator[tuple[BotApiEmulator, BotProcess]]:
+    """`grow-coach run` against an emulator of its own, once it has registered its command
+    menu (so it is polling); stopped on the way out. For a bot a whole module shares."""
+    async with BotApiEmulator(token=TOKEN) as emulator:
+        bot = await BotProcess(bot_env(emulator, database_url, data_dir, **env), data_dir / "bot.log").start()
+        try:
+            await emulator.wait_for(lambda: emulator.commands, timeout=30)
+            yield emulator, bot
+        finally:
+            await bot.stop()
 
 
 class Leader:

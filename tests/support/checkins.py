@@ -57,13 +57,15 @@ def grow_answers(commitment: int = 9, when: str = ACTION_WHEN) -> list[str]:
     return answers
 
 
-def say(service: CoachService, user: int, message: str, now: datetime | None = None) -> Handled:
+def say(
+    service: CoachService, user: int, message: str, now: datetime | None = None, *, channel: str = CHANNEL
+) -> Handled:
     event = (
         Event.command(message.split()[0].lstrip("/"), now=now, text=message)
         if message.startswith("/")
         else Event.message(message, now)
     )
-    return service.handle(CHANNEL, str(user), event)
+    return service.handle(channel, str(user), event)
 
 
 def seed_leader(
@@ -74,11 +76,12 @@ def seed_leader(
     commitment: int = 9,
     when: str = ACTION_WHEN,
     now: datetime | None = None,
+    channel: str = CHANNEL,
 ) -> int:
     """A leader who finished onboarding and one GROW session; returns their users.id."""
     handled = None
     for message in (*ONBOARDING, timezone, *grow_answers(commitment, when)):
-        handled = say(service, user, message, now)
+        handled = say(service, user, message, now, channel=channel)
     assert handled is not None
     recap = handled.replies[-1].text
     assert f"{commitment}/10" in recap, recap
@@ -177,11 +180,12 @@ def add_leader(
     flow: str = "idle",
     active: bool = True,
     paused: bool = False,
+    channel: str = CHANNEL,
 ) -> tuple[int, str, str]:
     """An onboarded leader with one goal and a session that agreed ACTION: (user, goal, session)."""
     stamp = datetime(2026, 1, 1, tzinfo=UTC)
     user = LeaderRow(
-        channel=CHANNEL,
+        channel=channel,
         external_id=str(number),
         name="Ann",
         level="first_time",

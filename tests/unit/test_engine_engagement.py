@@ -13,6 +13,7 @@ from flows.records import (
     CheckinSnoozed,
     EngagementAgreed,
     EngagementDeclined,
+    EngagementResized,
     EngagementSessionHeld,
     EngagementStatusChanged,
     GoalAttainmentRated,
@@ -116,6 +117,54 @@ def test_move_puts_the_reminder_off_by_three_days_in_the_leaders_time() -> None:
     due = NOW + timedelta(days=3)
     assert coach.outcome.records == [CheckinSnoozed(9, due)]
     assert coach.said("engagement", "moved", when="Sat 28 Nov, 15:00")
+
+
+def test_move_carries_the_missed_reminder_along_so_the_old_date_is_not_missed() -> None:
+    # Delivering the reminder planned "session_again" a session after the old date.
+    follower = checkin_view(
+        checkin_id=10, kind="session_again", session_id="session-1", due_at=NOW + timedelta(weeks=2)
+    )
+    coach = reminded("next_session")
+    coach.lookup.checkins.append(follower)  # type: ignore[attr-defined]
+    coach.choose("cmd:move")
+    moved = NOW + timedelta(days=3)
+    assert coach.outcome.records == [CheckinSnoozed(9, moved), CheckinSnoozed(10, moved + timedelta(weeks=2))]
+
+
+def test_moving_the_missed_reminder_moves_the_pause_question_too() -> None:
+    pause_question = checkin_view(
+        checkin_id=11, kind="session_pause", session_id="session-1", due_at=NOW + timedelta(weeks=2)
+    )
+    other_session = checkin_view(
+        checkin_id=12, kind="session_pause", session_id="session-0", due_at=NOW + timedelta(days=1)
+    )
+    coach = reminded("session_again")
+    coach.lookup.checkins += [pause_question, other_session]  # type: ignore[attr-defined]
+    coach.choose("cmd:move")
+    moved = NOW + timedelta(days=3)
+    assert coach.outcome.records == [CheckinSnoozed(9, moved), CheckinSnoozed(11, moved + timedelta(weeks=2))]
+
+
+def test_move_it_to_next_week_in_words_moves_the_session_there_at_the_same_time() -> None:
+    coach = reminded("next_session")  # NOW is Wednesday 25 Nov, 15:00 UTC
+    coach.say("can we move it to next week?")
+    next_week = NOW + timedelta(weeks=1)
+    assert coach.outcome.records == [CheckinSnoozed(9, next_week)]
+    assert coach.said("engagement", "moved", when="Wed 02 Dec, 15:00")
+    assert coach.conv.data == {}  # the reminder is dealt with
+
+
+def test_push_it_without_a_day_moves_it_by_the_usual_few_days() -> None:
+    coach = reminded("next_session")
+    coach.say("not today, sorry — push it please")
+    assert coach.outcome.records == [CheckinSnoozed(9, NOW + timedelta(days=3))]
+
+
+def test_other_words_after_a_reminder_are_not_a_move() -> None:
+    coach = reminded("next_session")
+    coach.say("thanks")
+    assert not records_of(coach.outcome.records, CheckinSnoozed)
+    assert coach.said("common", "idle")
 
 
 def test_start_from_the_reminder_opens_the_numbered_session() -> None:
@@ -228,6 +277,99 @@ def test_the_midpoint_reviews_each_goal_and_a_replaced_goal_leads_to_a_new_one()
     assert coach.conv.data["engagement_id"] == "engagement-1" and "number" not in coach.conv.data
 
 
+# A GROW session answered the way a leader would, whatever question comes next.
+REWORK_ANSWERS = {
+    "goal": "stop putting off hard conversations with Sam and Priya",
+    "goal_concrete": "raise late work within a day",
+    "goal_measure": "issues get raised the same week",
+    "goal_by_when": "by the end of January",
+    "reality_now": "I let a late report slide last week",
+    "reality_tried": "notes I never used",
+    "reality_cost": "deadlines stop meaning anything",
+    "reality_baseline": "5",
+    "options_first": "rehearse with a peer; book a weekly slot; ask HR for a script",
+    "options_more": "write it down first",
+    "options_bold": "skip",
+    "options_pick": "1",
+    "will_action": "talk to Sam on Monday about the report",
+    "will_when": "friday",
+    "will_support": "my manager",
+    "will_obstacle": "a busy week",
+    "will_if_then": "if the week fills up then I book the talk first thing",
+    "will_commitment": "9",
+}
+
+
+def rework_session(coach: Coach) -> None:
+    """Answer one GROW session through to its recap."""
+    session = coach.conv.data["session_id"]
+    for _ in range(len(REWORK_ANSWERS) + 2):
+        if coach.conv.flow != "grow" or coach.conv.data["session_id"] != session:
+            return
+        coach.say(REWORK_ANSWERS[coach.conv.state])
+    raise AssertionError(f"the session never closed: stuck at {coach.conv.state}")
+
+
+def at_midpoint_with_three_goals() -> Coach:
+    third = goal_view(goal_id="goal-3", text="hand the Monday stand-up to the team", baseline=5)
+    lookup = FakeLookup([third, SECOND_GOAL, goal_view()], engagement=replace(ENGAGED, held=2))
+    coach = coach_with(lookup)
+    coach.command("new")
+    return coach
+
+
+def test_every_goal_marked_adjust_or_replace_gets_its_session_one_after_another() -> None:
+    coach = at_midpoint_with_three_goals()
+    for decision in ("adjust", "keep", "replace"):
+        for answer in ("6", "I speak up sooner, a coach helped", "long meetings"):
+            coach.say(answer)
+        coach.choose(decision)
+    records = coach.outcome.records
+    assert GoalClosed("goal-3", "replaced") in records
+    assert not records_of(records, GoalClosed)[1:]
+    # The leader is told the whole plan, then the first rework starts.
+    plan = next(text for text in coach.texts if "1." in text and "2." in text)
+    assert "stop avoiding difficult conversations with my team" in plan
+    assert "hand the Monday stand-up to the team" in plan
+    assert "delegate the weekly report" not in plan
+    assert coach.conv.flow == "grow" and coach.conv.data["goal_id"] == "goal-1"
+    assert coach.question.text in coach.phrasings("grow", "goal", "revisit")
+    coach.lookup.goals = [SECOND_GOAL, goal_view()]  # type: ignore[attr-defined]  # as stored now
+
+    rework_session(coach)
+    # Its recap, then straight on to the replaced goal's new one, still in the engagement.
+    assert any(text.startswith(("Here's your plan", "Session recap")) for text in coach.texts)
+    assert any("hand the Monday stand-up to the team" in text for text in coach.texts)
+    assert coach.conv.flow == "grow" and coach.conv.state == "goal"
+    assert "goal_id" not in coach.conv.data
+    assert coach.conv.data["engagement_id"] == "engagement-1"
+
+    rework_session(coach)
+    assert coach.conv.flow == "idle"
+    assert "review_follow_ups" not in coach.conv.data
+
+
+def test_rework_left_part_way_opens_the_next_session() -> None:
+    coach = at_midpoint_with_three_goals()
+    for decision in ("keep", "adjust", "replace"):
+        for answer in ("4", "I ask for help a bit earlier now", "time, mostly"):
+            coach.say(answer)
+        coach.choose(decision)
+    assert coach.conv.data["goal_id"] == "goal-2"  # the adjusted goal first: it is the older
+    coach.command("cancel")
+    assert coach.conv.flow == "idle"
+    # As stored now: the replaced goal closed, the review held as session 3.
+    coach.lookup = FakeLookup([SECOND_GOAL, goal_view()], engagement=replace(ENGAGED, held=3))
+    coach.command("new")
+    assert any("delegate the weekly report" in text for text in coach.texts)
+    assert coach.conv.data["goal_id"] == "goal-2" and coach.conv.data["number"] == 4
+    rework_session(coach)
+    # Then the replaced goal's new one, and nothing after it.
+    assert coach.conv.flow == "grow" and coach.conv.state == "goal"
+    rework_session(coach)
+    assert coach.conv.flow == "idle" and "review_follow_ups" not in coach.conv.data
+
+
 def test_the_closing_review_asks_goal_attainment_and_ends_the_engagement() -> None:
     coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=5)))
     coach.command("new")
@@ -292,3 +434,73 @@ def test_short_test_durations_give_a_short_engagement() -> None:
     assert coach.texts[-2] in done
     (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
     assert (agreed.months, agreed.sessions) == (3, 3)
+
+
+# changing the length of a running engagement
+
+
+def test_engagement_offers_a_new_length_and_make_it_4_months_recounts_the_sessions() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=2)))
+    coach.command("engagement")
+    assert coach.asked("engagement", "change", current=3, held=2)
+    assert coach.labels() == [
+        "3 months · 6 sessions (now)",
+        "4 months · 8 sessions",
+        "5 months · 10 sessions",
+        "6 months · 12 sessions",
+        "Keep it as it is",
+    ]
+    coach.say("make it 4 months")
+    assert coach.outcome.records == [EngagementResized("engagement-1", 4, 8)]
+    assert coach.said("engagement", "resized", months=4, planned=8, number=3)
+    assert coach.conv.flow == "idle"
+
+
+def test_six_months_in_words_and_the_next_session_counts_of_the_new_total() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=2)))
+    coach.command("engagement")
+    coach.say("six months")
+    assert coach.outcome.records == [EngagementResized("engagement-1", 6, 12)]
+    # Storage now holds the new length: "Session 3 of 12".
+    coach.lookup = FakeLookup([goal_view()], engagement=replace(ENGAGED, months=6, planned=12, held=2))
+    coach.command("new")
+    assert coach.texts[0].startswith(tuple(phrasings("engagement", "session_of", number=3, planned=12)))
+
+
+def test_keeping_the_length_changes_nothing() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, held=2)))
+    coach.command("engagement")
+    coach.say("no, keep it")
+    assert coach.outcome.records == []
+    assert coach.said("engagement", "resized", "unchanged", months=3, planned=6, number=3)
+
+
+def test_shorter_than_the_sessions_held_offers_the_closing_review_now() -> None:
+    long_one = replace(ENGAGED, months=6, planned=12, held=7)
+    coach = coach_with(FakeLookup([goal_view()], engagement=long_one))
+    coach.command("engagement")
+    coach.say("3 months")
+    assert coach.outcome.records == []
+    assert coach.asked("engagement", "past_end", held=7, months=3, planned=6)
+    coach.say("yes")
+    assert coach.outcome.records[0] == EngagementResized("engagement-1", 3, 8)
+    # The closing review, as session 8 of 8.
+    assert coach.texts[0].startswith(tuple(phrasings("engagement", "session_of", number=8, planned=8)))
+    assert coach.conv.flow == "review" and coach.question.text in coach.phrasings("review", "rate", "closing")
+
+
+def test_shorter_than_the_sessions_held_and_no_keeps_it_running() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, months=6, planned=12, held=7)))
+    coach.command("engagement")
+    coach.say("3")
+    coach.say("no")
+    assert coach.outcome.records == []
+    assert coach.said("engagement", "resized", "unchanged", months=6, planned=12, number=8)
+
+
+def test_a_shorter_length_can_make_the_next_session_the_closing_one() -> None:
+    coach = coach_with(FakeLookup([goal_view()], engagement=replace(ENGAGED, months=4, planned=8, held=5)))
+    coach.command("engagement")
+    coach.say("3 months please")
+    assert coach.outcome.records == [EngagementResized("engagement-1", 3, 6)]
+    assert coach.said("engagement", "resized", "next_closes", months=3, planned=6, number=6)

@@ -55,8 +55,9 @@ def low_coach(level: str = "first_time") -> Coach:
 
 
 def test_the_path_used_here_visits_every_grow_question() -> None:
-    # "opening" comes only with a history: tests/unit/test_engine_memory.py covers it.
-    assert set(GROW_QUESTIONS) | {"opening"} == set(GROW.questions)
+    # "opening" comes only with a history: tests/unit/test_engine_memory.py covers it;
+    # "goal_full*" only with three goals held: tests/unit/test_engine_goal_limit.py.
+    assert set(GROW_QUESTIONS) | {"opening", "goal_full", "goal_full_how"} == set(GROW.questions)
 
 
 # Goal

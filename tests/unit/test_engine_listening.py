@@ -20,7 +20,7 @@ from flows.records import (
     ScoreGiven,
 )
 from flows.schedule import replanned
-from tests.support.coach_driver import Coach, consented, grow_coach, phrasings, records_of
+from tests.support.coach_driver import GROW_PATH, Coach, consented, grow_coach, phrasings, records_of
 
 BERLIN = (52.52, 13.405)
 
@@ -32,6 +32,10 @@ def onboarding_at(state: str) -> Coach:
     while coach.conv.state != state:
         coach.say(answers[coach.conv.state])
     return coach
+
+
+# GROW_PATH after the recent-example question, for tests that answer that one themselves.
+PATH_ON_FROM_REALITY = [(state, answer) for state, answer in GROW_PATH if state != "reality_now"]
 
 
 def answers_given(coach: Coach, step: str) -> list[str]:
@@ -78,6 +82,69 @@ def test_dunno_as_the_goal_is_reasked_with_an_example_and_never_praised() -> Non
     assert [r.text for r in records_of(coach.outcome.records, GoalOpened)] == [
         "give feedback within a week of seeing something"
     ]
+
+
+@pytest.mark.parametrize("non_answer", ["no, that's it", "nothing", "dunno", "idk", "not sure tbh"])
+def test_a_non_answer_to_by_when_gets_one_reask_then_not_sure_yet(non_answer: str) -> None:
+    coach = grow_coach().drive_to("goal_by_when")
+    seq = coach.conv.question_seq
+    coach.say(non_answer)
+    assert coach.conv.state == "goal_by_when"
+    assert coach.texts == [coach.question.text]
+    assert coach.question.text in phrasings("nudges", "content.grow.goal_by_when")
+    assert coach.question.question == seq
+    assert answers_given(coach, "goal_by_when") == []
+    coach.say(non_answer)
+    assert coach.texts[0] in phrasings("nudges", "taken_as_not_sure")
+    assert coach.conv.state == "reality_now"
+    assert answers_given(coach, "goal_by_when") == ["not sure yet"]
+
+
+@pytest.mark.parametrize("by_when", ["by Friday next week", "end of the month", "asap", "in two weeks"])
+def test_a_timeframe_as_people_write_it_is_taken_at_by_when(by_when: str) -> None:
+    coach = grow_coach().drive_to("goal_by_when")
+    coach.say(by_when)
+    assert coach.conv.state == "reality_now"
+    assert answers_given(coach, "goal_by_when") == [by_when]
+
+
+@pytest.mark.parametrize("thin", ["1", "ok", "Ok.", "okay", "👍", "yes", "2"])
+def test_a_bare_number_or_ok_as_the_recent_example_is_reasked_and_never_quoted_back(thin: str) -> None:
+    coach = grow_coach().drive_to("reality_now")
+    coach.say(thin)
+    assert coach.conv.state == "reality_now"
+    assert coach.question.text in phrasings("nudges", "content.grow.reality_now")
+    assert answers_given(coach, "reality_now") == []
+    coach.say(thin)
+    assert coach.texts[0] in phrasings("nudges", "taken_as_not_sure")
+    assert answers_given(coach, "reality_now") == ["not sure yet"]
+    coach.drive_to("options_first", PATH_ON_FROM_REALITY)
+    assert coach.asked("grow", "options_first")
+    assert thin not in coach.question.text and "not sure yet" not in coach.question.text
+
+
+def test_a_real_example_after_the_reask_is_quoted_at_options() -> None:
+    coach = grow_coach().drive_to("reality_now")
+    coach.say("1")
+    coach.say("yesterday I rewrote Ana's slides instead of telling her what was missing")
+    assert coach.conv.state == "reality_tried"
+    coach.drive_to("options_first", PATH_ON_FROM_REALITY)
+    assert "yesterday I rewrote Ana's slides" in coach.question.text
+
+
+@pytest.mark.parametrize(
+    "example",
+    [
+        "Monday's stand-up: I answered every question myself",
+        "1:1 with Sam got cancelled again",
+        "ok so on Tuesday Sam missed the deadline",
+    ],
+)
+def test_a_short_real_example_is_taken_at_once(example: str) -> None:
+    coach = grow_coach().drive_to("reality_now")
+    coach.say(example)
+    assert coach.conv.state == "reality_tried"
+    assert answers_given(coach, "reality_now") == [example]
 
 
 # weak answers

@@ -86,7 +86,7 @@ def test_progress_with_sessions_planned_and_attainment_shows_both() -> None:
     coach = idle_coach(feedback_goal(sessions_planned=6, attainment=1))
     coach.command("progress")
     text = next(reply.text for reply in coach.replies if reply.chart is not None)
-    assert "Sessions: 2 of 6, the last on 15 Sep" in text
+    assert "Sessions held: 2 of 6 planned, the last on 15 Sep" in text
     assert "Goal attainment: +1 (more than expected)" in text
 
 

@@ -54,7 +54,7 @@ def test_the_summary_carries_the_charts_numbers() -> None:
         "Every rating, oldest first: 4, 5, 5, 6, 7",
         "Commitment: 7/10 at first (1 Dec), 9/10 most recently (12 Jan)",
         "Actions: 2 done, 1 partly, 1 not yet",
-        "Sessions: 3 of 6, the last on 12 Jan",
+        "Sessions held: 3 of 6 planned, the last on 12 Jan",
     ]
 
 
@@ -105,7 +105,7 @@ def test_nothing_yet_and_one_rating() -> None:
     only_baseline = GoalProgress(goal="g", baseline=5, baseline_at=START, sessions_held=1, sessions_planned=8)
     text = progress_summary(only_baseline, CONTENT)
     assert "Self-rating: 5 at the start (1 Dec); no new rating since." in text
-    assert "Sessions: 1 of 8" in text
+    assert "Sessions held: 1 of 8 planned" in text
     assert "oldest first" not in text
     no_baseline = GoalProgress(goal="g", ratings=[RatingPoint(day(3), 6, "checkin")])
     assert "Self-rating: 6 now (4 Dec); no starting rating was recorded." in progress_summary(
@@ -136,7 +136,7 @@ def test_a_long_goal_is_trimmed_in_the_summary_title() -> None:
 def test_the_charts_words_match_the_summary() -> None:
     words = chart_words(six_weeks(), CONTENT)
     assert words.subtitle == "Start 4 → now 7: +3"
-    assert words.footer == "Actions: 2 done, 1 partly, 1 not yet · Sessions: 3 of 6"
+    assert words.footer == "Actions: 2 done, 1 partly, 1 not yet · Sessions held: 3 of 6 planned"
     assert set(words.series) == {"baseline", "checkin", "review", "commitment", "session"}
     assert len(words.months) == 12 and words.months[0] == "Jan"
 
