@@ -16,17 +16,22 @@ from datetime import UTC, datetime
 
 from flows.content import Content
 from flows.events import Attachment, Reply
+from flows.feedback_summary import FeedbackSummary, with_stakeholders
 from flows.progress import GoalProgress, chart_words, progress_summary, progress_title
 
 PNG = "image/png"
 SLUG_LIMIT = 40
 
 
-def progress_replies(progress: Sequence[GoalProgress], content: Content) -> list[Reply]:
+def progress_replies(
+    progress: Sequence[GoalProgress], content: Content, feedback: FeedbackSummary | None = None
+) -> list[Reply]:
     """One reply per goal: its numbers in words, and its chart to draw. What /progress
     sends, and what a review sends for the goals it looked at
-    (`turn.replies += progress_replies(turn.lookup.goal_progress([goal_id]), turn.content)`)."""
-    return [Reply(progress_summary(goal, content), chart=goal) for goal in progress]
+    (`turn.replies += progress_replies(turn.lookup.goal_progress([goal_id]), turn.content)`).
+    With `feedback`, each goal also shows the stakeholder rounds on its behaviour."""
+    shown = with_stakeholders(progress, feedback) if feedback is not None else progress
+    return [Reply(progress_summary(goal, content), chart=goal) for goal in shown]
 
 
 def needs_drawing(replies: Sequence[Reply]) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flows import engagement, feedback, goals, grow, onboarding, rescore
+from flows import engagement, feedback, feedback_offers, goals, grow, onboarding, rescore
 from flows.chart_replies import progress_replies
 from flows.events import Choice, Event, Reply
 from flows.export_files import export_files
@@ -54,7 +54,7 @@ def run(turn: Turn, name: str) -> None:
 def run_button(turn: Turn, value: str) -> None:
     """A menu button ("cmd:new"); one from an older message has expired."""
     name = value.removeprefix("cmd:")
-    if turn.event.question != turn.conv.question_seq:
+    if turn.event.question != turn.conv.question_seq and name not in feedback_offers.STANDING_BUTTONS:
         expired(turn)
     elif name in BUTTONS:
         BUTTONS[name](turn)
@@ -313,7 +313,7 @@ def show_progress(turn: Turn) -> None:
         turn.say("progress", "none")
     else:
         turn.say("progress", "intro")
-        turn.replies.extend(progress_replies(progress, turn.content))
+        turn.replies.extend(progress_replies(progress, turn.content, turn.lookup.feedback_summary()))
     reask(turn)
 
 
@@ -382,4 +382,8 @@ BUTTONS: dict[str, Command] = {
     "fb_link": _idle_only(feedback.fresh_link),
     "fb_round": _idle_only(feedback.next_round),
     "fb_revoke": _idle_only(feedback.revoke),
+    # A round offered at the engagement's start or before its close (flows/feedback_offers.py).
+    # They work mid-flow too: a check-in that fell due often follows the offer at once.
+    **{name: feedback.accept_offer(point) for point, name in feedback_offers.ACCEPT.items()},
+    feedback_offers.SKIP: feedback.skip_offer,
 }

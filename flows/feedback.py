@@ -10,17 +10,21 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from flows.content import Content
 from flows.events import START_LINK, Choice, Event, Reply
+from flows.feedback_offers import taken
 from flows.feedback_summary import RELATIONSHIPS, FeedbackSummary, RoundResult, summarise, threshold
-from flows.moves import idle_menu
+from flows.moves import idle_menu, reask
 from flows.parsing import Invalid, clean_text, parse_score
 from flows.quoting import quote
-from flows.records import FeedbackLinkIssued, FeedbackLinkRevoked
+from flows.records import FeedbackLinkIssued, FeedbackLinkRevoked, FeedbackOffered
 from flows.schedule import format_local
+from flows.state import FlowName
 from flows.turn import Turn
+from flows.views import FeedbackRoundView
 
 START_PREFIX = "fb_"
 # 24 random bytes: 192 bits, 32 characters of [A-Za-z0-9_-]; with "fb_" well inside
@@ -78,9 +82,51 @@ def fresh_link(turn: Turn) -> None:
     _issue(turn, new_round=False, number=max(r.number for r in rounds), behaviour=rounds[-1].behaviour)
 
 
-def next_round(turn: Turn) -> None:
+def next_round(turn: Turn, then: Callable[[Turn], None] = idle_menu) -> None:
     rounds = turn.lookup.feedback_rounds()
-    _issue(turn, new_round=True, number=max((r.number for r in rounds), default=0) + 1)
+    number = max((r.number for r in rounds), default=0) + 1
+    _issue(turn, new_round=True, number=number, behaviour=_carried_behaviour(turn, rounds), then=then)
+
+
+def accept_offer(point: str) -> Callable[[Turn], None]:
+    """The leader's yes to a round offered at the engagement's start or before its close
+    (flows/feedback_offers.py): what /feedback would give. Tapped again once that round
+    is open, it shows where the round stands, as /feedback does."""
+
+    def accept(turn: Turn) -> None:
+        # The offer often sits above a check-in that followed it: the link comes anywhere,
+        # and the question the leader is on is asked again after it.
+        idle = turn.conv.flow == FlowName.IDLE
+        view = turn.lookup.engagement()
+        if not turn.settings.feedback_enabled or view is None or taken(point, view):
+            if idle:
+                command(turn)
+            else:
+                turn.say("feedback", "offer_taken")
+                reask(turn)
+            return
+        turn.record(FeedbackOffered(view.engagement_id, point, taken=True))
+        next_round(turn, then=idle_menu if idle else reask)
+
+    return accept
+
+
+def skip_offer(turn: Turn) -> None:
+    turn.say("feedback", "offer_skipped")
+    reask(turn)
+
+
+def _carried_behaviour(turn: Turn, rounds: list[FeedbackRoundView]) -> str | None:
+    """The last round's behaviour while its goal is still open, so the rounds compare;
+    else None, and the newest goal is asked about."""
+    if not rounds:
+        return None
+    last = _folded(rounds[-1].behaviour)
+    return rounds[-1].behaviour if any(_folded(g.text) == last for g in turn.lookup.open_goals()) else None
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()
 
 
 def revoke(turn: Turn) -> None:
@@ -93,12 +139,19 @@ def revoke(turn: Turn) -> None:
     idle_menu(turn)
 
 
-def _issue(turn: Turn, *, new_round: bool, number: int, behaviour: str | None = None) -> None:
+def _issue(
+    turn: Turn,
+    *,
+    new_round: bool,
+    number: int,
+    behaviour: str | None = None,
+    then: Callable[[Turn], None] = idle_menu,
+) -> None:
     if behaviour is None:
         goals = turn.lookup.open_goals()
         if not goals:
             turn.say("feedback", "needs_goal")
-            idle_menu(turn)
+            then(turn)
             return
         behaviour = goals[0].text
     code = new_code()
@@ -114,7 +167,7 @@ def _issue(turn: Turn, *, new_round: bool, number: int, behaviour: str | None = 
         "feedback", "invitation", values={"behaviour": shown, "start_link": START_LINK}
     )
     turn.replies.append(Reply(invitation, start_param=START_PREFIX + code))
-    idle_menu(turn)
+    then(turn)
 
 
 def report(turn: Turn, summary: FeedbackSummary) -> str:

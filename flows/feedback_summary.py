@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from flows.progress import GoalProgress, StakeholderPoint
 from flows.views import FeedbackRoundView, StakeholderAnswer
 
 # The floor under [feedback] min_responses: fewer would let a leader guess who said what.
@@ -40,6 +41,7 @@ class RoundResult:
     groups: tuple[GroupResult, ...] = ()  # empty when a split would expose someone
     keep: tuple[str, ...] = ()  # shuffled
     change: tuple[str, ...] = ()  # shuffled
+    opened_at: datetime | None = None  # when the leader opened the round
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,13 @@ def _round(view: FeedbackRoundView, least: int, shuffle: Callable[[list[str]], N
     answers = view.answers
     if view.answered < least or len(answers) < least:
         return RoundResult(
-            view.number, view.behaviour, view.answered, view.link_open, view.expires_at, shown=False
+            view.number,
+            view.behaviour,
+            view.answered,
+            view.link_open,
+            view.expires_at,
+            shown=False,
+            opened_at=view.opened_at,
         )
     keep = [a.keep for a in answers if a.keep]
     change = [a.change for a in answers if a.change]
@@ -101,6 +109,7 @@ def _round(view: FeedbackRoundView, least: int, shuffle: Callable[[list[str]], N
         groups=_groups(answers, least),
         keep=tuple(keep),
         change=tuple(change),
+        opened_at=view.opened_at,
     )
 
 
@@ -123,3 +132,23 @@ def _groups(answers: tuple[StakeholderAnswer, ...], least: int) -> tuple[GroupRe
         for relationship in RELATIONSHIPS
         if relationship in pooled
     )
+
+
+def stakeholder_points(summary: FeedbackSummary, behaviour: str) -> tuple[StakeholderPoint, ...]:
+    """The rounds on `behaviour` (a goal's words) that reached the minimum, oldest first:
+    a round below it contributes nothing, not even its count."""
+    wanted = _folded(behaviour)
+    return tuple(
+        StakeholderPoint(r.opened_at, r.mean, r.answered)
+        for r in summary.shown
+        if r.mean is not None and r.opened_at is not None and _folded(r.behaviour) == wanted
+    )
+
+
+def with_stakeholders(progress: Sequence[GoalProgress], summary: FeedbackSummary) -> list[GoalProgress]:
+    """Each goal's progress with the stakeholder rounds asked about its behaviour."""
+    return [replace(goal, stakeholders=stakeholder_points(summary, goal.goal)) for goal in progress]
+
+
+def _folded(text: str) -> str:
+    return " ".join(text.split()).casefold()

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import EventData
 
-from flows import goal_room, session_reminders
+from flows import feedback_offers, goal_room, session_reminders
 from flows.content import Content
 from flows.events import Choice
 from flows.parsing import Invalid, small_int
@@ -394,6 +394,11 @@ class GrowModel(FlowModel[GrowData]):
                 )
                 follow_ups.start_next(turn, self.data.engagement_id)
                 return
+        if self.data.engagement_id:
+            # A session after the midpoint review that reworked a goal has no number of
+            # its own: it completes the review's.
+            held = self.data.number or getattr(turn.lookup.engagement(), "held", 0)
+            feedback_offers.offer_after_session(turn, held)
         # Kept with the idle position: if the process dies before the recap is sent,
         # /start shows it again.
         turn.finish(IdleData(last_recap=recap))

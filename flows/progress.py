@@ -52,6 +52,21 @@ class CommitmentPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class StakeholderPoint:
+    """The average 0-10 rating the people around the leader gave the goal's behaviour in
+    one feedback round. Only rounds that reached the anonymity minimum become points;
+    a point is dated by when the leader opened the round, never by anyone's answer."""
+
+    at: datetime
+    mean: float
+    answered: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.mean <= 10:
+            raise ValueError(f"a stakeholder mean is 0 to 10, not {self.mean}")
+
+
+@dataclass(frozen=True, slots=True)
 class ActionCounts:
     """How the agreed actions went, as the leader said at check-ins."""
 
@@ -92,6 +107,8 @@ class GoalProgress:
     # What "as expected" looks like, in the leader's words (goal attainment scaling).
     expected: str | None = None
     goal_id: str | None = None
+    # Stakeholder feedback on this goal's behaviour, round by round (flows/feedback_summary.py).
+    stakeholders: Sequence[StakeholderPoint] = ()
 
     def __post_init__(self) -> None:
         if (self.baseline is None) != (self.baseline_at is None):
@@ -108,6 +125,7 @@ class GoalProgress:
         object.__setattr__(self, "ratings", tuple(sorted(self.ratings, key=lambda p: _utc(p.at))))
         object.__setattr__(self, "commitments", tuple(sorted(self.commitments, key=lambda p: _utc(p.at))))
         object.__setattr__(self, "sessions", tuple(sorted(self.sessions, key=_utc)))
+        object.__setattr__(self, "stakeholders", tuple(sorted(self.stakeholders, key=lambda p: _utc(p.at))))
 
     @property
     def baseline_point(self) -> RatingPoint | None:
@@ -143,6 +161,7 @@ class GoalProgress:
             *(p.at for p in self.rating_points),
             *(p.at for p in self.commitments),
             *self.sessions,
+            *(p.at for p in self.stakeholders),
         )
         return [self.local(moment) for moment in points]
 
@@ -187,11 +206,13 @@ def _dater(progress: GoalProgress, content: Content) -> Callable[[datetime], str
     return day_of
 
 
-def format_change(change: int, content: Content) -> str:
+def format_change(change: float, content: Content) -> str:
+    """+3, −2 or "no change"; a float (a change in stakeholders' average) with one decimal."""
+    shown = (lambda d: f"{d:.1f}") if isinstance(change, float) else str
     if change > 0:
-        return content.text("progress", "change", "up", values={"difference": change})
+        return content.text("progress", "change", "up", values={"difference": shown(change)})
     if change < 0:
-        return content.text("progress", "change", "down", values={"difference": -change})
+        return content.text("progress", "change", "down", values={"difference": shown(-change)})
     return content.text("progress", "change", "same")
 
 
@@ -261,6 +282,52 @@ def chart_subtitle(progress: GoalProgress, content: Content) -> str:
     if latest is not None:
         return content.text("progress", "rating", "chart_no_baseline", values={"latest": latest.value})
     return ""
+
+
+def stakeholder_line(
+    points: Sequence[StakeholderPoint], content: Content, *, own: tuple[int, int] | None = None
+) -> str | None:
+    """The stakeholders' average, first round to latest, with the leader's own rating
+    from first to latest (`own`) beside it when given. Nothing without a round shown."""
+    if not points:
+        return None
+    first, last = points[0], points[-1]
+    if len(points) == 1:
+        return content.text(
+            "progress", "stakeholders", "one", values={"mean": f"{last.mean:.1f}", "answered": last.answered}
+        )
+    if first.answered == last.answered:
+        answers = content.text("progress", "stakeholders", "same_count", values={"count": last.answered})
+    else:
+        answers = content.text(
+            "progress",
+            "stakeholders",
+            "counts",
+            values={"first_count": first.answered, "last_count": last.answered},
+        )
+    first_mean, last_mean = f"{first.mean:.1f}", f"{last.mean:.1f}"
+    change = format_change(round(last.mean - first.mean, 1), content)
+    if own is None:
+        return content.text(
+            "progress",
+            "stakeholders",
+            "change",
+            values={"first_mean": first_mean, "last_mean": last_mean, "change": change, "answers": answers},
+        )
+    return content.text(
+        "progress",
+        "stakeholders",
+        "beside",
+        values={
+            "own_first": own[0],
+            "own_last": own[1],
+            "own_change": format_change(own[1] - own[0], content),
+            "first_mean": first_mean,
+            "last_mean": last_mean,
+            "change": change,
+            "answers": answers,
+        },
+    )
 
 
 def ratings_line(progress: GoalProgress, content: Content) -> str | None:
@@ -356,6 +423,7 @@ def progress_summary(progress: GoalProgress, content: Content) -> str:
         progress_title(progress, content),
         expected_line(progress, content),
         rating_line(progress, content),
+        stakeholder_line(progress.stakeholders, content),
         ratings_line(progress, content),
         commitment_line(progress, content),
         actions_line(progress, content),

@@ -86,6 +86,8 @@ SERIES = {
     "checkin": Series(BLUE, "o", 13),
     "review": Series(VERMILLION, "s", 15),
     "commitment": Series(BLUISH_GREEN, "^", 15),
+    # Stakeholder feedback rounds: their average, on the same 0-10 scale as the self-ratings.
+    "stakeholders": Series(ORANGE, "P", 17),
 }
 SESSION_COLOUR = REDDISH_PURPLE
 
@@ -271,9 +273,14 @@ def _draw_footer(
 
     sources = {point.source for point in progress.rating_points}
     handles: list[Line2D] = []
-    for key in ("baseline", "checkin", "review", "commitment"):
-        present = key in sources if key != "commitment" else bool(progress.commitments)
-        if not present:
+    present = {
+        **{key: key in sources for key in ("baseline", "checkin", "review")},
+        "commitment": bool(progress.commitments),
+        "stakeholders": bool(progress.stakeholders),
+    }
+    lines = {"commitment": "--", "stakeholders": "-."}
+    for key in ("baseline", "checkin", "review", "commitment", "stakeholders"):
+        if not present[key]:
             continue
         series = SERIES[key]
         handles.append(
@@ -284,7 +291,7 @@ def _draw_footer(
                 marker=series.marker,
                 markersize=series.size,
                 markeredgecolor="white",
-                linestyle="--" if key == "commitment" else "none",
+                linestyle=lines.get(key, "none"),
                 linewidth=3,
                 label=drawable(words.series.get(key, key)),
             )
@@ -410,6 +417,20 @@ def _draw_data(
             [p.value for p in progress.commitments],
             color=series.colour,
             linestyle="--",
+            linewidth=3,
+            marker=series.marker,
+            markersize=series.size,
+            markeredgecolor="white",
+            markeredgewidth=1.5,
+            zorder=4,
+        )
+    if progress.stakeholders:
+        series = SERIES["stakeholders"]
+        axes.plot(
+            [date2num(progress.local(p.at)) for p in progress.stakeholders],
+            [p.mean for p in progress.stakeholders],
+            color=series.colour,
+            linestyle="-.",
             linewidth=3,
             marker=series.marker,
             markersize=series.size,

@@ -237,6 +237,16 @@ class FeedbackLinkRevoked:
     """The latest round's link stops working; the answers it brought stay."""
 
 
+@dataclass(frozen=True)
+class FeedbackOffered:
+    """The leader was offered a feedback round at one of the engagement's two points
+    ("start" or "closing"); whatever they answer, that point is not offered again."""
+
+    engagement_id: str
+    point: str
+    taken: bool = False  # the leader said yes: the round for this point is open
+
+
 Record = (
     ProfileUpdated
     | GoalOpened
@@ -268,4 +278,5 @@ Record = (
     | GoalAttainmentRated
     | FeedbackLinkIssued
     | FeedbackLinkRevoked
+    | FeedbackOffered
 )

@@ -15,10 +15,12 @@ from typing import Any
 
 from transitions import EventData
 
-from flows import engagement, follow_ups, session_reminders
+from flows import engagement, feedback_offers, follow_ups, session_reminders
 from flows.chart_replies import progress_replies
 from flows.events import Choice
+from flows.feedback_summary import FeedbackSummary, stakeholder_points
 from flows.parsing import Invalid
+from flows.progress import stakeholder_line
 from flows.quoting import quote
 from flows.records import (
     CheckinsCancelled,
@@ -181,6 +183,7 @@ class ReviewModel(FlowModel[ReviewData]):
         goal_id = kept[-1][0]
         session_reminders.reminders(turn, goal_id, data.session_id, committed=False)
         turn.say("review", "mid_done", "keep", next=data.number + 1)
+        feedback_offers.offer_after_session(turn, data.number)
         turn.finish()
 
     def close_engagement(self, event: EventData) -> None:
@@ -191,6 +194,7 @@ class ReviewModel(FlowModel[ReviewData]):
         session_reminders.drop_reminders(turn)
         lines = [turn.text("review", "summary", "intro")]
         scale = turn.content.labels("review", "attainment")
+        feedback = turn.lookup.feedback_summary()
         for goal_id, text, baseline in data.goals:
             result = data.results.get(goal_id, {})
             attainment = result.get("attainment")
@@ -205,11 +209,12 @@ class ReviewModel(FlowModel[ReviewData]):
                     attainment=scale.get(_attainment_key(attainment), "–") if attainment is not None else "–",
                 )
             )
+            lines += _stakeholders(turn, feedback, text, baseline, result.get("rating"))
         lines.append(turn.text("review", "summary", "progress"))
         turn.say_text("\n".join(lines))
         # The picture: each goal's ratings over the engagement, drawn after the commit.
         goal_ids = [goal_id for goal_id, _, _ in data.goals]
-        turn.replies.extend(progress_replies(turn.lookup.goal_progress(goal_ids), turn.content))
+        turn.replies.extend(progress_replies(turn.lookup.goal_progress(goal_ids), turn.content, feedback))
 
     def offer_new_engagement(self, event: EventData) -> None:
         engagement.ask_to_agree(self.turn, then="session")
@@ -242,6 +247,16 @@ class ReviewModel(FlowModel[ReviewData]):
         if index is not None and 0 <= index < len(ATTAINMENT):
             return str(ATTAINMENT[index])
         return Invalid("choice")
+
+
+def _stakeholders(
+    turn: Turn, feedback: FeedbackSummary, goal: str, baseline: object, rating: object
+) -> list[str]:
+    """Stakeholders' change on the goal next to the leader's own (rounds below the
+    anonymity minimum give nothing)."""
+    own = (baseline, rating) if isinstance(baseline, int) and isinstance(rating, int) else None
+    line = stakeholder_line(stakeholder_points(feedback, goal), turn.content, own=own)
+    return [f"  {line}"] if line else []
 
 
 def _attainment_key(value: int) -> str:

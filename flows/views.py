@@ -92,6 +92,9 @@ class EngagementView:
     planned: int  # sessions agreed
     held: int  # sessions held so far
     started_at: datetime
+    # The points ("start", "closing") a feedback round was already offered at, and those
+    # the leader took ("start.taken").
+    feedback_offered: tuple[str, ...] = ()
 
     @property
     def next_number(self) -> int:
@@ -125,6 +128,7 @@ class FeedbackRoundView:
     link_open: bool  # neither revoked nor replaced nor expired
     # Empty while `answered` is below the threshold: storage holds them back.
     answers: tuple[StakeholderAnswer, ...] = ()
+    opened_at: datetime | None = None  # when the leader opened the round (not an answer's time)
 
 
 class Lookup(Protocol):

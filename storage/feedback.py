@@ -18,13 +18,37 @@ from sqlalchemy.orm import Session
 from flows.feedback import Draft, code_hash
 from flows.records import FeedbackLinkIssued
 from flows.views import FeedbackRoundView, StakeholderAnswer
-from storage.models import FeedbackResponseRow, FeedbackRoundRow, LeaderRow
+from storage.leaders import PRUNE_EVERY, SEEN_KEPT
+from storage.models import FeedbackResponseRow, FeedbackRoundRow, LeaderRow, SeenStakeholderUpdateRow
+from storage.upsert import insert_ignoring
 
 DONE = "done"
+SEEN = SeenStakeholderUpdateRow.__table__
 
 
 def responder_id(key: bytes, channel: str, external_id: str) -> str:
     return hmac.new(key, f"{channel}:{external_id}".encode(), hashlib.sha256).hexdigest()
+
+
+def update_digest(key: bytes, channel: str, external_id: str, update_id: int) -> str:
+    """What `seen_stakeholder_updates` keeps of one update: a different hash from
+    `responder_id`, so the table cannot be joined to anyone's answers."""
+    message = f"update:{channel}:{external_id}:{update_id}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def seen_update(
+    session: Session, key: bytes, channel: str, external_id: str, update_id: int, now: datetime
+) -> bool:
+    """True if the stakeholder path handled this update before; otherwise remember it.
+
+    Part of the event's transaction, like `LeaderRepository.seen_update`: a rollback
+    leaves the update unseen, so Telegram's redelivery is handled.
+    """
+    if update_id % PRUNE_EVERY == 0:
+        session.execute(delete(SEEN).where(SEEN.c.seen_at < now - SEEN_KEPT))
+    digest = update_digest(key, channel, external_id, update_id)
+    return not insert_ignoring(session, SEEN, ["digest"], digest=digest, seen_at=now)
 
 
 # --- the leader's side ---------------------------------------------------------------
@@ -98,6 +122,7 @@ def rounds_for_leader(
                 expires_at=row.expires_at,
                 link_open=row.code_hash is not None and row.expires_at > now,
                 answers=shown if len(shown) >= min_responses else (),
+                opened_at=row.opened_at,
             )
         )
     return views

@@ -32,6 +32,10 @@ LEADER_FREE: dict[str, str] = {
         "the leader's rounds (storage.feedback.erase_rounds); kept out of the leader's /export, "
         "which must never show one person's answer"
     ),
+    "seen_stakeholder_updates": (
+        "keyed hashes of (chat, update id) for updates the stakeholder path handled, kept two "
+        "days so a Telegram redelivery is dropped; no id, no link to any other table"
+    ),
 }
 
 

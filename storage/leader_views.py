@@ -276,6 +276,7 @@ def engagement(session: Session, user_id: int) -> EngagementView | None:
         planned=row.sessions_planned,
         held=row.sessions_held,
         started_at=row.started_at,
+        feedback_offered=tuple(filter(None, row.feedback_offered.split(","))),
     )
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
     MetaData,
     String,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, MappedColumn, mapped_column, relationship
 
@@ -69,6 +70,10 @@ class LeaderRow(Base):
     paused: Mapped[bool] = mapped_column(default=False)
     # Set by `grow-coach admin revoke`: refused from then on, whatever the access mode.
     revoked_at: Mapped[datetime | None]
+    # True while they answer another leader's feedback link: only then (or with no users
+    # row at all) does a message take the stakeholder path, so a leader's answer costs no
+    # feedback query.
+    giving_feedback: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -86,6 +91,20 @@ class SeenUpdateRow(Base):
 
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class SeenStakeholderUpdateRow(Base):
+    """An update the stakeholder path handled, so a redelivery is not applied twice.
+
+    A stakeholder has no users row to key `seen_updates` by. `digest` is a keyed hash of
+    (chat, update id), unlike the responder hash in feedback_responses, so the two tables
+    cannot be joined: `seen_at` puts nobody's answers in order.
+    """
+
+    __tablename__ = "seen_stakeholder_updates"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(index=True)
 
 
@@ -232,6 +251,9 @@ class EngagementRow(Base):
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_session_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # The points a feedback round was offered at ("start", "closing") and those the leader
+    # took ("start.taken"), comma-separated.
+    feedback_offered: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 class ReflectionRow(Base):

@@ -32,6 +32,7 @@ from flows.records import (
     ExpectedOutcomeSet,
     FeedbackLinkIssued,
     FeedbackLinkRevoked,
+    FeedbackOffered,
     GoalAttainmentRated,
     GoalClosed,
     GoalOpened,
@@ -200,6 +201,11 @@ class RecordWriter:
                 feedback.issue_link(self.session, self.user_id, record, now)
             case FeedbackLinkRevoked():
                 feedback.revoke_link(self.session, self.user_id, now)
+            case FeedbackOffered():
+                if engagement := self._engagement(record.engagement_id):
+                    offered = set(filter(None, engagement.feedback_offered.split(",")))
+                    token = f"{record.point}.taken" if record.taken else record.point
+                    engagement.feedback_offered = ",".join(sorted(offered | {record.point, token}))
             case _:
                 # A new record type must get a deliberate rule here, not vanish.
                 raise TypeError(f"storage cannot apply {type(record).__name__}")

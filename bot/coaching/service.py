@@ -64,6 +64,20 @@ class _Refused(Exception):
         self.reason = reason  # a key of access.toml
 
 
+def _maybe_stakeholder(known: LeaderRow | None, event: Event) -> bool:
+    """Whether the event may be feedback rather than coaching: a feedback link, anyone
+    without a users row, a leader part-way through answering a link, or /withdraw.
+    An ordinary leader message is none of these and costs no feedback query."""
+    if known is None or known.giving_feedback or start_code(event) is not None:
+        return True
+    return event.kind == "command" and event.value == "withdraw"
+
+
+def _giving_feedback(known: LeaderRow | None, answering: bool) -> None:
+    if known is not None and known.giving_feedback != answering:
+        known.giving_feedback = answering
+
+
 class CoachService:
     """The synchronous core; front ends reach it through a `bot.coaching.contract.Coach`."""
 
@@ -98,12 +112,13 @@ class CoachService:
         thread, when this runs on an event loop."""
         try:
             with self.db.session() as session:
-                # Someone giving feedback need not be a leader, nor let in by access control.
-                as_stakeholder = self._stakeholder(session, channel, external_id, event)
-                if as_stakeholder is not None:
-                    return as_stakeholder
                 leaders = LeaderRepository(session)
                 known = leaders.find(channel, external_id, lock=True)
+                if _maybe_stakeholder(known, event):
+                    # Someone giving feedback need not be a leader, nor let in by access control.
+                    as_stakeholder = self._stakeholder(session, channel, external_id, event, known, update_id)
+                    if as_stakeholder is not None:
+                        return as_stakeholder
                 if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
                     # A button under a message from before /delete (or a forged one): the
                     # press says nothing new, so no leader is created for it; the front end
@@ -153,23 +168,39 @@ class CoachService:
 
     # --- stakeholders ---------------------------------------------------------------
 
-    def _stakeholder(self, session: Session, channel: str, external_id: str, event: Event) -> Handled | None:
+    def _stakeholder(
+        self,
+        session: Session,
+        channel: str,
+        external_id: str,
+        event: Event,
+        known: LeaderRow | None,
+        update_id: int | None,
+    ) -> Handled | None:
         """Handle the event as feedback from a stakeholder, or None to leave it to the coach."""
         code = start_code(event)
         if self.feedback_key is None:
             return self._say("bad_link") if code is not None else None
+        if update_id is not None and feedback_store.seen_update(
+            session, self.feedback_key, channel, external_id, update_id, event.now
+        ):
+            # A stakeholder has no users row for `seen_updates`: redelivered, already handled.
+            return Handled([], known.id if known is not None else 0, duplicate=True)
         responder = responder_id(self.feedback_key, channel, external_id)
         if code is not None:
-            return self._open_link(session, channel, external_id, responder, code, event)
+            return self._open_link(session, known, responder, code, event)
         command = event.value if event.kind == "command" else None
         if command == "withdraw":
+            _giving_feedback(known, False)
             if feedback_store.withdraw(session, responder):
                 return self._say("withdrawn")
             # A leader hears it from the engine, in the middle of whatever they were doing.
-            return None if self._leader(session, channel, external_id) else self._say("nothing_to_withdraw")
+            return None if known is not None else self._say("nothing_to_withdraw")
         row = feedback_store.open_draft(session, responder)
         if row is None:
-            if command == "delete" and self._leader(session, channel, external_id) is None:
+            # Marked as answering, but the round went (its leader deleted it): back to coaching.
+            _giving_feedback(known, False)
+            if command == "delete" and known is None:
                 # Someone who only ever gave feedback: /delete removes exactly that.
                 if feedback_store.withdraw(session, responder):
                     return self._say("erased")
@@ -177,9 +208,8 @@ class CoachService:
         invitation = self._invitation(session, row.round_id)
         if command == "cancel":
             feedback_store.drop(session, row)
-            return self._back_to_coaching(
-                session, channel, external_id, event, [self._say_reply("cancelled")]
-            )
+            _giving_feedback(known, False)
+            return self._back_to_coaching(session, known, event, [self._say_reply("cancelled")])
         if event.kind == "command" and command != "start":
             replies = [
                 self._say_reply("finish_first"),
@@ -191,45 +221,42 @@ class CoachService:
         draft, replies = self.stakeholders.answer(feedback_store.draft_of(row), event, invitation)
         feedback_store.save_draft(row, draft)
         if draft.done:
-            return self._back_to_coaching(session, channel, external_id, event, replies)
+            _giving_feedback(known, False)
+            return self._back_to_coaching(session, known, event, replies)
         return Handled(replies, 0)
 
     def _open_link(
-        self, session: Session, channel: str, external_id: str, responder: str, code: str, event: Event
+        self, session: Session, known: LeaderRow | None, responder: str, code: str, event: Event
     ) -> Handled:
         found = feedback_store.round_for_code(session, code, event.now)
         if found is None:
             return self._say("bad_link")
-        leader = self._leader(session, channel, external_id)
-        if leader is not None and leader.id == found.user_id:
+        if known is not None and known.id == found.user_id:
             return self._say("own_link")
         invitation = self._invitation(session, found.id)
         existing = feedback_store.response(session, found.id, responder)
         if existing is not None and existing.step == feedback_store.DONE:
             return self._say("already")
+        # A leader's next messages go to the stakeholder path until they finish or cancel.
+        _giving_feedback(known, True)
         if existing is not None:
             return Handled([self.stakeholders.ask(feedback_store.draft_of(existing), invitation)], 0)
         feedback_store.start_draft(session, found.id, responder, FIRST_STEP)
         return Handled(self.stakeholders.welcome(invitation), 0)
 
     def _back_to_coaching(
-        self, session: Session, channel: str, external_id: str, event: Event, replies: list[Reply]
+        self, session: Session, known: LeaderRow | None, event: Event, replies: list[Reply]
     ) -> Handled:
         """A leader who gave feedback mid-way through their own coaching is taken back to it."""
-        leader = LeaderRepository(session).find(channel, external_id, lock=True)
-        if leader is None or not self.access.allows_known(channel, external_id):
+        if known is None or not self.access.allows_known(known.channel, known.external_id):
             return Handled(replies, 0)
-        resumed = self._run(session, leader.id, Event.command("start", now=event.now), locked_leader=leader)
-        return Handled(replies + resumed.replies, leader.id)
+        resumed = self._run(session, known.id, Event.command("start", now=event.now), locked_leader=known)
+        return Handled(replies + resumed.replies, known.id)
 
     def _invitation(self, session: Session, round_id: int) -> Invitation:
         row = session.get(FeedbackRoundRow, round_id)
         assert row is not None  # a response cannot outlive its round (foreign key)
         return Invitation(feedback_store.leader_name(session, row.user_id), row.behaviour)
-
-    @staticmethod
-    def _leader(session: Session, channel: str, external_id: str) -> LeaderRow | None:
-        return LeaderRepository(session).find(channel, external_id)
 
     def _say_reply(self, key: str) -> Reply:
         return self.stakeholders.say(key)

@@ -16,7 +16,7 @@ import pytest
 
 from storage.db import Database
 from storage.models import EngagementRow, GoalRow, ReflectionRow, ScoreRow
-from tests.support.bot_harness import Leader, ends_with
+from tests.support.bot_harness import Leader, ends_with, has_part
 from tests.support.checkins import ACTION, ONBOARDING, PLAN, grow_answers, next_messages, rows, running_bot
 from tests.support.coach_driver import phrasings
 
@@ -44,6 +44,8 @@ async def test_one_leader_through_an_engagement(database_url: str, db: Database,
         for message in grow_answers(9):
             await ann.send(message)
         assert "9/10" in (ann.last().text or "")
+        # Under the recap, one tap for a first round of stakeholder feedback; Ann lets it be.
+        assert [b["text"] for b in ann.last().buttons()] == ["Yes, give me the link", "Not this time"]
 
         # Between sessions: a reflection, then the check-in two seconds on.
         logged = await ann.send("/log had the one-to-one with Sam, he opened up")
@@ -65,7 +67,11 @@ async def test_one_leader_through_an_engagement(database_url: str, db: Database,
         await ann.send("I raise problems the same day now; rehearsing helped")
         await ann.send("launch weeks, when everything feels urgent")
         done = await ann.press("Keep it")
-        assert ends_with(done[-1], guided("review", "mid_done", "keep", next=3))
+        ending = done[-1].text or ""
+        assert has_part(done[-1], guided("review", "mid_done", "keep", next=3))
+        # Session 2 is the one before the closing review: feedback is offered for the close.
+        assert "closing review" in ending
+        assert [b["text"] for b in done[-1].buttons()] == ["Yes, give me the link", "Not this time"]
 
         # Session 3 falls due four seconds later: moved by two seconds, then let slip.
         (due,) = await next_messages(ann, timeout=15)

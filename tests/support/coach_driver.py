@@ -72,8 +72,9 @@ def path_for(style: str, path: Sequence[tuple[str, str]] = GROW_PATH) -> list[tu
 
 
 # An engagement of six sessions with the first one held: the next /new is session 2, an
-# ordinary GROW session (the midpoint review is session 3).
-ENGAGED = EngagementView("engagement-1", "active", 3, 6, 1, NOW)
+# ordinary GROW session (the midpoint review is session 3). Session 1 made the start's
+# feedback offer (flows/feedback_offers.py).
+ENGAGED = EngagementView("engagement-1", "active", 3, 6, 1, NOW, ("start",))
 # A leader who was offered an engagement and said not now.
 DECLINED = EngagementView("engagement-0", "declined", 0, 0, 0, NOW)
 

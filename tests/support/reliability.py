@@ -103,6 +103,10 @@ class Catalog:
                     patterns.append((f"{flow}.{key}", _pattern(template)))
         patterns += [(kind, re.compile(re.escape(words))) for kind, words in BOT_TEXTS.items()]
         self.patterns = patterns
+        # A feedback offer rides under a session's closing words (flows/feedback_offers.py):
+        # the message is the kind of those words.
+        offers = "|".join(_pattern(t).pattern for t in _templates(tree["feedback"]["offer"]))
+        self.rider = re.compile(f"(?s:(.*?))\n\n(?:{offers})")
 
         # Leaders look at their chats many times a second: classify each text once.
         self._kind_of = functools.lru_cache(maxsize=65_536)(self._classify)
@@ -119,7 +123,9 @@ class Catalog:
             return (None,)
         raw = message if isinstance(message, str) else message.text or ""
         # A pressed question is edited to show the choice under it.
-        return self._parts_of(raw.split(ANSWERED_MARK)[0])
+        words = raw.split(ANSWERED_MARK)[0]
+        carried = self.rider.fullmatch(words)
+        return self._parts_of(carried.group(1) if carried else words)
 
     def _classify(self, raw: str) -> str | None:
         for kind, pattern in self.patterns:

@@ -137,7 +137,7 @@ def test_the_charts_words_match_the_summary() -> None:
     words = chart_words(six_weeks(), CONTENT)
     assert words.subtitle == "Start 4 → now 7: +3"
     assert words.footer == "Actions: 2 done, 1 partly, 1 not yet · Sessions held: 3 of 6 planned"
-    assert set(words.series) == {"baseline", "checkin", "review", "commitment", "session"}
+    assert set(words.series) == {"baseline", "checkin", "review", "commitment", "session", "stakeholders"}
     assert len(words.months) == 12 and words.months[0] == "Jan"
 
 
