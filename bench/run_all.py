@@ -19,6 +19,7 @@ BENCHES: tuple[str, ...] = (
     "bench.memory_sessions",
     "bench.checkin_burst",
     "bench.checkin_startup",
+    "bench.shared_workers",
     "bench.soak",
     "bench.encryption_cost",
     "bench.chart_render",

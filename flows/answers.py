@@ -17,7 +17,14 @@ from flows import goal_room
 from flows.events import Choice, Event
 from flows.nonanswers import is_non_answer, says_too_little
 from flows.parsing import AmbiguousZone, Invalid, local_today, parse_score, parse_timezone, short, small_int
-from flows.short_answers import MAX_NAME_CHARS, extract_name, parse_level, parse_yes_no
+from flows.short_answers import (
+    MAX_NAME_CHARS,
+    choice_in_words,
+    extract_name,
+    ordinal,
+    parse_level,
+    parse_yes_no,
+)
 from flows.steps import Ask
 from flows.turn import FlowModel, Turn
 from flows.vagueness import is_vague_action, is_vague_plan, looks_like_nonsense
@@ -141,7 +148,7 @@ def location_value(turn: Turn, ask: Ask, event: Event) -> object:
 
 def match_choice(offered: list[Choice], text: str) -> str | Invalid:
     wanted = text.strip().lower().rstrip(".")
-    number = small_int(wanted)
+    number = small_int(wanted) or ordinal(wanted, len(offered))
     if number is not None and 1 <= number <= len(offered):
         return offered[number - 1].value
     for choice in offered:
@@ -167,9 +174,10 @@ def shown(turn: Turn, model: FlowModel, ask: Ask, value: object) -> str:
 
 
 def _text_value(turn: Turn, ask: Ask, text: str) -> object:
-    # Where content is needed, "ok" or a bare "1" says as little as "dunno"; elsewhere
-    # (a list, an optional question) only a true non-answer ends or skips it.
-    if says_too_little(text) if ask.needs_content else is_non_answer(text):
+    # Where content is needed, and at "anything else?" of a list, "ok" or a bare "1" says
+    # as little as "dunno" (never an option named "ok"); at an optional question only a
+    # true non-answer skips it.
+    if says_too_little(text) if ask.needs_content or ask.ends_list else is_non_answer(text):
         if ask.needs_content and _first_time(turn, "content"):
             return Nudge("nudge", key=f"content.{turn.conv.flow}.{turn.conv.state}")
         if ask.ends_list:
@@ -227,6 +235,11 @@ def _first_time(turn: Turn, kind: str) -> bool:
 
 
 def _choice_in_words(turn: Turn, ask: Ask, text: str) -> object | None:
+    # "did it yesterday", "half done", "drop it": words that name one choice, read back.
+    worded = choice_in_words(f"{turn.conv.flow}.{turn.conv.state}", text, ask.choices)
+    if worded is not None:
+        label = turn.content.labels(turn.conv.flow, turn.conv.state).get(worded, worded)
+        return Understood(worded, turn.text("nudges", "understood_choice", choice=label))
     if ask.yes or ask.no:
         said = parse_yes_no(text)
         if said is True and ask.yes:
@@ -293,7 +306,7 @@ def _zone_understood(turn: Turn, zone: str) -> Understood:
 def _picked(clarify: dict[str, Any], text: str) -> str | None:
     """Which of the offered readings a typed reply names, by its number or its words."""
     options = [(str(label), str(value)) for label, value in clarify["options"]]
-    number = small_int(text)
+    number = small_int(text) or ordinal(text, len(options))
     if number is not None and 1 <= number <= len(options):
         return options[number - 1][1]
     wanted = text.strip().lower().rstrip(".")

@@ -21,7 +21,7 @@ from transitions import EventData
 from flows import follow_ups, grow, session_reminders
 from flows.events import Choice, Reply
 from flows.lexicon import NUMBER_WORDS, patterns, phrase_text, words
-from flows.parsing import Invalid, local_today
+from flows.parsing import MAX_ANSWER_CHARS, WEEKDAYS, Invalid, clean_text, local_today
 from flows.quoting import quote
 from flows.records import (
     CheckinResolved,
@@ -195,6 +195,11 @@ class EngagementModel(FlowModel[EngagementData]):
             return LATER
         if index is not None and 0 <= index < len(lengths):
             return str(lengths[index])
+        if index is None and self.turn.conv.state == "length":
+            # "sure", "sounds good": the usual length; "maybe later", "no thanks": not now.
+            said = parse_yes_no(text)
+            if said is not None:
+                return str(self.turn.settings.engagement_months) if said else LATER
         return LATER if index == len(lengths) else Invalid("choice")
 
 
@@ -430,14 +435,33 @@ def move_in_words(turn: Turn, text: str) -> bool:
     return True
 
 
+def start_in_words(turn: Turn, text: str) -> bool:
+    """ "Let's start", "yes", "ok let's go", typed while a session reminder is on screen:
+    the session starts, as the reminder's button would. Anything else: False."""
+    if _reminder(turn) is None:
+        return False
+    said = phrase_text(text)
+    if parse_yes_no(text) is not True and not any(
+        pattern.search(said) for pattern in patterns("session_start_patterns")
+    ):
+        return False
+    start_from_reminder(turn)
+    return True
+
+
 def _day_named(said: str, today: date) -> date | None:
     # The words after the last "to", "till", "until", "for" or "on": "move it to next week".
     tail = re.split(r"\b(?:to|till|until|for|on|by|til)\b", said)[-1].strip()
-    for candidate in (tail, said):
+    # "can we do thursday instead": a day named anywhere, with no "to" before it.
+    weekday = re.search(rf"\b(?:next |this )?(?:{_FULL_WEEKDAYS})\b", said)
+    for candidate in (tail, said, weekday.group(0) if weekday else ""):
         found = parse_when(candidate, today) if candidate else None
         if isinstance(found, WhenResult):
             return found.date
     return None
+
+
+_FULL_WEEKDAYS = "|".join(day for day in WEEKDAYS if day.endswith("day"))
 
 
 def _move(turn: Turn, reminder: int, due: datetime) -> None:
@@ -468,9 +492,19 @@ def _reminder(turn: Turn) -> int | None:
 
 def log_reflection(turn: Turn, text: str, now: datetime) -> None:
     """/log: what happened since the last session, kept on the goal worked on most recently."""
-    if not text:
+    cleaned = clean_text(text)
+    if isinstance(cleaned, Invalid) and cleaned.reason == "empty":
         turn.say("engagement", "log_how")
         return
+    if isinstance(cleaned, Invalid):
+        # Held to the same limit as every other answer: nothing over it is kept.
+        turn.say("engagement", "log_too_long", limit=MAX_ANSWER_CHARS)
+        return
+    if not any(ch.isalnum() for ch in cleaned):
+        # "/log 🙂": a feeling with nothing to bring back to a session yet.
+        turn.say("engagement", "log_words")
+        return
+    text = cleaned
     recap = turn.lookup.last_recap()
     goals = turn.lookup.open_goals()
     goal_id = recap.goal_id if recap is not None else goals[0].goal_id if goals else None

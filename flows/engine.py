@@ -72,11 +72,14 @@ class CoachEngine:
         elif not conv.profile.onboarded and conv.flow == FlowName.ONBOARDING and conv.state == "start":
             commands.begin_onboarding(turn)
         elif conv.flow == FlowName.IDLE:
-            # "Move it to next week" answers a session reminder on screen, in words.
-            if not (event.kind == "text" and engagement.move_in_words(turn, event.text)):
-                idle(turn)
-            else:
+            # "Move it to next week", "let's start": a session reminder on screen, answered in words.
+            typed = event.text if event.kind == "text" else ""
+            if typed and engagement.move_in_words(turn, typed):
                 idle_menu(turn)
+            elif typed and engagement.start_in_words(turn, typed):
+                carry_on(turn)
+            else:
+                idle(turn)
         else:
             self._answer(turn)
         return Outcome(turn.replies, turn.records, expired=turn.expired)

@@ -13,6 +13,7 @@ from flows.events import Choice
 from flows.parsing import Invalid
 from flows.quoting import quote
 from flows.records import CheckinsCancelled, GoalClosed
+from flows.short_answers import choice_in_words, ordinal_in
 from flows.state import FlowData, FlowName
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel
@@ -91,6 +92,13 @@ class GoalsModel(FlowModel[GoalsData]):
         return [Choice(label, str(index)) for index, label in enumerate(labels)]
 
     def resolve_pick(self, index: int | None, text: str) -> object:
+        if index is None and text:
+            # "I achieved the first one", "leave them all": the goal, or none, in words.
+            position = ordinal_in(text, len(self.data.goals))
+            if position is not None:
+                index = position - 1
+            elif choice_in_words("goals.pick", text, ("leave",)):
+                index = len(self.data.goals)
         if index is None or not 0 <= index <= len(self.data.goals):
             return Invalid("choice")
         return str(index)

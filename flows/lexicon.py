@@ -57,8 +57,11 @@ WEEKDAYS = {
     "tuesday": 1,
     "tue": 1,
     "tues": 1,
+    "tu": 1,
     "wednesday": 2,
     "wed": 2,
+    "weds": 2,
+    "wednes": 2,
     "thursday": 3,
     "thu": 3,
     "thur": 3,
@@ -149,6 +152,16 @@ def phrase_set(key: str) -> frozenset[str]:
 def patterns(key: str) -> tuple[re.Pattern[str], ...]:
     """A list of regular expressions from phrases.toml, matched against phrase_text()."""
     return tuple(re.compile(pattern) for pattern in _phrase_tree()[key])
+
+
+@cache
+def choice_words(question: str) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    """The words for each choice of one question ("checkin.did"), in the order they are tried."""
+    table: dict[str, dict[str, list[str]]] = _phrase_tree().get("choice_words", {})  # type: ignore[assignment]
+    return tuple(
+        (value, tuple(re.compile(pattern) for pattern in listed))
+        for value, listed in table.get(question, {}).items()
+    )
 
 
 @cache

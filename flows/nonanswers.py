@@ -15,20 +15,27 @@ def is_non_answer(text: str) -> bool:
     if not phrase_text(text):
         # Only punctuation, emoji or symbols: "?", "...", "🤷", "-".
         return True
-    parts = [part for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
-    return all(_is_empty_phrase(phrase_text(part)) for part in parts)
+    parts = [phrase_text(part) for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
+    # "Okay, that's all": an acknowledgement may stand beside a non-answer, not alone.
+    empty = [_is_empty_phrase(part) for part in parts]
+    return any(empty) and all(
+        said or part in phrase_set("acknowledgements") for part, said in zip(parts, empty, strict=True)
+    )
 
 
 def says_too_little(text: str) -> bool:
-    """True for a non-answer, and for a reply that only acknowledges the question ("ok",
-    "yes 👍") or is a bare number ("1"): nothing a question that needs content can keep.
+    """True for a non-answer, for a reply that only acknowledges the question ("ok",
+    "yes 👍") or is a bare number ("1"), and for one that asks about the question ("what do
+    you mean?", "help", "hi"): nothing a question that needs content can keep.
 
     Asked for a recent example, "1" or "ok" is a slip or a tap-through, never the example.
     """
     if is_non_answer(text):
         return True
     parts = [phrase_text(part) for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
-    return all(_is_empty_phrase(part, "acknowledgements") or part.isdigit() for part in parts)
+    # "what do you mean?", "help", "hi": a question about the question is no answer to it.
+    meta = phrase_set("about_the_question")
+    return all(_is_empty_phrase(part, "acknowledgements") or part.isdigit() or part in meta for part in parts)
 
 
 def _is_empty_phrase(phrase: str, kind: str = "non_answers") -> bool:
@@ -40,11 +47,13 @@ def _is_empty_phrase(phrase: str, kind: str = "non_answers") -> bool:
         for stripped in (_drop_prefix(phrase, filler), _drop_suffix(phrase, filler)):
             if stripped is not None and (not stripped or _is_empty_phrase(stripped, kind)):
                 return True
-    # "no nothing", "nope that's all": two empty phrases back to back
+    # "no nothing", "nope that's all": two empty phrases back to back; "ok that's it",
+    # "yes, done": an acknowledgement before one.
+    openers = known | phrase_set("acknowledgements") if kind == "non_answers" else known
     tokens = phrase.split()
     for cut in range(1, len(tokens)):
         head, tail = " ".join(tokens[:cut]), " ".join(tokens[cut:])
-        if head in known and _is_empty_phrase(tail, kind):
+        if head in openers and _is_empty_phrase(tail, kind):
             return True
     return False
 

@@ -60,21 +60,44 @@ def small_int(text: str) -> int | None:
 _SCORE_BEFORE = (
     r"^(?:(?:maybe|perhaps|probably|prob|possibly|i'd say|id say|i would say|i guess|i think|i'd give it|"
     r"id give it|i'd give|i give it|give it|honestly|about|around|roughly|approx|approximately|like|"
-    r"a solid|solid|a good|a weak|a strong|an|a|um|umm|hmm|uh|well|so|probs|just|definitely|def|"
+    r"a solid|solid|a good|a weak|a strong|an|a|um|umm|hmm|hm|uh|eh|er|erm|oh|ok|okay|well|so|probs|just|"
+    r"definitely|def|"
     r"a clear|easily|only|at least|at most|it's|its|it is|i'm|im|i am|~)\s*)+"
 )
 _SCORE_AFTER = (
     r"(?:\s*(?:-?ish|or so|maybe|probably|i think|i guess|i'd say|honestly|really|tbh|"
-    r"at best|at most|at least|for now|right now|today|now|points?|pts?))+$"
+    r"at best|at most|at least|for now|right now|today|now|points?|pts?|for sure|lol|haha|obviously|"
+    r"definitely|surely|easily|tops|max|honestly|really|to be honest|i reckon|i'd say|id say))+$"
+)
+
+
+# A score and then why: "7 - feeling good", "6, I have a plan but time is tight",
+# "8 because I know what to say". The reason may hold no other number ("7, maybe 8").
+_SCORE_THEN_REASON = re.compile(
+    r"^(?P<score>.*?\d{1,2}(?:\s*(?:/|out of|of)\s*10)?|.*?\b[a-z]+)"
+    r"\s*(?:[,;:–—(]|\s-\s|\.\s|\s(?:because|cause|cos|coz|since|as|bc)\s)\s*(?P<reason>[^\d]*[a-z][^\d]*)$"
 )
 
 
 def parse_score(text: str, low: int, high: int) -> int | Invalid:
+    value = _parse_score(text, low, high)
+    if not isinstance(value, Invalid) or value.reason != "score_format":
+        return value
+    match = _SCORE_THEN_REASON.match(fold(text).strip())
+    if match is None or set(match.group("reason").split()) & set(NUMBER_WORDS):
+        return value
+    return _parse_score(match.group("score"), low, high)
+
+
+def _parse_score(text: str, low: int, high: int) -> int | Invalid:
     raw = re.sub(r"\s*,\s*", " ", fold(text))
+    # "8 :)", "10/10 💪", "7!!": emoticons, emoji and marks after the score say nothing more.
+    raw = re.sub(r"(?<=\w)(?:\s*[^\w\s/]+)+$", "", raw).strip()
     raw = re.sub(r"[!?]+$|\.+$", "", raw).strip()
     raw = re.sub(_SCORE_BEFORE, "", raw).strip()
     raw = re.sub(_SCORE_AFTER, "", raw).strip()
-    raw = re.sub(r"\s*(/|out of|of)\s*(10|ten)$", "", raw).strip()
+    raw = re.sub(r"(?<=\w)(?:\s*[^\w\s/]+)+$", "", raw).strip()
+    raw = re.sub(r"\s*(/|out of|outta|of)\s*(10|ten)$", "", raw).strip()
     raw = re.sub(r"-?ish$", "", raw).strip()
     if raw in NUMBER_WORDS:
         value = NUMBER_WORDS[raw]

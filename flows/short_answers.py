@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flows.conversation import LEVELS
-from flows.lexicon import fold, patterns, phrase_set, phrase_text, phrases
+from flows.lexicon import choice_words, fold, patterns, phrase_set, phrase_text, phrases
 
 MAX_NAME_CHARS = 40
 _PARTICLES = frozenset(
@@ -14,6 +14,7 @@ _PARTICLES = frozenset(
 
 _NAME_LEAD = re.compile(
     r"^(?:(?:you can |just |please )?call me|my name is|my name's|name's|name is|the name's|i'm called|"
+    r"(?:my )?(?:first )?name ?[:=-]|(?:my )?first name(?: is|'s)?|"
     r"i am called|they call me|people call me|everyone calls me|i go by|i'm|i am|im|it's|its|it is|"
     r"this is)\s+",
     re.IGNORECASE,
@@ -25,6 +26,8 @@ _NAME_WORD = r"[^\W\d_]+(?:['’.-][^\W\d_]+)*\.?"
 def extract_name(text: str) -> str | None:
     """The name in "I'm Maria", "call me Max", "hi, I'm dave", "Maria here" or plain "Maria"."""
     raw = re.sub(r"\s+", " ", text.strip().replace("’", "'")).strip(" .!?;:")
+    # "👋 Maria", "~Sam~": what comes before the first letter is no part of the name.
+    raw = re.sub(r"^[^\w]+", "", raw).strip()
     raw = _drop_greeting(raw)
     led = _NAME_LEAD.match(raw)
     if led:
@@ -68,8 +71,8 @@ def _capitalise(token: str, first: bool) -> str:
     """'dave' -> 'Dave', 'MARIA' -> 'Maria', "o'brien" -> "O'Brien"; 'McDonald' stays as typed."""
     if not first and token.lower() in _PARTICLES:
         return token.lower() if token.islower() else token
-    if not (token.islower() or token.isupper()) or (token.isupper() and len(token) <= 2):
-        return token
+    if not (token.islower() or token.isupper()) or (token.isupper() and (len(token) <= 2 or "." in token)):
+        return token  # "McDonald", "JR", "J.R" as typed
     parts = re.split(r"([-'’])", token.lower())
     out = []
     for index, part in enumerate(parts):
@@ -109,6 +112,10 @@ def parse_yes_no(text: str) -> bool | None:
             if " ".join(words[start : start + size]) in opposite:
                 return None
     if re.search(r"\b(?:but|although|though|however|unless)\b", rest):
+        return None
+    # "definitely not", "sure I don't": a yes word turned round by what follows.
+    turned = r"\b(?:not|never|dont|don't|cannot|can't|cant|won't|wont)\b"
+    if first and re.search(turned, rest.replace("why not", "")):
         return None
     return first
 
@@ -161,3 +168,54 @@ def parse_level(text: str) -> str | None:
         if any(pattern.search(phrase) for pattern in patterns(_LEVEL_PATTERN_KEYS[level])):
             return level
     return None
+
+
+def choice_in_words(question: str, text: str, offered: tuple[str, ...]) -> str | None:
+    """The offered choice an answer names in its own words ("did it yesterday" -> "done"),
+    from the lists in phrases.toml for `question` ("checkin.did"); the first match wins."""
+    phrase = phrase_text(text)
+    if not phrase:
+        return None
+    for value, found in choice_words(question):
+        if value in offered and any(pattern.search(phrase) for pattern in found):
+            return value
+    return None
+
+
+_ORDINALS = {
+    "first": 1, "1st": 1, "one": 1, "second": 2, "2nd": 2, "two": 2, "third": 3, "3rd": 3, "three": 3,
+    "fourth": 4, "4th": 4, "four": 4, "fifth": 5, "5th": 5, "five": 5, "sixth": 6, "6th": 6, "six": 6,
+}  # fmt: skip
+
+
+def ordinal(text: str, count: int) -> int | None:
+    """The position (1-based) a whole answer names among `count` choices: "the first one",
+    "2nd", "number 2", "#3"; None for anything else."""
+    phrase = phrase_text(text.replace("#", " number "))
+    match = re.fullmatch(
+        r"(?:(?:the|number|no|option|goal|choice) )*(\w+)(?: (?:one|goal|option|choice|please|pls))*", phrase
+    )
+    if match is None:
+        return None
+    # "the last one" is left to the flow: its last button may be "none of them".
+    word = match.group(1)
+    position = _ORDINALS.get(word)
+    if position is None and word.isdigit() and phrase != word:
+        position = int(word)
+    return position if position is not None and 1 <= position <= count else None
+
+
+_ORDINAL_WORDS = r"first|second|third|fourth|fifth|sixth|last|1st|2nd|3rd|4th|5th|6th"
+
+
+def ordinal_in(text: str, count: int) -> int | None:
+    """The one position a sentence names among `count` choices: "I achieved the first one"
+    -> 1, "the last goal is done" -> count; None when it names none, or more than one."""
+    found = {
+        count if word == "last" else _ORDINALS[word]
+        for word in re.findall(rf"\b(?:{_ORDINAL_WORDS})\b", phrase_text(text))
+    }
+    if len(found) != 1:
+        return None
+    position = found.pop()
+    return position if 1 <= position <= count else None

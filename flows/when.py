@@ -10,6 +10,12 @@ reading in `alternative`, so the coach can ask):
   at most ~3 months ahead (in December, "5 jan" is next January); otherwise "date_past".
 - "end of (the) week" / "EOW" is Friday; "the weekend" is Saturday; "end of the month" its last day.
 - A bare number or "N/10" is taken for a score typed at the wrong question ("date_score").
+- Part of a month: "end of Jan" is its last day, "mid-March" the 15th, "early Feb" the 10th,
+  "start of April" the 1st; a month already past this year is next year's. "end of the
+  quarter" / "end of Q1" is the quarter's last day; "mid next week" / "midweek" a Wednesday.
+- At a "by when" question a bare duration ("3 weeks") means that long from today.
+- "3/1" whose day-first reading has passed but whose month-first reading is ahead
+  (1 March, or 3 January) is read the way that is still to come.
 """
 
 from __future__ import annotations
@@ -75,8 +81,30 @@ def _normalise(text: str) -> str:
     raw = fold(text)
     raw = re.sub(r"[!?]+$", "", raw).strip()
     raw = re.sub(r",|(?<!\d)\.|\.(?!\d)", " ", raw)  # keep the dots of 18.12.2026
+    raw = re.sub(r"(?<=[a-z])-(?=[a-z])", " ", raw)  # "mid-March", "mid-week"
+    raw = re.sub(r"\bwks?\b", lambda m: "weeks" if m.group() == "wks" else "week", raw)
     raw = re.sub(r"\s+", " ", raw).strip()
+    # A correction after a question: "nope, this friday", "actually the 4th", "I meant Fri 4 Dec".
+    raw = re.sub(
+        r"^(?:(?:no|nope|nah|yes|yeah|yep|oh|oops|sorry|actually|rather|i mean|i meant|make it|let's say|"
+        r"lets say|say)\s+)+(?!later than)(?=\S)",
+        "",
+        raw,
+    )
     raw = re.sub(rf"^{_LEADING}", "", raw)
+    # "this afternoon", "later today", "end of day": today, before the time of day is cut off.
+    if re.fullmatch(
+        rf"(?:this|today|later today|later) {_TIME_OF_DAY}|{_TIME_OF_DAY} today|later today|"
+        r"end of (?:the )?day|cob|close of business",
+        raw,
+    ):
+        return "today"
+    # "early Feb", "late March": part of a month, not a time of day.
+    raw = re.sub(
+        rf"^(early|late) (?=(?:{_MONTH_NAMES})\b)",
+        lambda m: "the first week of " if m.group(1) == "early" else "end of ",
+        raw,
+    )
     # "tomorrow morning", "first thing monday", "friday at 3pm": the day is what we keep.
     for _ in range(2):
         raw = re.sub(rf"^{_TIME_OF_DAY}\s+", "", raw)
@@ -85,6 +113,7 @@ def _normalise(text: str) -> str:
     return raw.strip()
 
 
+_MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 _COUNT = "|".join(sorted((re.escape(word) for word in COUNT_WORDS), key=len, reverse=True))
 _UNITS = {"day": 1, "days": 1, "week": 7, "weeks": 7, "fortnight": 14, "fortnights": 14}
 
@@ -98,10 +127,42 @@ def _readings(raw: str, today: date) -> tuple[date, date | None] | Invalid | Non
     simple = _simple(raw, today)
     if simple is not None:
         return simple, None
-    for reader in (_relative, _weekday, _numeric, _named_month, _day_of_month):
+    for reader in (
+        _relative,
+        _weekday,
+        _numeric,
+        _named_month,
+        _day_of_month,
+        _part_of_month,
+        _quarter,
+        _weekday_and_date,
+    ):
         result = reader(raw, today)
         if result is not None:
             return result
+    return None
+
+
+def _weekday_and_date(raw: str, today: date) -> tuple[date, date | None] | Invalid | None:
+    """ "Fri 4 Dec" (as the coach reads dates back), "Friday the 4th", "thursday 3/12".
+
+    A weekday that is not the date's ("Thu 4 Dec", a Friday) leaves both readings to choose from.
+    """
+    match = re.fullmatch(r"([a-z]+) (?:the )?(.+)", raw)
+    if match is None or match.group(1) not in WEEKDAYS:
+        return None
+    for reader in (_numeric, _named_month, _day_of_month):
+        result = reader(match.group(2), today)
+        if result is None:
+            continue
+        if isinstance(result, Invalid):
+            return result
+        day, _ = result
+        weekday = WEEKDAYS[match.group(1)]
+        if day.weekday() == weekday:
+            return day, None
+        # The same weekday in the date's week: "Thu 4 Dec" may have meant Thu 3 Dec.
+        return day, day + timedelta(days=weekday - day.weekday())
     return None
 
 
@@ -142,7 +203,24 @@ def _simple(raw: str, today: date) -> date | None:
         return _add_months(today, 1)
     if raw in ("end of the year", "end of year", "eoy", "this year", "year end"):
         return date(today.year, 12, 31)
+    if raw in ("midweek", "mid week", "middle of the week", "the middle of the week", "this midweek"):
+        return today + timedelta(days=(2 - today.weekday()) % 7)
+    if raw in ("mid next week", "middle of next week", "the middle of next week", "next midweek"):
+        return _weekday_of_week(today, 2, "next week")
+    for names, month, day in _FEASTS:
+        if raw in names:
+            found = _safe_date(today.year, month, day)
+            return found if found is not None and found >= today else _safe_date(today.year + 1, month, day)
     return None
+
+
+# Days people name as deadlines: "by christmas", "before new year".
+_FEASTS = (
+    (("christmas", "xmas", "x mas", "christmas day", "xmas day"), 12, 25),
+    (("christmas eve", "xmas eve"), 12, 24),
+    (("new year's eve", "new years eve", "nye"), 12, 31),
+    (("new year", "new year's", "new years", "the new year", "new year's day", "new years day"), 1, 1),
+)
 
 
 def _relative(raw: str, today: date) -> tuple[date, date | None] | None:
@@ -157,8 +235,7 @@ def _relative(raw: str, today: date) -> tuple[date, date | None] | None:
             return None
         return today + timedelta(days=14), None
     amount_text, unit, _ = match.groups()
-    if not (raw.startswith(("in", "within")) or match.group(3)):
-        return None  # "3 days" alone is a duration, not a day
+    # "3 weeks" alone, asked by when: that long from today.
     amount = _count(amount_text)
     if unit.startswith("month"):
         return _add_months(today, amount), None
@@ -207,7 +284,8 @@ def _numeric(raw: str, today: date) -> tuple[date, date | None] | Invalid | None
     if isinstance(day_first, date):
         other = month_first if isinstance(month_first, date) else None
         return day_first, other
-    if isinstance(month_first, date) and a <= 12 < b:
+    if isinstance(month_first, date) and (a <= 12 < b or day_first == Invalid("date_past")):
+        # "12/18"; or "1/5" on 25 Nov: 1 May has passed, 5 January is still to come.
         return month_first, None
     return day_first if isinstance(day_first, Invalid) else None
 
@@ -238,6 +316,63 @@ def _day_of_month(raw: str, today: date) -> tuple[date, date | None] | None:
         if found is not None and found >= today:
             return found, None
     return None
+
+
+# The day a part of a month falls on: "end of Jan" its last day (0), "mid-March" the 15th.
+_MONTH_PARTS = (
+    (r"(?:the )?(?:end|close) of|late|(?:the )?last week of", 0),
+    (r"(?:the )?(?:middle|mid) of|mid|middle", 15),
+    (r"early|(?:the )?first week of", 10),
+    (r"(?:the )?(?:start|beginning) of|start|beginning", 1),
+)
+
+
+def _part_of_month(raw: str, today: date) -> tuple[date, date | None] | Invalid | None:
+    for lead, day in _MONTH_PARTS:
+        match = re.fullmatch(rf"(?:{lead}) ([a-z]+)(?: (\d{{4}}))?|([a-z]+) end", raw)
+        if match is None:
+            continue
+        name = match.group(1) or match.group(3)
+        if name not in MONTHS:
+            return None
+        month, year = MONTHS[name], match.group(2)
+        if match.group(3):
+            day = 0
+        if year:
+            years = [int(year)]
+        else:
+            # A month already past this year is next year's; this month's past days are past.
+            years = [today.year] if month >= today.month else [today.year + 1]
+        last = calendar.monthrange(years[0], month)[1]
+        found = date(years[0], month, day or last)
+        return Invalid("date_past") if found < today else (found, None)
+    return None
+
+
+def _quarter(raw: str, today: date) -> tuple[date, date | None] | None:
+    """The last day of a quarter: "end of the quarter", "end of Q1", "Q2 end", "eoq"."""
+    if raw in (
+        "end of quarter",
+        "end of the quarter",
+        "this quarter",
+        "eoq",
+        "quarter end",
+        "end of this quarter",
+    ):
+        quarter, year = (today.month - 1) // 3 + 1, today.year
+    elif raw in ("end of next quarter", "end of the next quarter", "next quarter end"):
+        quarter, year = (today.month - 1) // 3 + 2, today.year
+        if quarter == 5:
+            quarter, year = 1, year + 1
+    else:
+        match = re.fullmatch(r"(?:end of |the end of )?q([1-4])(?: end)?(?: (\d{4}))?", raw)
+        if match is None or not (raw.startswith(("end", "the end")) or raw.endswith("end")):
+            return None
+        quarter = int(match.group(1))
+        year = int(match.group(2)) if match.group(2) else today.year
+        if not match.group(2) and _last_day(year, quarter * 3) < today:
+            year += 1
+    return _last_day(year, quarter * 3), None
 
 
 def _on_day(day: int, month: int, year: str | None, today: date) -> date | Invalid | None:

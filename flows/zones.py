@@ -46,6 +46,9 @@ def parse_zone(text: str) -> str | Invalid:
 
 _LEAD_INS = (
     r"(?:(?:i'm|im|i am|we're|we are|i live|i'm living|i work|i'm working|i'm based|i am based|based|"
+    r"i've moved|ive moved|i have moved|i moved|moved|i'm moving|im moving|moving|relocated|i relocated|"
+    r"i'm travelling|im travelling|i'm traveling|im traveling|travelling|traveling|i'm staying|staying|"
+    r"back|to|"
     r"living|currently|right now|at the moment|now|mostly|usually|my|our|the|time ?zone|tz|is|it's|its|"
     r"in|near|around|from|out of|close to|just outside|outside|at)\s+)+"
 )
@@ -64,10 +67,27 @@ def _candidates(raw: str) -> list[str]:
     found += parts
     for part in parts:
         tokens = part.split()
-        # "Mumbai India", "New York City USA": the longest leading run of words that is a place
-        found += [" ".join(tokens[:cut]) for cut in range(len(tokens) - 1, 0, -1)]
+        # "Mumbai India", "New York City USA": the longest leading run of words that is a place,
+        # never a compass word alone ("north carolina" is not Australia/North).
+        found += [
+            " ".join(tokens[:cut])
+            for cut in range(len(tokens) - 1, 0, -1)
+            if tokens[:cut] != tokens[:1] or tokens[0] not in _COMPASS
+        ]
+        # "west London", "northern Germany": the place after the compass word.
+        if len(tokens) > 1 and tokens[0] in _COMPASS:
+            found.append(" ".join(tokens[1:]))
     found += [re.sub(_TAILS, "", part).strip() for part in parts]
     return [candidate for candidate in dict.fromkeys(found) if candidate]
+
+
+# Words that name a direction, not a place, when a longer name begins with them.
+_COMPASS = frozenset(
+    {
+        "north", "south", "east", "west", "northern", "southern", "eastern", "western", "central",
+        "northeast", "northwest", "southeast", "southwest", "upper", "lower", "greater", "mid",
+    }
+)  # fmt: skip
 
 
 def _lookup(name: str) -> str | Invalid | None:
@@ -93,8 +113,10 @@ def _iana_names() -> dict[str, tuple[str, ...]]:
     index: dict[str, tuple[str, ...]] = {}
     for name in sorted(available_timezones()):
         index.setdefault(fold(name), (name,))
-        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")):
-            index.setdefault(fold(name.rsplit("/", 1)[-1].replace("_", " ")), (name,))
+        short = fold(name.rsplit("/", 1)[-1].replace("_", " "))
+        # Old aliases such as Brazil/East or Australia/North are no city: "east" is no answer.
+        if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")) and short not in _COMPASS:
+            index.setdefault(short, (name,))
     return index
 
 
@@ -167,4 +189,12 @@ def zone_for_location(latitude: float, longitude: float) -> str | None:
 def zone_readback(zone: str, now: datetime) -> str:
     """'Asia/Kolkata — 09:14 there now': lets the leader see at a glance if the zone is right."""
     local = now.astimezone(ZoneInfo(zone))
-    return f"{zone} — {local:%H:%M} there now"
+    return f"{zone_label(zone)} — {local:%H:%M} there now"
+
+
+def zone_label(zone: str) -> str:
+    """The zone as the leader would write it: 'Etc/GMT-2' (POSIX, sign inverted) is 'UTC+2'."""
+    match = re.fullmatch(r"Etc/GMT([+-])(\d{1,2})", zone)
+    if match is None:
+        return zone
+    return f"UTC{'-' if match.group(1) == '+' else '+'}{match.group(2)}"

@@ -36,6 +36,16 @@ LEADER_FREE: dict[str, str] = {
         "keyed hashes of (chat, update id) for updates the stakeholder path handled, kept two "
         "days so a Telegram redelivery is dropped; no id, no link to any other table"
     ),
+    "update_inbox": (
+        "updates received by one of several webhook workers and not yet handled (seconds): keyed "
+        "by chat, as the sender may not be a leader yet; each row is deleted once handled, the "
+        "payload encrypted (storage.update_inbox)"
+    ),
+    "leader_turns": (
+        "which worker handles a chat's pending updates: no words, and the row is deleted with "
+        "the chat's last pending update (storage.update_inbox)"
+    ),
+    "send_pace": "when the next check-in may go out, for the whole bot: nothing about anyone",
 }
 
 

@@ -330,3 +330,47 @@ class FeedbackResponseRow(Base):
     rating: Mapped[int | None] = mapped_column(Integer)
     keep: Mapped[str | None] = mapped_column(EncryptedText("feedback_responses.keep"))
     change: Mapped[str | None] = mapped_column(EncryptedText("feedback_responses.change"))
+
+
+class UpdateInboxRow(Base):
+    """A Telegram update taken in by one of several webhook workers and not yet handled.
+
+    Only with `[telegram] workers = "shared"` (storage/update_inbox.py): the worker that
+    receives the update commits it here before answering Telegram, and whoever holds the
+    leader's turn (LeaderTurnRow) handles that leader's rows in update-id order, then
+    deletes them. Keyed by chat rather than users.id: the sender may not be a leader yet.
+    """
+
+    __tablename__ = "update_inbox"
+    __table_args__ = (Index("ix_update_inbox_chat", "channel", "external_id", "update_id"),)
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(64))
+    # The whole update as Telegram sent it, the leader's words in it: encrypted.
+    payload: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON("update_inbox.payload"))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class LeaderTurnRow(Base):
+    """Which worker is handling a chat's inbox right now, until when (a lease).
+
+    The row exists only while someone drains that chat; it is deleted when the inbox is
+    empty, so no chat id outlives its pending updates here.
+    """
+
+    __tablename__ = "leader_turns"
+
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    external_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(128))
+    until: Mapped[datetime] = mapped_column(index=True)
+
+
+class SendPaceRow(Base):
+    """The next moment a proactive message may go out, shared by every worker (GCRA)."""
+
+    __tablename__ = "send_pace"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_at: Mapped[datetime]

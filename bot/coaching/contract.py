@@ -12,14 +12,14 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from flows.events import Event, Reply
 
 # Defined below both layers (storage makes them); part of this contract all the same.
 from storage.claims import Claimed
 
-__all__ = ["REMOTE_CALLS", "Claimed", "Coach", "Handled", "StoreUnavailable"]
+__all__ = ["REMOTE_CALLS", "Claimed", "Coach", "Handled", "InboxedUpdate", "StoreUnavailable"]
 
 
 class StoreUnavailable(RuntimeError):
@@ -35,6 +35,14 @@ class Handled:
     delivered: bool = False
     expired: bool = False
     refused: bool = False
+
+
+@dataclass(frozen=True)
+class InboxedUpdate:
+    """An update waiting in the shared inbox (`[telegram] workers = "shared"`), as Telegram sent it."""
+
+    update_id: int
+    payload: dict[str, Any]
 
 
 class Coach(Protocol):
@@ -60,6 +68,28 @@ class Coach(Protocol):
 
     async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
         """After the send: `sent` once Telegram confirmed it, else tried again later or given up."""
+        ...
+
+    # Several webhook workers on one PostgreSQL (storage/update_inbox.py, storage/send_pace.py).
+
+    async def receive_update(
+        self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
+    ) -> list[InboxedUpdate]:
+        """Commit the update to the chat's inbox; the first rows to handle if `worker` took the turn."""
+        ...
+
+    async def finish_updates(
+        self, channel: str, external_id: str, update_ids: list[int], worker: str
+    ) -> list[InboxedUpdate]:
+        """`update_ids` handled; the chat's next rows, or none once the turn is given back (or lost)."""
+        ...
+
+    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, list[InboxedUpdate]]]:
+        """Chats a stopped worker left with rows pending, now `worker`'s, with their first rows."""
+        ...
+
+    async def take_send_slot(self, interval: timedelta) -> float:
+        """0.0 when a proactive message may go now, for the whole bot; else the seconds to wait."""
         ...
 
     async def close(self) -> None: ...

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
-from bot.coaching.contract import Claimed, Handled
+from bot.coaching.contract import Claimed, Handled, InboxedUpdate
 from bot.coaching.service import CoachService
 from flows.chart_replies import needs_drawing
 from flows.events import Event
@@ -78,6 +78,22 @@ class LocalCoach:
 
     async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
         await self._run(self.service.confirm_checkin, checkin_id, worker, now, sent)
+
+    async def receive_update(
+        self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
+    ) -> list[InboxedUpdate]:
+        return await self._run(self.service.receive_update, channel, external_id, update_id, payload, worker)
+
+    async def finish_updates(
+        self, channel: str, external_id: str, update_ids: list[int], worker: str
+    ) -> list[InboxedUpdate]:
+        return await self._run(self.service.finish_updates, channel, external_id, update_ids, worker)
+
+    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, list[InboxedUpdate]]]:
+        return await self._run(self.service.take_stale_turns, worker, limit)
+
+    async def take_send_slot(self, interval: timedelta) -> float:
+        return await self._run(self.service.take_send_slot, interval)
 
     async def close(self) -> None:
         self._drawer.shutdown(wait=True)

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from bot.coaching.access import AccessPolicy
 from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from bot.coaching.shared_workers import SharedWorkers
 from flows import checkin
 from flows.chart_replies import draw_charts, needs_drawing
 from flows.content import load_content
@@ -78,7 +79,7 @@ def _giving_feedback(known: LeaderRow | None, answering: bool) -> None:
         known.giving_feedback = answering
 
 
-class CoachService:
+class CoachService(SharedWorkers):
     """The synchronous core; front ends reach it through a `bot.coaching.contract.Coach`."""
 
     def __init__(

@@ -421,6 +421,9 @@ class TelegramConfig(_Section):
     leader_burst: int = _setting(_integer(1), 10)
     leader_interval: datetime.timedelta = _setting(_DURATION, "1s")  # noqa: RUF009
     max_backlog: int = _setting(_integer(1), 1000)
+    # "shared": one of several `grow-coach run` webhook workers on one PostgreSQL
+    # (bot/telegram/shared_inbox.py; README, "Scaling").
+    workers: str = _setting(_choice("single", "shared"), "single")
 
 
 @dataclasses.dataclass(frozen=True, repr=False)
@@ -678,6 +681,9 @@ def _build_section(section: str, settings: _Settings) -> _Section:
 
 def _check_webhook(telegram: TelegramConfig) -> None:
     if telegram.mode != "webhook":
+        if telegram.workers == "shared":
+            # Long polling has one consumer per token: Telegram refuses a second getUpdates.
+            raise ConfigError('telegram.workers: "shared" needs telegram.mode = "webhook"')
         return
     for key in ("webhook_url", "secret_token"):
         if not getattr(telegram, key):

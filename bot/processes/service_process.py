@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot.coaching.contract import Claimed, Handled, StoreUnavailable
+from bot.coaching.contract import Claimed, Handled, InboxedUpdate, StoreUnavailable
 from bot.config.loader import Config, ConfigError
 from bot.operations.metrics import default_metrics
 from bot.processes.wire import frame, read_frame, receive_frame
@@ -54,7 +54,7 @@ class _Call:
     @classmethod
     def of(cls, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Call:
         leader: object = None
-        if name in ("handle", "set_active") and len(args) > 1:
+        if name in ("handle", "set_active", "receive_update", "finish_updates") and len(args) > 1:
             leader = args[1]  # the external id, after the channel
         elif args and isinstance(args[0], Claimed):
             leader = f"{args[0].external_id} checkin={args[0].checkin_id}"
@@ -283,6 +283,32 @@ class ServiceProcess:
 
     async def confirm_checkin(self, checkin_id: int, worker: str, now: datetime, sent: bool) -> None:
         await self._call("confirm_checkin", checkin_id, worker, now, sent)
+
+    async def receive_update(
+        self, channel: str, external_id: str, update_id: int, payload: dict[str, Any], worker: str
+    ) -> list[InboxedUpdate]:
+        first: list[InboxedUpdate] = await self._call(
+            "receive_update", channel, external_id, update_id, payload, worker
+        )
+        return first
+
+    async def finish_updates(
+        self, channel: str, external_id: str, update_ids: list[int], worker: str
+    ) -> list[InboxedUpdate]:
+        following: list[InboxedUpdate] = await self._call(
+            "finish_updates", channel, external_id, update_ids, worker
+        )
+        return following
+
+    async def take_stale_turns(self, worker: str, limit: int) -> list[tuple[str, str, list[InboxedUpdate]]]:
+        taken: list[tuple[str, str, list[InboxedUpdate]]] = await self._call(
+            "take_stale_turns", worker, limit
+        )
+        return taken
+
+    async def take_send_slot(self, interval: timedelta) -> float:
+        wait: float = await self._call("take_send_slot", interval)
+        return wait
 
     async def close(self) -> None:
         await asyncio.gather(*(child.close() for child in self._children))

@@ -17,6 +17,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.checkin_delivery import worker_name
 from bot.coaching.contract import Coach
 from bot.config.loader import Config
 from bot.frontend_texts import frontend_texts
@@ -27,6 +28,7 @@ from bot.telegram.handlers import TelegramHandlers
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.ordering import PerUserUpdateProcessor
 from bot.telegram.pacing import PerChatRateLimiter
+from bot.telegram.shared_inbox import InboxQueue, register_shared_inbox, shared
 
 log = logging.getLogger("grow_coach.telegram")
 
@@ -83,21 +85,23 @@ def build_application(config: Config, coach: Coach) -> Application:  # type: ign
     keep_leaders_words_out_of_logs()
     texts = frontend_texts(config.coaching.language)
     handlers = TelegramHandlers(coach, texts)
-    processor = PerUserUpdateProcessor(
-        CONCURRENT_UPDATES,
-        LeaderRateLimit(telegram.leader_burst, telegram.leader_interval.total_seconds()),
-        handlers.on_over_rate,
-    )
+    rate_limit = LeaderRateLimit(telegram.leader_burst, telegram.leader_interval.total_seconds())
+    processor = PerUserUpdateProcessor(CONCURRENT_UPDATES, rate_limit, handlers.on_over_rate)
+    worker = worker_name()
+    cap = telegram.max_backlog
+    queue = InboxQueue(cap, coach, worker) if shared(config) else BacklogQueue(cap)
     application = (
         Application.builder()
         .bot(bot)
-        .update_queue(BacklogQueue(telegram.max_backlog))
+        .update_queue(queue)
         .concurrent_updates(processor)
         .post_init(_menu_registration(texts.menu))
         .post_shutdown(_closing(coach))
         .build()
     )
     register_handlers(application, handlers)
+    if shared(config):
+        register_shared_inbox(application, coach, worker, rate_limit, handlers.on_over_rate)
     return application
 
 

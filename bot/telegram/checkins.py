@@ -17,6 +17,7 @@ from bot.coaching.contract import Claimed, Coach
 from bot.config.loader import Config
 from bot.operations.metrics import default_metrics
 from bot.telegram.handlers import CHANNEL, as_messages, send_reply
+from bot.telegram.shared_pace import SharedPace
 from flows.events import Reply
 
 log = logging.getLogger("grow_coach.checkins")
@@ -35,7 +36,11 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
     # Check-ins are messages nobody asked for: Telegram allows about 30 a second of those
     # for the whole bot. One every 1/rate seconds, rather than 30 at once each second,
     # keeps a large burst free of 429s (bench/checkin_burst.py).
-    pace = AsyncLimiter(1, 1 / config.checkins.send_rate)
+    pace: AsyncLimiter | SharedPace = (
+        SharedPace(coach, config.checkins.send_rate)
+        if config.telegram.workers == "shared"
+        else AsyncLimiter(1, 1 / config.checkins.send_rate)
+    )
 
     metrics = default_metrics()
 

@@ -20,6 +20,7 @@ from bot.processes.gc_tuning import spare_long_lived_objects_from_gc
 from bot.telegram.application import build_application
 from bot.telegram.backlog import BacklogQueue
 from bot.telegram.checkins import schedule_checkin_delivery
+from bot.telegram.shared_inbox import check_shared
 
 log = logging.getLogger("grow_coach")
 
@@ -27,6 +28,7 @@ log = logging.getLogger("grow_coach")
 def run_telegram(config: Config) -> int:
     """Runs until stopped; a database that cannot be opened, or a token Telegram refuses,
     raises ConfigError (one line on stderr, exit code 2)."""
+    check_shared(config)
     coach = start_coach(config)
     try:
         with _quiet_invalid_token_reports():

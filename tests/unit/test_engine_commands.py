@@ -783,7 +783,7 @@ def test_a_check_in_answer_that_is_no_option_is_refused() -> None:
     coach = checkin_coach()
     coach.timer(7)
     before, question = coach.snapshot(), coach.question
-    coach.say("sort of")
+    coach.say("the weather was lovely")  # "sort of" once stood here; it now means Partly
     assert coach.texts[0] in phrasings("errors", "choice")
     assert_same_question(coach, before, question)
 

@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from flows.engine import CoachEngine
+from flows.parsing import MAX_ANSWER_CHARS
 from flows.records import (
     CheckinPlanned,
     CheckinResolved,
@@ -76,6 +77,48 @@ def test_at_start_not_now_is_kept_and_goes_back_to_the_menu() -> None:
     assert records_of(coach.outcome.records, EngagementDeclined)
     assert coach.said("engagement", "declined")
     assert coach.conv.flow == "idle"
+
+
+def test_a_yes_in_words_agrees_the_usual_length_and_a_no_in_words_declines() -> None:
+    for said in ("yes let's do it", "sure", "sounds good", "Sure!", "ok let's go"):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("new")
+        coach.say(said)
+        (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
+        assert (agreed.months, agreed.sessions) == (3, 6), said
+        assert coach.asked("grow", "goal"), said
+    for said in ("maybe later", "no thanks", "not now", "nah"):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("start")
+        coach.say(said)
+        assert records_of(coach.outcome.records, EngagementDeclined), said
+        assert coach.said("engagement", "declined"), said
+        assert coach.conv.flow == "idle", said
+
+
+def test_a_length_in_words_still_wins_over_yes_and_unclear_words_are_asked_again() -> None:
+    for said, months in (("4 months please", 4), ("four months", 4), ("yes, six months", 6)):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("new")
+        coach.say(said)
+        (agreed,) = records_of(coach.outcome.records, EngagementAgreed)
+        assert agreed.months == months, said
+    for said in ("what does that involve?", "yes but not now", "ten months"):
+        coach = coach_with(FakeLookup(engagement=None))
+        coach.command("new")
+        coach.say(said)
+        assert not records_of(coach.outcome.records, EngagementAgreed), said
+        assert not records_of(coach.outcome.records, EngagementDeclined), said
+        assert coach.conv.state == "length", said
+
+
+def test_yes_while_changing_a_running_engagement_is_not_read_as_a_length() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.command("engagement")
+    assert coach.conv.state == "change"
+    coach.say("sure")
+    assert not records_of(coach.outcome.records, EngagementResized)
+    assert coach.conv.state == "change"
 
 
 def test_the_number_of_sessions_follows_the_interval_within_six_to_twelve() -> None:
@@ -167,6 +210,50 @@ def test_other_words_after_a_reminder_are_not_a_move() -> None:
     assert coach.said("common", "idle")
 
 
+def test_can_we_do_thursday_instead_moves_the_session_to_thursday_at_the_same_time() -> None:
+    coach = reminded("next_session")  # NOW is Wednesday 25 Nov, 15:00 UTC
+    coach.say("can we do thursday instead")
+    assert coach.outcome.records == [CheckinSnoozed(9, NOW + timedelta(days=1))]
+    assert coach.said("engagement", "moved", when="Thu 26 Nov, 15:00")
+    assert not coach.said("common", "idle")
+    assert coach.conv.data == {}
+
+
+def test_later_on_a_reminder_moves_it_by_the_usual_few_days() -> None:
+    for said in ("later", "Later!", "maybe later", "let's do it later"):
+        coach = reminded("next_session")
+        coach.say(said)
+        assert coach.outcome.records == [CheckinSnoozed(9, NOW + timedelta(days=3))], said
+        assert not coach.said("common", "idle"), said
+
+
+def test_start_or_yes_on_a_reminder_opens_the_numbered_session() -> None:
+    for said in ("start", "yes", "let's start", "ok let's go", "Sure", "start the session"):
+        coach = reminded("next_session")
+        coach.say(said)
+        assert coach.outcome.records[0] == CheckinResolved(9, "started"), said
+        assert coach.conv.flow == "grow" and coach.conv.data["number"] == 2, said
+        assert not coach.said("common", "idle"), said
+
+
+def test_start_and_later_in_words_without_a_reminder_on_screen_keep_the_menu() -> None:
+    for said in ("start", "yes", "later", "can we do thursday instead"):
+        coach = coach_with(FakeLookup([goal_view()]))
+        coach.say(said)
+        assert coach.outcome.records == [], said
+        assert coach.said("common", "idle"), said
+        assert coach.conv.flow == "idle", said
+
+
+def test_a_no_or_a_question_on_a_reminder_neither_starts_nor_moves_it() -> None:
+    for said in ("no", "what's this about?", "I had a great week"):
+        coach = reminded("next_session")
+        coach.say(said)
+        assert coach.outcome.records == [], said
+        assert coach.said("common", "idle"), said
+        assert coach.conv.data == {"reminder_id": 9}, said
+
+
 def test_start_from_the_reminder_opens_the_numbered_session() -> None:
     coach = reminded("next_session")
     coach.choose("cmd:session")
@@ -231,6 +318,31 @@ def test_log_without_words_says_how() -> None:
     coach.command("log")
     assert coach.said("engagement", "log_how")
     assert coach.outcome.records == []
+
+
+def test_log_with_only_an_emoji_asks_for_a_few_words_and_stores_nothing() -> None:
+    for line in ("/log 🙂", "/log 👍👍", "/log ...", "/log 🙂 !"):
+        coach = coach_with(FakeLookup([goal_view()]))
+        coach.send(coach_event(line))
+        assert coach.said("engagement", "log_words"), line
+        assert coach.outcome.records == [], line
+        assert coach.conv.flow == "idle", line
+
+
+def test_log_over_the_answer_limit_is_refused_and_stores_nothing() -> None:
+    coach = coach_with(FakeLookup([goal_view()]))
+    coach.send(coach_event("/log " + "we talked it through " * 200))  # 4,200 characters
+    assert coach.said("engagement", "log_too_long", limit=MAX_ANSWER_CHARS)
+    assert "4000" in coach.texts[0]
+    assert coach.outcome.records == []
+
+
+def test_log_with_words_beside_an_emoji_or_at_the_limit_is_kept() -> None:
+    for line in ("/log 🙂 the one-to-one went well", "/log 1:1 done 👍", "/log " + "x" * MAX_ANSWER_CHARS):
+        coach = coach_with(FakeLookup([goal_view()]))
+        coach.send(coach_event(line))
+        (logged,) = records_of(coach.outcome.records, ReflectionLogged)
+        assert logged.text == line.removeprefix("/log "), line[:40]
 
 
 def test_a_crisis_in_a_log_is_screened_like_any_message() -> None:
