@@ -186,23 +186,25 @@ def keyboard_message(emulator: BotApiEmulator, user_id: int) -> SentMessage:
     raise LookupError(f"leader {user_id} has no keyboard to press")
 
 
-def perform(emulator: BotApiEmulator, user_id: int, action: Action) -> None:
+def perform(emulator: BotApiEmulator, user_id: int, action: Action) -> int:
+    """Send what the leader does; returns the emulator's update_id for it."""
     if action.kind == "command":
-        emulator.send_command(user_id, action.value, first_name="Ana")
-    elif action.kind == "text":
-        emulator.send_text(user_id, action.value, first_name="Ana")
-    else:
-        message = keyboard_message(emulator, user_id)
-        pressable = message.buttons()
-        chosen = [
-            button
-            for index, button in enumerate(pressable)
-            if index == action.index or (action.index is None and button["text"] == action.value)
-        ]
-        if not chosen:
-            labels = [button["text"] for button in pressable]
-            raise LookupError(f"leader {user_id}: no button {action.value or action.index!r} in {labels}")
-        emulator.press_button(user_id, message.message_id, str(chosen[0]["callback_data"]), first_name="Ana")
+        return emulator.send_command(user_id, action.value, first_name="Ana")
+    if action.kind == "text":
+        return emulator.send_text(user_id, action.value, first_name="Ana")
+    message = keyboard_message(emulator, user_id)
+    pressable = message.buttons()
+    chosen = [
+        button
+        for index, button in enumerate(pressable)
+        if index == action.index or (action.index is None and button["text"] == action.value)
+    ]
+    if not chosen:
+        labels = [button["text"] for button in pressable]
+        raise LookupError(f"leader {user_id}: no button {action.value or action.index!r} in {labels}")
+    return emulator.press_button(
+        user_id, message.message_id, str(chosen[0]["callback_data"]), first_name="Ana"
+    )
 
 
 def sent_count(emulator: BotApiEmulator, user_id: int) -> int:

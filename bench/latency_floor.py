@@ -41,15 +41,17 @@ from pathlib import Path
 from typing import Any, Literal
 
 from bench.driver import (
+    GROW_SESSION,
+    ONBOARDING,
     Action,
     Script,
     calibrate,
     emulator_config,
-    keyboard_message,
     log,
     our_bot,
     paced,
     percentile_ms,
+    perform,
     sent_count,
 )
 from devtools.bot_process import TOKEN, BotProcess, wait_until_polling
@@ -62,33 +64,15 @@ KIND_OF: dict[str, Kind] = {"text": "typed", "press": "pressed", "command": "com
 FIRST_LEADER = 3_000_000
 CALIBRATION_LEADER = 2_999_999
 HELP = Action.command("/help")
-# Onboarding and a whole GROW session, with /help where a leader might ask for it.
+# The benchmarks' conversation (bench/driver.py), with /help where a leader might ask for
+# it: after giving their name, and in the middle of Reality.
 PATH: tuple[Action, ...] = (
-    Action.command("/start"),
-    Action.press("Yes, let's start"),
-    Action.say("Ana"),
+    *ONBOARDING[:3],
     HELP,
-    Action.press("First-time manager"),
-    Action.press("UTC"),
-    Action.say("stop avoiding difficult conversations with my team"),
-    Action.say("my team tells me within a month that issues get raised early"),
-    Action.say("by the end of next month"),
-    Action.say("last week I skipped telling Sam his report was late"),
+    *ONBOARDING[3:],
+    *GROW_SESSION[:4],
     HELP,
-    Action.say("I wrote notes but never used them"),
-    Action.say("the team stops trusting deadlines"),
-    Action.press("4"),
-    Action.say("rehearse with a peer"),
-    Action.say("book a weekly slot for hard talks"),
-    Action.say("ask HR for a script"),
-    Action.say("tell the whole team what I expect"),
-    Action.press_nth(1),
-    Action.say("talk to Sam about deadlines"),
-    Action.say("friday"),
-    Action.say("my manager"),
-    Action.say("I will put it off"),
-    Action.say("if I put it off then I book a room at once"),
-    Action.press("9"),
+    *GROW_SESSION[4:],
 )
 # Issue 15's targets, in round trips plus milliseconds of the bot's own work.
 TARGETS: dict[Mode, tuple[tuple[str, int, float, float], ...]] = {
@@ -127,20 +111,6 @@ class FloorEmulator(BotApiEmulator):
                 chat = record.chat_id if record is not None else None
             if chat is not None:
                 self.courtesy_at[int(str(chat))].append((name, arrived))
-
-
-def perform(emulator: BotApiEmulator, user_id: int, action: Action) -> int:
-    """Send what the leader does; returns the update_id."""
-    if action.kind == "command":
-        return emulator.send_command(user_id, action.value, first_name="Ana")
-    if action.kind == "text":
-        return emulator.send_text(user_id, action.value, first_name="Ana")
-    message = keyboard_message(emulator, user_id)
-    for index, button in enumerate(message.buttons()):
-        if index == action.index or (action.index is None and button["text"] == action.value):
-            data = str(button["callback_data"])
-            return emulator.press_button(user_id, message.message_id, data, first_name="Ana")
-    raise LookupError(f"leader {user_id}: no button {action.value or action.index!r}")
 
 
 @dataclass

@@ -16,7 +16,7 @@ from bot.checkin_watchdog import DeliveryWatchdog
 from bot.coaching.contract import Claimed, Coach
 from bot.config.loader import Config
 from bot.operations.metrics import default_metrics
-from bot.telegram.handlers import CHANNEL, send_reply
+from bot.telegram.handlers import CHANNEL, as_messages, send_reply
 from bot.telegram.shared_pace import SharedPace
 from flows.events import Reply
 
@@ -54,7 +54,8 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
 
     async def send_checkin(claimed: Claimed, replies: list[Reply]) -> bool:
         chat_id = int(claimed.external_id)
-        for reply in replies:
+        # One pace token per message, not per reply: joined replies are one send.
+        for reply in as_messages(application.bot, replies):
             try:
                 await pace.acquire()
                 if not await send_reply(application.bot, chat_id, reply, coach):

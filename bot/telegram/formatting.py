@@ -1,8 +1,10 @@
-"""Engine replies as Telegram messages: escaped HTML, split at 4096, inline keyboards."""
+"""Engine replies as Telegram messages: escaped HTML, merged or split at 4096, inline keyboards."""
 
 from __future__ import annotations
 
+import dataclasses
 import html
+from collections.abc import Iterable
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -44,6 +46,49 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     else:
         rows = [[button] for button in buttons]
     return InlineKeyboardMarkup([row for row in rows if row])
+
+
+# Between replies merged into one message: they read as paragraphs of one answer.
+PARAGRAPH = "\n\n"
+
+
+def merged(replies: Iterable[Reply], limit: int = MESSAGE_LIMIT) -> list[Reply]:
+    """The replies as few messages: a plain text joins the reply after it when both fit.
+
+    Each message is a Bot API round trip, and the next one may only leave once the
+    earlier one is confirmed (Telegram does not keep the order of concurrent sends), so
+    "Noted." followed by the next question would keep the leader waiting one round trip
+    longer for the question. Joined, they arrive together and in order. A reply with
+    buttons ends its message (the buttons belong under it); files and charts are never
+    joined; a start link is put in first (`Reply.with_link`), by the caller.
+    """
+    out: list[Reply] = []
+    for reply in replies:
+        previous = out[-1] if out else None
+        if (
+            previous is not None
+            and _plain(previous)
+            and _joinable(reply)
+            and len(previous.text) + len(PARAGRAPH) + len(reply.text) <= limit
+        ):
+            out[-1] = dataclasses.replace(reply, text=previous.text + PARAGRAPH + reply.text)
+        else:
+            out.append(reply)
+    return out
+
+
+def _joinable(reply: Reply) -> bool:
+    return (
+        bool(reply.text.strip())
+        and reply.attachment is None
+        and reply.chart is None
+        and reply.start_param is None
+    )
+
+
+def _plain(reply: Reply) -> bool:
+    """Text alone: nothing that has to stay at the end of its own message."""
+    return _joinable(reply) and not reply.choices
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:

@@ -7,8 +7,9 @@ send the replies. Logs carry update and user ids, never what the leader wrote.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 
 from telegram import Bot, InlineKeyboardMarkup, InputFile, Message, Update
@@ -19,7 +20,15 @@ from telegram.ext import ContextTypes
 from bot.coaching.contract import Coach, Handled, StoreUnavailable
 from bot.frontend_texts import FrontendTexts
 from bot.operations.metrics import default_metrics
-from bot.telegram.formatting import MESSAGE_LIMIT, answered, as_html, keyboard, parse_callback, split_text
+from bot.telegram.formatting import (
+    MESSAGE_LIMIT,
+    answered,
+    as_html,
+    keyboard,
+    merged,
+    parse_callback,
+    split_text,
+)
 from flows.events import Event, Reply
 
 log = logging.getLogger("grow_coach.telegram")
@@ -207,11 +216,9 @@ class TelegramHandlers:
     async def _send(self, update: Update, context: ContextTypes.DEFAULT_TYPE, handled: Handled) -> None:
         chat = update.effective_chat
         assert chat is not None
-        for reply in handled.replies:
-            if not await send_reply(
-                context.bot, chat.id, reply, self.coach, update.update_id, leader=not handled.refused
-            ):
-                return
+        await send_replies(
+            context.bot, chat.id, handled.replies, self.coach, update.update_id, leader=not handled.refused
+        )
 
     async def _tell(self, bot: Bot, chat_id: int, text: str, update_id: int | None) -> None:
         """One line outside the coaching conversation (a notice, an apology).
@@ -224,6 +231,37 @@ class TelegramHandlers:
             await send_reply(bot, chat_id, Reply(text), self.coach, update_id, leader=False)
         except TelegramError as error:
             log.warning("update=%s chat=%s could not be told: %s", update_id, chat_id, type(error).__name__)
+
+
+async def send_replies(
+    bot: Bot,
+    chat_id: int,
+    replies: Iterable[Reply],
+    coach: Coach,
+    update_id: int | None = None,
+    *,
+    leader: bool = True,
+) -> bool:
+    """Send an answer's replies in order, as few messages as they fit in (`merged`).
+
+    False when the chat refuses the bot (403): the rest is not sent."""
+    for reply in as_messages(bot, replies):
+        if not await send_reply(bot, chat_id, reply, coach, update_id, leader=leader):
+            return False
+    return True
+
+
+def as_messages(bot: Bot, replies: Iterable[Reply]) -> list[Reply]:
+    """The replies as the messages they go out as: links made, plain texts joined."""
+    return merged(_linked(bot, reply) for reply in replies)
+
+
+def _linked(bot: Bot, reply: Reply) -> Reply:
+    if reply.start_param is None:
+        return reply
+    # Only the front end knows the bot's address (getMe), so the link is made here.
+    linked = reply.with_link(f"https://t.me/{bot.username}?start={reply.start_param}")
+    return dataclasses.replace(linked, start_param=None)
 
 
 async def send_reply(
@@ -240,9 +278,7 @@ async def send_reply(
     Only a stored leader is marked inactive: a group, or someone access control turned
     away, must not get a users row just because our one line to them bounced.
     """
-    if reply.start_param is not None:
-        # Only the front end knows the bot's address (getMe), so the link is made here.
-        reply = reply.with_link(f"https://t.me/{bot.username}?start={reply.start_param}")
+    reply = _linked(bot, reply)
     sends = _sends(bot, chat_id, reply)
     for send in sends:
         try:

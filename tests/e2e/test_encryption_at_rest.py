@@ -163,7 +163,7 @@ def postgres_url() -> Iterator[str]:
 
 
 async def telegram_session(leader: Leader) -> None:
-    await leader.send("/start", expect=2)
+    await leader.send("/start", expect=1)
     await leader.press(CONSENT, expect=1)
     # Some answers are read back before the next question: each turn lasts until the
     # chat goes quiet, however many messages it takes.

@@ -66,7 +66,7 @@ async def test_polling_bot_serves_health_and_counts_a_leaders_start(
     assert (status, content_type) == (200, "application/json")
     assert '"database": "ok"' in body
 
-    replies = await Leader(emulator, 4101).send("/start", expect=2)
+    replies = await Leader(emulator, 4101).send("/start", expect=1)
     assert replies, "the leader got no answer to /start"
 
     status, content_type, metrics = await get(port, "/metrics", bot)
@@ -95,7 +95,7 @@ async def test_webhook_bot_serves_health_on_its_own_port(emulator: BotApiEmulato
     status, _, body = await get(ops_port, "/healthz", bot)
     assert status == 200 and '"database": "ok"' in body
     await emulator.wait_for(lambda: emulator.webhook is not None, timeout=30)
-    await Leader(emulator, 4102).send("/start", expect=2)
+    await Leader(emulator, 4102).send("/start", expect=1)
     _, _, metrics = await get(ops_port, "/metrics", bot)
     assert sample(metrics, "grow_coach_updates_handled_total", '{kind="command"}') >= 1
 
@@ -122,7 +122,7 @@ async def test_admin_backup_copies_the_live_database_with_its_leader(
     if not database_url.startswith("sqlite"):
         pytest.skip("grow-coach admin backup is SQLite's; PostgreSQL uses pg_dump")
     await start_bot()
-    await Leader(emulator, 4103).send("/start", expect=2)
+    await Leader(emulator, 4103).send("/start", expect=1)
 
     copy = tmp_path / "backups" / "out.db"
     copy.parent.mkdir()

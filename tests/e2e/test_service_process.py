@@ -206,7 +206,7 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
         await bot.start()
         try:
             leader = Leader(emulator, 503)
-            await leader.send("/start", expect=2)
+            await leader.send("/start", expect=1)
             assert bot.process is not None
             [child] = children_of(bot.process.pid)
             # The bot itself stays lean: the database layer lives in the child only.
@@ -218,7 +218,7 @@ async def test_a_crashed_bot_leaves_no_service_process_behind(tmp_path: Path) ->
         # A new bot on the same database picks the leader up where they were.
         await bot.start()
         try:
-            replies = await leader.send("/start", expect=2)
+            replies = await leader.send("/start", expect=1)
             assert replies[-1].reply_markup is not None
         finally:
             await bot.stop()
@@ -231,7 +231,7 @@ async def test_sigterm_to_every_process_stops_the_bot_cleanly(tmp_path: Path) ->
     async with bot_on_emulator(tmp_path) as (emulator, bot, url):
         await bot.start()
         leader = Leader(emulator, 506)
-        await leader.send("/start", expect=2)
+        await leader.send("/start", expect=1)
         assert bot.process is not None
         [child] = children_of(bot.process.pid)
         os.kill(child, signal.SIGTERM)
@@ -250,7 +250,7 @@ async def test_with_no_service_process_the_bot_does_the_work_itself(tmp_path: Pa
         await bot.start()
         try:
             leader = Leader(emulator, 505)
-            replies = await leader.send("/start", expect=2)
+            replies = await leader.send("/start", expect=1)
             assert replies[-1].reply_markup is not None
             assert bot.process is not None
             assert children_of(bot.process.pid) == []

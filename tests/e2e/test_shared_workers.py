@@ -35,6 +35,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from bot.frontend_texts import frontend_texts
+from bot.telegram.formatting import merged
 from devtools.bot_process import BotProcess, bot_env
 from devtools.telegram_emulator import BotApiEmulator
 from devtools.webhook_balancer import WebhookBalancer, free_port, listening
@@ -127,12 +128,13 @@ def _any_exited(workers: list[BotProcess]) -> bool:
 
 
 def reference(tmp_path: Path) -> tuple[list[tuple[str, str]], int]:
-    """What one leader's messages store and how many replies they get, in one process."""
+    """What one leader's messages store and how many Telegram messages answer them, in one
+    process (plain replies are joined to the next, as the front end sends them)."""
     db = Database(f"sqlite:///{tmp_path / 'reference.db'}")
     db.upgrade()
     try:
         service = new_service(db)
-        replies = sum(len(say(service, 1, message).replies) for message in MESSAGES)
+        replies = sum(len(merged(say(service, 1, message).replies)) for message in MESSAGES)
         with db.session() as session:
             stored = [(a.step, a.text) for a in session.scalars(select(AnswerRow).order_by(AnswerRow.id))]
     finally:

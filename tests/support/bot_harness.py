@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.telegram.formatting import PARAGRAPH
 from devtools.bot_process import BOT_COMMAND, TOKEN, BotProcess, bot_env
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from storage.db import Database
@@ -173,6 +174,30 @@ class Leader:
 
 # How long a press's turn waits for the bot to answer the tap after its replies.
 COURTESY_WAIT = 3.0
+
+
+def ends_with(message: SentMessage | str | None, wanted: Iterable[str]) -> bool:
+    """The message is one of `wanted`, or ends with it: the bot joins plain replies to the
+    question after them in one message (bot/telegram/formatting.py, `merged`), and the
+    question is the message's last paragraph."""
+    text = _text(message)
+    return any(text == piece or text.endswith(PARAGRAPH + piece) for piece in wanted)
+
+
+def has_part(message: SentMessage | str | None, wanted: Iterable[str]) -> bool:
+    """One of `wanted` is the whole message, or a run of its paragraphs (first, last or between)."""
+    text = _text(message)
+    return any(
+        text == piece
+        or text.startswith(piece + PARAGRAPH)
+        or text.endswith(PARAGRAPH + piece)
+        or PARAGRAPH + piece + PARAGRAPH in text
+        for piece in wanted
+    )
+
+
+def _text(message: SentMessage | str | None) -> str:
+    return message if isinstance(message, str) else (message.text if message is not None else None) or ""
 
 
 def tap_answered(emulator: BotApiEmulator, query_id: str | None) -> bool:

@@ -25,7 +25,7 @@ from flows.events import Event, Reply
 from flows.settings import CoachSettings
 from storage.db import Database
 from storage.models import Base, CheckinRow, CoachingSessionRow, ConversationRow, GoalRow, LeaderRow
-from tests.support.bot_harness import TOKEN, BotProcess, Leader, bot_env
+from tests.support.bot_harness import TOKEN, BotProcess, Leader, bot_env, ends_with
 from tests.support.coach_driver import GROW_PATH, phrasings
 
 CHANNEL = "telegram"
@@ -165,7 +165,8 @@ def checkin_questions(messages: Sequence[SentMessage]) -> list[SentMessage]:
         for key in ("ask", "recall_plan", "midway")
         for text in phrasings("checkin", "did", key, "guided", name="Ann", action=ACTION, if_then=PLAN)
     }
-    return [message for message in messages if message.text in asked]
+    # A check-in's question ends its message: a line before it is joined to it.
+    return [message for message in messages if ends_with(message, asked)]
 
 
 # rows straight into the tables, for storage-level tests and for volume

@@ -29,6 +29,7 @@ from sqlalchemy import create_engine, inspect, select, text
 from sqlalchemy.engine import Engine
 
 from bot.frontend_texts import frontend_texts
+from bot.telegram.formatting import PARAGRAPH
 from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from devtools.telegram_emulator.faults import Delay
 from flows.content import Content, load_content
@@ -109,15 +110,22 @@ class Catalog:
 
         # Leaders look at their chats many times a second: classify each text once.
         self._kind_of = functools.lru_cache(maxsize=65_536)(self._classify)
+        self._parts_of = functools.lru_cache(maxsize=65_536)(self._split)
 
     def kind(self, message: SentMessage | str | None) -> str | None:
+        """What the message is; for replies joined into one message, its last (the question)."""
+        return self.parts(message)[-1] if message is not None else None
+
+    def parts(self, message: SentMessage | str | None) -> tuple[str | None, ...]:
+        """The kinds of the replies in the message, in order: the bot joins plain replies
+        to the one after them (bot/telegram/formatting.py, `merged`)."""
         if message is None:
-            return None
+            return (None,)
         raw = message if isinstance(message, str) else message.text or ""
         # A pressed question is edited to show the choice under it.
         words = raw.split(ANSWERED_MARK)[0]
         carried = self.rider.fullmatch(words)
-        return self._kind_of(carried.group(1) if carried else words)
+        return self._parts_of(carried.group(1) if carried else words)
 
     def _classify(self, raw: str) -> str | None:
         for kind, pattern in self.patterns:
@@ -125,8 +133,35 @@ class Catalog:
                 return kind
         return None
 
+    def _split(self, raw: str) -> tuple[str | None, ...]:
+        """Known messages end to end, cut at paragraph breaks, the shortest first; the
+        whole text as one unknown message if it cannot be read that way."""
+        cuts = [match.start() for match in re.finditer(PARAGRAPH, raw)] + [len(raw)]
+
+        @functools.cache
+        def read(start: int) -> tuple[str, ...] | None:
+            for cut in cuts:
+                if cut <= start:
+                    continue
+                kind = self._kind_of(raw[start:cut])
+                if kind is None:
+                    continue
+                if cut == len(raw):
+                    return (kind,)
+                rest = read(cut + len(PARAGRAPH))
+                if rest is not None:
+                    return (kind, *rest)
+            return None
+
+        return read(0) or (self._kind_of(raw),)
+
     def kinds(self, messages: Iterable[SentMessage]) -> list[str | None]:
-        return [self.kind(message) for message in messages]
+        """The kinds of every reply in these messages, joined ones each on their own."""
+        return [kind for message in messages for kind in self.parts(message)]
+
+    def with_kinds(self, messages: Iterable[SentMessage]) -> list[tuple[SentMessage, str | None]]:
+        """Each reply's kind with the message that carries it."""
+        return [(message, kind) for message in messages for kind in self.parts(message)]
 
     def is_final(self, message: SentMessage) -> bool:
         return self.kind(message) in FINAL_KINDS
@@ -760,10 +795,10 @@ def grow_answers(snap: Snapshot, external_id: str) -> tuple[str | None, list[Sto
 def checkin_messages(messages: Sequence[SentMessage]) -> list[SentMessage]:
     """Check-ins the bot sent on its own: not the question repeated in reply to /start."""
     found = []
-    kinds = CATALOG.kinds(messages)
-    for position, (message, kind) in enumerate(zip(messages, kinds, strict=True)):
+    replies = CATALOG.with_kinds(messages)
+    for position, (message, kind) in enumerate(replies):
         if kind in ("checkin.did", "checkin.offer"):
-            previous = kinds[position - 1] if position else None
+            previous = replies[position - 1][1] if position else None
             if previous not in WELCOMES:
                 found.append(message)
     return found
