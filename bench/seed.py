@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, event, func, insert, select
+from sqlalchemy import Engine, event, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from bench.driver import REPO, TimingEmulator, log
@@ -55,6 +55,15 @@ def _bulk(session: Session, table: Any, rows: Sequence[dict[str, Any]]) -> None:
     for chunk in _chunks(rows):
         # Core executemany: no ORM objects, no RETURNING, one statement per chunk.
         session.execute(insert(table.__table__), list(chunk))
+
+
+def _advance_user_ids(session: Session) -> None:
+    """Move PostgreSQL's id sequence past the ids written here, or the bot's next new
+    leader collides with a seeded one (SQLite takes max(id) + 1 by itself)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT setval(pg_get_serial_sequence('users', 'id'), (SELECT max(id) FROM users))")
+        )
 
 
 def _next_user_id(session: Session) -> int:
@@ -143,6 +152,7 @@ def _leaders(
         )
         made.append((user_id, goal_id, session_ids))
     _bulk(session, LeaderRow, users)
+    _advance_user_ids(session)
     _bulk(session, ConversationRow, conversations)
     _bulk(session, GoalRow, goals)
     _bulk(session, CoachingSessionRow, sessions)
@@ -164,6 +174,7 @@ def seed_onboarded(database_url: str, external_ids: Sequence[int]) -> float:
                 LeaderRow,
                 [_user(first_id + n, external_id, now) for n, external_id in enumerate(external_ids)],
             )
+            _advance_user_ids(session)
             _bulk(session, ConversationRow, [_idle(first_id + n, now) for n in range(len(external_ids))])
     finally:
         db.dispose()
