@@ -74,26 +74,30 @@ ANSWERS: dict[tuple[str, str], Answer] = {
     ("onboarding", "name"): ("say", "Ana"),
     ("onboarding", "level"): ("press", "first_time"),
     ("onboarding", "timezone"): ("press", "UTC"),
+    # Declined, so every session is a plain GROW session as in earlier rounds (no reviews).
+    ("engagement", "length"): ("say", "not now"),
+    ("grow", "opening"): ("press", "continue"),
     ("grow", "goal"): ("say", GROW_SESSION[0].value),
     ("grow", "goal_concrete"): ("say", GROW_SESSION[0].value),
     ("grow", "goal_measure"): ("say", GROW_SESSION[1].value),
-    ("grow", "reality_now"): ("say", GROW_SESSION[2].value),
-    ("grow", "reality_tried"): ("say", GROW_SESSION[3].value),
-    ("grow", "reality_cost"): ("say", GROW_SESSION[4].value),
+    ("grow", "goal_by_when"): ("say", GROW_SESSION[2].value),
+    ("grow", "reality_now"): ("say", GROW_SESSION[3].value),
+    ("grow", "reality_tried"): ("say", GROW_SESSION[4].value),
+    ("grow", "reality_cost"): ("say", GROW_SESSION[5].value),
     ("grow", "reality_baseline"): ("press", "4"),
-    ("grow", "options_bold"): ("say", GROW_SESSION[9].value),
+    ("grow", "options_bold"): ("say", GROW_SESSION[10].value),
     ("grow", "options_pick"): ("press", "0"),
-    ("grow", "will_action"): ("say", GROW_SESSION[11].value),
-    ("grow", "will_when"): ("say", GROW_SESSION[12].value),
-    ("grow", "will_support"): ("say", GROW_SESSION[13].value),
-    ("grow", "will_obstacle"): ("say", GROW_SESSION[14].value),
-    ("grow", "will_if_then"): ("say", GROW_SESSION[15].value),
+    ("grow", "will_action"): ("say", GROW_SESSION[12].value),
+    ("grow", "will_when"): ("say", GROW_SESSION[13].value),
+    ("grow", "will_support"): ("say", GROW_SESSION[14].value),
+    ("grow", "will_obstacle"): ("say", GROW_SESSION[15].value),
+    ("grow", "will_if_then"): ("say", GROW_SESSION[16].value),
     ("grow", "will_commitment"): ("press", "9"),
     ("grow", "will_raise"): ("say", "a smaller first step"),
     ("grow", "will_low_next"): ("press", "keep"),
     ("idle", "idle"): ("command", "/new"),
 }
-OPTIONS = tuple(action.value for action in GROW_SESSION[6:9])  # options_first, options_more…
+OPTIONS = tuple(action.value for action in GROW_SESSION[7:10])  # options_first, options_more…
 
 
 @dataclass
