@@ -18,7 +18,7 @@ import gc
 import io
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -338,6 +338,32 @@ def _draw_footer(
     return -(-len(handles) // columns)
 
 
+def _plot_marked(
+    axes: Axes,
+    progress: GoalProgress,
+    key: str,
+    points: list[tuple[datetime, float]],
+    linestyle: str,
+    *,
+    zorder: int = 4,
+) -> None:
+    from matplotlib.dates import date2num
+
+    series = SERIES[key]
+    axes.plot(
+        [date2num(progress.local(at)) for at, _ in points],
+        [value for _, value in points],
+        color=series.colour,
+        linestyle=linestyle,
+        linewidth=3,
+        marker=series.marker,
+        markersize=series.size,
+        markeredgecolor="white",
+        markeredgewidth=1.5,
+        zorder=zorder,
+    )
+
+
 def _draw_data(
     axes: Axes, progress: GoalProgress, words: ChartWords, drawable: Any, families: tuple[str, ...]
 ) -> None:
@@ -411,46 +437,11 @@ def _draw_data(
             zorder=3,
         )
     if progress.commitments:
-        series = SERIES["commitment"]
-        axes.plot(
-            [date2num(progress.local(p.at)) for p in progress.commitments],
-            [p.value for p in progress.commitments],
-            color=series.colour,
-            linestyle="--",
-            linewidth=3,
-            marker=series.marker,
-            markersize=series.size,
-            markeredgecolor="white",
-            markeredgewidth=1.5,
-            zorder=4,
-        )
+        _plot_marked(axes, progress, "commitment", [(p.at, p.value) for p in progress.commitments], "--")
     if progress.stakeholders:
-        series = SERIES["stakeholders"]
-        axes.plot(
-            [date2num(progress.local(p.at)) for p in progress.stakeholders],
-            [p.mean for p in progress.stakeholders],
-            color=series.colour,
-            linestyle="-.",
-            linewidth=3,
-            marker=series.marker,
-            markersize=series.size,
-            markeredgecolor="white",
-            markeredgewidth=1.5,
-            zorder=4,
-        )
+        _plot_marked(axes, progress, "stakeholders", [(p.at, p.mean) for p in progress.stakeholders], "-.")
     for source in ("checkin", "review", "baseline"):
-        chosen = [p for p in points if p.source == source]
-        if not chosen:
-            continue
-        series = SERIES[source]
-        axes.plot(
-            [date2num(progress.local(p.at)) for p in chosen],
-            [p.value for p in chosen],
-            linestyle="none",
-            color=series.colour,
-            marker=series.marker,
-            markersize=series.size,
-            markeredgecolor="white",
-            markeredgewidth=1.5,
-            zorder=5,
-        )
+        chosen = [(p.at, p.value) for p in points if p.source == source]
+        if chosen:
+            # Markers only, above the lines: the self-rating line joins them already.
+            _plot_marked(axes, progress, source, chosen, "none", zorder=5)
