@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 
 from bench.driver import database, log
-from devtools.bot_process import TOKEN, BotProcess, bot_env
+from devtools.bot_process import TOKEN, BotProcess, webhook_worker_env
 from devtools.telegram_emulator import BotApiEmulator
 from devtools.webhook_balancer import WebhookBalancer, free_port, listening
 from storage.encryption import generate_key
@@ -106,16 +106,14 @@ async def run(workers: int, leaders: int, send_rate: int, workdir: Path, mode: s
             for index, port in enumerate(ports):
                 data_dir = workdir / f"{mode}-{workers}-{index}"
                 data_dir.mkdir()
-                env = bot_env(
+                env = webhook_worker_env(
                     emulator,
                     url,
                     data_dir,
-                    GROW_COACH_TELEGRAM_MODE="webhook",
-                    GROW_COACH_TELEGRAM_WORKERS=mode,
-                    GROW_COACH_TELEGRAM_WEBHOOK_URL=balancer.url,
-                    GROW_COACH_TELEGRAM_LISTEN="127.0.0.1",
-                    GROW_COACH_TELEGRAM_PORT=str(port),
-                    GROW_COACH_TELEGRAM_SECRET_TOKEN="bench-secret",
+                    webhook_url=balancer.url,
+                    port=port,
+                    secret="bench-secret",
+                    workers=mode,
                     GROW_COACH_TELEGRAM_LEADER_BURST="100",
                     GROW_COACH_CHECKINS_SEND_RATE=str(send_rate),
                     GROW_COACH_CHECKINS_FIRST_AFTER="30d",

@@ -103,3 +103,29 @@ async def wait_until_polling(emulator: BotApiEmulator, bot: BotProcess, timeout:
         raise RuntimeError(f"bot did not start polling within {timeout}s:\n{bot.log()[-3000:]}") from None
     if bot.process is None or bot.process.returncode is not None:
         raise RuntimeError(f"bot exited during start-up:\n{bot.log()[-3000:]}")
+
+
+def webhook_worker_env(
+    emulator: BotApiEmulator,
+    database_url: str,
+    data_dir: Path,
+    *,
+    webhook_url: str,
+    port: int,
+    secret: str,
+    workers: str = "shared",
+    **overrides: str,
+) -> dict[str, str]:
+    """`bot_env` for one webhook worker behind a load balancer at `webhook_url`."""
+    return bot_env(
+        emulator,
+        database_url,
+        data_dir,
+        GROW_COACH_TELEGRAM_MODE="webhook",
+        GROW_COACH_TELEGRAM_WORKERS=workers,
+        GROW_COACH_TELEGRAM_WEBHOOK_URL=webhook_url,
+        GROW_COACH_TELEGRAM_LISTEN="127.0.0.1",
+        GROW_COACH_TELEGRAM_PORT=str(port),
+        GROW_COACH_TELEGRAM_SECRET_TOKEN=secret,
+        **overrides,
+    )

@@ -36,7 +36,7 @@ from sqlalchemy import func, select, text
 
 from bot.frontend_texts import frontend_texts
 from bot.telegram.formatting import merged
-from devtools.bot_process import BotProcess, bot_env
+from devtools.bot_process import BotProcess, webhook_worker_env
 from devtools.telegram_emulator import BotApiEmulator
 from devtools.webhook_balancer import WebhookBalancer, free_port, listening
 from storage.db import Database
@@ -89,16 +89,13 @@ async def shared_workers(
     for index, port in enumerate(ports):
         data_dir = workdir / f"worker-{index}"
         data_dir.mkdir()
-        env = bot_env(
+        env = webhook_worker_env(
             emulator,
             url,
             data_dir,
-            GROW_COACH_TELEGRAM_MODE="webhook",
-            GROW_COACH_TELEGRAM_WORKERS="shared",
-            GROW_COACH_TELEGRAM_WEBHOOK_URL=balancer.url,
-            GROW_COACH_TELEGRAM_LISTEN="127.0.0.1",
-            GROW_COACH_TELEGRAM_PORT=str(port),
-            GROW_COACH_TELEGRAM_SECRET_TOKEN=SECRET,
+            webhook_url=balancer.url,
+            port=port,
+            secret=SECRET,
             # The leaders of the main test type a whole session at once on purpose.
             GROW_COACH_TELEGRAM_LEADER_BURST=str(burst),
             GROW_COACH_CHECKINS_SEND_RATE=str(SEND_RATE),
