@@ -12,7 +12,7 @@ import hashlib
 import hmac
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from flows.feedback import Draft, code_hash
@@ -205,7 +205,3 @@ def withdraw(session: Session, responder: str) -> int:
     """Every answer this person gave, in every round: /withdraw, and /delete by a stakeholder."""
     result = session.execute(delete(FeedbackResponseRow).where(FeedbackResponseRow.responder == responder))
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-def count_answers(session: Session, responder: str) -> int:
-    return int(session.scalar(select(func.count()).where(FeedbackResponseRow.responder == responder)) or 0)
