@@ -84,32 +84,28 @@ def summarise(
 
 def _round(view: FeedbackRoundView, least: int, shuffle: Callable[[list[str]], None]) -> RoundResult:
     answers = view.answers
-    if view.answered < least or len(answers) < least:
-        return RoundResult(
-            view.number,
-            view.behaviour,
-            view.answered,
-            view.link_open,
-            view.expires_at,
-            shown=False,
-            opened_at=view.opened_at,
-        )
-    keep = [a.keep for a in answers if a.keep]
-    change = [a.change for a in answers if a.change]
-    shuffle(keep)
-    shuffle(change)
-    return RoundResult(
+    hidden = RoundResult(
         view.number,
         view.behaviour,
         view.answered,
         view.link_open,
         view.expires_at,
+        shown=False,
+        opened_at=view.opened_at,
+    )
+    if view.answered < least or len(answers) < least:
+        return hidden
+    keep = [a.keep for a in answers if a.keep]
+    change = [a.change for a in answers if a.change]
+    shuffle(keep)
+    shuffle(change)
+    return replace(
+        hidden,
         shown=True,
         mean=_mean(answers),
         groups=_groups(answers, least),
         keep=tuple(keep),
         change=tuple(change),
-        opened_at=view.opened_at,
     )
 
 
