@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flows.lexicon import NUMBER_WORDS, patterns, phrase_text, words
 from flows.quoting import quote
+from flows.short_answers import ordinal_in
 
 # How a held goal is dealt with, in the order the buttons show them.
 HOW = ("achieved", "dropped", "continue")
-ORDINALS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3}
 # Words that say what to do, not which goal: never read as part of a goal's wording.
 _NOT_NAMING = frozenset(
     "goal goals that this about with drop dropped keep close done achieved continue carry work "
@@ -36,15 +36,18 @@ def how_in_words(text: str) -> str | None:
 
 def which_in_words(text: str, held: list[list[str]]) -> int | None:
     """The position (from 0) of the held goal the leader named: by number, order or words."""
-    said = words(text)
     count = len(held)
+    position = ordinal_in(text, count)  # "the second one", "the last is done"
+    if position is not None:
+        return position - 1
+    said = words(text)
     for word in said:
         # "one" is left out: "the delegation one" names a goal by its words, not its number.
         spelled = NUMBER_WORDS.get(word) if word != "one" else None
-        number = ORDINALS.get(word) or spelled or (int(word) if word.isdigit() and len(word) < 3 else None)
+        number = spelled or (int(word) if word.isdigit() and len(word) < 3 else None)
         if number is not None and 1 <= number <= count:
             return number - 1
-        if word in ("last", "latest", "newest"):
+        if word in ("latest", "newest"):
             return count - 1
     # "the delegation one": the goal whose wording shares the most of the leader's words.
     # Compared by their first five letters, so "delegation" finds "delegate".
