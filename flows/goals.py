@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from transitions import EventData
 
+from flows import goal_room
 from flows.events import Choice
 from flows.parsing import Invalid
 from flows.quoting import quote
@@ -93,12 +94,13 @@ class GoalsModel(FlowModel[GoalsData]):
 
     def resolve_pick(self, index: int | None, text: str) -> object:
         if index is None and text:
-            # "I achieved the first one", "leave them all": the goal, or none, in words.
-            position = ordinal_in(text, len(self.data.goals))
-            if position is not None:
-                index = position - 1
-            elif choice_in_words("goals.pick", text, ("leave",)):
-                index = len(self.data.goals)
+            # "I achieved the first one", "the delegation one", "leave them all": the goal
+            # named as when a new goal needs room, or none (an order named comes first).
+            count = len(self.data.goals)
+            if choice_in_words("goals.pick", text, ("leave",)) and ordinal_in(text, count) is None:
+                index = count
+            else:
+                index = goal_room.which_in_words(text, self.data.goals)
         if index is None or not 0 <= index <= len(self.data.goals):
             return Invalid("choice")
         return str(index)
