@@ -36,7 +36,7 @@ from flows.records import (
 from flows.schedule import after, format_local, local_datetime, out_of_quiet_hours
 from flows.session_reminders import REMINDER_KINDS, drop_reminders
 from flows.settings import ENGAGEMENT_MONTHS_RANGE
-from flows.short_answers import parse_yes_no
+from flows.short_answers import choice_in_words, parse_yes_no
 from flows.state import FlowData, FlowName, IdleData
 from flows.steps import Ask, FlowSpec, Step
 from flows.turn import FlowModel, Turn, new_id, new_seed
@@ -215,10 +215,7 @@ def _months_in(text: str) -> int | None:
 
 
 def _keeps(text: str) -> bool:
-    said = phrase_text(text)
-    return parse_yes_no(text) is False or any(
-        phrase in said for phrase in ("keep", "leave it", "as it is", "as is", "no change", "don't change")
-    )
+    return parse_yes_no(text) is False or choice_in_words("engagement.change", text, ("keep",)) is not None
 
 
 def _lengths() -> list[int]:
