@@ -28,13 +28,8 @@ def reminders(turn: Turn, goal_id: str, session_id: str, *, committed: bool) -> 
     """
     if committed:
         return
-    zone = turn.conv.profile.timezone or "UTC"
-    due = after(turn.event.now, turn.settings.session_interval, zone)
-    turn.record(
-        CheckinPlanned(
-            goal_id, session_id, REMINDER_KINDS[0], out_of_quiet_hours(due, zone, turn.settings.quiet_hours)
-        )
-    )
+    due = _a_session_after(turn, turn.event.now)
+    turn.record(CheckinPlanned(goal_id, session_id, REMINDER_KINDS[0], due))
 
 
 def following(turn: Turn, goal_id: str, session_id: str, kind: str) -> None:
@@ -42,9 +37,7 @@ def following(turn: Turn, goal_id: str, session_id: str, kind: str) -> None:
     position = REMINDER_KINDS.index(kind)
     if position + 1 >= len(REMINDER_KINDS):
         return
-    zone = turn.conv.profile.timezone or "UTC"
-    due = after(turn.event.now, turn.settings.session_interval, zone)
-    later = out_of_quiet_hours(due, zone, turn.settings.quiet_hours)
+    later = _a_session_after(turn, turn.event.now)
     # On the session that planned the first: (session, kind) is unique, so a reminder that
     # comes back after "move it" does not plan its follower twice.
     turn.record(CheckinPlanned(goal_id, session_id, REMINDER_KINDS[position + 1], later))
@@ -60,7 +53,6 @@ def moved(turn: Turn, reminder_id: int, due: datetime) -> None:
     if reminder is None or not reminder.session_id or reminder.kind not in REMINDER_KINDS:
         return
     position = REMINDER_KINDS.index(reminder.kind)
-    zone = turn.conv.profile.timezone or "UTC"
     later = [
         view
         for view in turn.lookup.pending_checkins(LOOKED_AT)
@@ -72,11 +64,16 @@ def moved(turn: Turn, reminder_id: int, due: datetime) -> None:
         steps = REMINDER_KINDS.index(view.kind) - position
         at = due
         for _ in range(steps):
-            at = out_of_quiet_hours(
-                after(at, turn.settings.session_interval, zone), zone, turn.settings.quiet_hours
-            )
+            at = _a_session_after(turn, at)
         turn.record(CheckinSnoozed(view.checkin_id, at))
 
 
 def drop_reminders(turn: Turn) -> None:
     turn.record(CheckinsCancelled(kinds=REMINDER_KINDS))
+
+
+def _a_session_after(turn: Turn, moment: datetime) -> datetime:
+    """One session interval after `moment` in the leader's zone, moved out of quiet hours."""
+    zone = turn.conv.profile.timezone or "UTC"
+    due = after(moment, turn.settings.session_interval, zone)
+    return out_of_quiet_hours(due, zone, turn.settings.quiet_hours)
