@@ -15,7 +15,7 @@ def is_non_answer(text: str) -> bool:
     if not phrase_text(text):
         # Only punctuation, emoji or symbols: "?", "...", "🤷", "-".
         return True
-    parts = [phrase_text(part) for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
+    parts = _clauses(text)
     # "Okay, that's all": an acknowledgement may stand beside a non-answer, not alone.
     empty = [_is_empty_phrase(part) for part in parts]
     return any(empty) and all(
@@ -32,10 +32,16 @@ def says_too_little(text: str) -> bool:
     """
     if is_non_answer(text):
         return True
-    parts = [phrase_text(part) for part in re.split(r"[,.;!?]+|\s[-–—]\s", text) if phrase_text(part)]
+    parts = _clauses(text)
     # "what do you mean?", "help", "hi": a question about the question is no answer to it.
     meta = phrase_set("about_the_question")
     return all(_is_empty_phrase(part, "acknowledgements") or part.isdigit() or part in meta for part in parts)
+
+
+def _clauses(text: str) -> list[str]:
+    """The text's clauses ("no, that's it" -> "no", "that's it"), folded; empty ones left out."""
+    folded = (phrase_text(part) for part in re.split(r"[,.;!?]+|\s[-–—]\s", text))
+    return [part for part in folded if part]
 
 
 def _is_empty_phrase(phrase: str, kind: str = "non_answers") -> bool:
