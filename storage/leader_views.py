@@ -12,6 +12,7 @@ from sqlalchemy import Row, Select, select
 from sqlalchemy.orm import Session
 
 from flows.views import CheckinView, EngagementView, GoalView, Rating, RecapView, ReflectionView
+from storage.goal_progress import ACTION_OUTCOMES, RATING_SOURCES
 from storage.models import (
     AnswerRow,
     CheckinRow,
@@ -139,7 +140,7 @@ def last_recap(session: Session, user_id: int) -> RecapView | None:
             CheckinRow.user_id == user_id,
             CheckinRow.goal_id == goal_row.id,
             CheckinRow.status == "answered",
-            CheckinRow.outcome.in_(("done", "partly", "not_yet")),
+            CheckinRow.outcome.in_(ACTION_OUTCOMES),
         )
         .order_by(CheckinRow.id.desc())
         .limit(1)
@@ -151,7 +152,7 @@ def last_recap(session: Session, user_id: int) -> RecapView | None:
             .where(
                 ScoreRow.user_id == user_id,
                 ScoreRow.goal_id == goal_row.id,
-                ScoreRow.kind.in_(("baseline", "checkin", "review")),
+                ScoreRow.kind.in_(tuple(RATING_SOURCES)),  # the self-ratings, as /progress draws them
             )
             .order_by(ScoreRow.id)
         )
