@@ -335,16 +335,12 @@ def _part_of_month(raw: str, today: date) -> tuple[date, date | None] | Invalid 
         name = match.group(1) or match.group(3)
         if name not in MONTHS:
             return None
-        month, year = MONTHS[name], match.group(2)
+        month = MONTHS[name]
         if match.group(3):
             day = 0
-        if year:
-            years = [int(year)]
-        else:
-            # A month already past this year is next year's; this month's past days are past.
-            years = [today.year] if month >= today.month else [today.year + 1]
-        last = calendar.monthrange(years[0], month)[1]
-        found = date(years[0], month, day or last)
+        # A month already past this year is next year's; this month's past days are past.
+        year = int(match.group(2)) if match.group(2) else today.year + (month < today.month)
+        found = date(year, month, day or calendar.monthrange(year, month)[1])
         return Invalid("date_past") if found < today else (found, None)
     return None
 
