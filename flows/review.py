@@ -242,7 +242,7 @@ class ReviewModel(FlowModel[ReviewData]):
         # A typed "+1", "-2" or "0" is a point on the scale, not a button's position.
         typed = re.fullmatch(r"\s*([+-]?)\s*(\d)\s*", text)
         if typed is not None:
-            value = int(typed.group(1) + typed.group(2)) if typed.group(1) else int(typed.group(2))
+            value = int(typed.group(1) + typed.group(2))  # int() reads "+1", "-2" and "0" alike
             return str(value) if value in ATTAINMENT else Invalid("choice")
         if index is not None and 0 <= index < len(ATTAINMENT):
             return str(ATTAINMENT[index])
