@@ -46,7 +46,7 @@ STEPS = (
     Step("goal_concrete", Ask.text(needs_content=True), on_exit="sharpen_goal"),
     # Also the goal attainment scale's "as expected", in the leader's words: the closing
     # review asks where they got against it (-2 ... +2).
-    Step("goal_measure", Ask.text(), on_exit="keep_expected_outcome"),
+    Step("goal_measure", Ask.text(needs_content=True), on_exit="keep_expected_outcome"),
     Step("goal_by_when", Ask.text(needs_content=True)),
     Step("reality_now", Ask.text(needs_content=True), on_exit="keep_today"),
     Step("reality_tried", Ask.text()),
@@ -299,7 +299,8 @@ class GrowModel(FlowModel[GrowData]):
 
     def keep_expected_outcome(self, event: EventData) -> None:
         text = str(event.kwargs["value"]).strip()
-        if text and self.data.goal_id:
+        # "not sure yet" is no picture of success: the goal keeps none rather than that.
+        if text and text != self.turn.text("nudges", "not_sure") and self.data.goal_id:
             self.turn.record(ExpectedOutcomeSet(self.data.goal_id, text))
 
     def keep_baseline(self, event: EventData) -> None:
