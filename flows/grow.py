@@ -56,7 +56,7 @@ STEPS = (
     Step("options_more", Ask.text(ends_list="options_pick"), on_exit="add_option"),
     Step("options_bold", Ask.text(skippable=True, ends_list="options_pick"), on_exit="add_option"),
     Step("options_pick", Ask.pick(), on_exit="keep_chosen_option"),
-    Step("will_action", Ask.text(challenge="action")),
+    Step("will_action", Ask.text(challenge="action"), on_exit="keep_action"),
     Step("will_when", Ask.date()),
     Step("will_support", Ask.text()),
     Step("will_obstacle", Ask.text()),
@@ -320,9 +320,12 @@ class GrowModel(FlowModel[GrowData]):
     def keep_chosen_option(self, event: EventData) -> None:
         self.turn.set_var("option", str(event.kwargs["value"]))
 
+    def keep_action(self, event: EventData) -> None:
+        # Quoted by the questions after it (the if-then plan asks about "{action}").
+        self.turn.set_var("action", str(event.kwargs["value"]))
+
     def agree_action(self, event: EventData) -> None:
         answers = self.data.answers
-        self.turn.set_var("action", answers.get("will_action", ""))
         self.turn.record(
             ActionAgreed(
                 goal_id=self._goal_id,

@@ -173,6 +173,15 @@ def test_a_short_real_example_is_taken_at_once(example: str) -> None:
 # weak answers
 
 
+@pytest.mark.parametrize("level", ["experienced", "senior", "executive"])
+def test_the_if_then_question_names_the_action_just_given(level: str) -> None:
+    coach = grow_coach(level).drive_to("will_if_then")
+    assert coach.question.text in phrasings(
+        "grow", "will_if_then.open", style="open", action="talk to Sam about deadlines"
+    )
+    assert "“”" not in coach.question.text
+
+
 def test_a_vague_action_is_challenged_once_then_taken() -> None:
     coach = grow_coach().drive_to("will_action")
     coach.say("communicate better")
