@@ -117,18 +117,20 @@ class CoachService(SharedWorkers):
                 # The usual answer: the leader, locked, with their position, in one query.
                 found = ConversationRepository(session).find_locked(channel, external_id)
                 known: LeaderFields | None = None if found is None else found.leader
-                if found is None or _maybe_stakeholder(found.leader, event):
-                    # The longer way, with the leader through the ORM (the feedback path
-                    # changes it): someone new, a feedback link, /withdraw, a draft.
+                if _maybe_stakeholder(known, event):
+                    # The longer way: someone new, a feedback link, /withdraw, a draft.
+                    # A known leader is read again through the ORM (the feedback path
+                    # changes the row; it is locked already); someone new has no row to
+                    # read, so no second query looks for one.
+                    orm_leader = None if found is None else leaders.find(channel, external_id, lock=True)
                     found = None
-                    known = orm_leader = leaders.find(channel, external_id, lock=True)
-                    if _maybe_stakeholder(orm_leader, event):
-                        # Someone giving feedback need not be a leader, nor let in by access control.
-                        as_stakeholder = self._stakeholder(
-                            session, channel, external_id, event, orm_leader, update_id
-                        )
-                        if as_stakeholder is not None:
-                            return as_stakeholder
+                    known = orm_leader
+                    # Someone giving feedback need not be a leader, nor let in by access control.
+                    as_stakeholder = self._stakeholder(
+                        session, channel, external_id, event, orm_leader, update_id
+                    )
+                    if as_stakeholder is not None:
+                        return as_stakeholder
                 if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
                     # A button under a message from before /delete (or a forged one): the
                     # press says nothing new, so no leader is created for it; the front end
