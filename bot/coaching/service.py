@@ -40,7 +40,7 @@ from storage.checkin_delivery import (
     release,
     send_failed,
 )
-from storage.conversations import ConversationRepository, Position
+from storage.conversations import ConversationRepository, Found
 from storage.db import Database, why_unavailable
 from storage.feedback import responder_id
 from storage.invites import looks_like_code, redeem_invite
@@ -150,14 +150,7 @@ class CoachService(SharedWorkers):
                     # Writing again after blocking the bot means they want it back.
                     leaders.set_active(leader.id, True)
                 # Only a row found with the lock is passed on; a new one is locked in `load`.
-                return self._run(
-                    session,
-                    leader.id,
-                    event,
-                    locked_leader=known,
-                    position=None if found is None else found.position,
-                    position_read=found is not None,
-                )
+                return self._run(session, leader.id, event, locked_leader=known, found=found)
         except _Refused as refusal:
             # The transaction rolled back: nothing about this person was kept.
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
@@ -419,11 +412,10 @@ class CoachService(SharedWorkers):
         event: Event,
         locked_leader: LeaderFields | None = None,
         *,
-        position: Position | None = None,
-        position_read: bool = False,
+        found: Found | None = None,
     ) -> Handled:
         conversations = ConversationRepository(session)
-        conversation = conversations.load(user_id, locked_leader, position, position_read=position_read)
+        conversation = conversations.load(user_id, locked_leader, found=found)
         was_busy = conversation.flow != "idle"
         if conversation.flow == FlowName.CHECKIN and event.kind != "timer":
             # An answer to a check-in proves it arrived, confirmed or not.
