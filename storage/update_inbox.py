@@ -189,11 +189,6 @@ def take_stale(
     return taken
 
 
-def waiting(session: Session) -> int:
-    """Updates received and not yet handled, by every worker (the metrics' inbox depth)."""
-    return int(session.scalar(select(func.count()).select_from(INBOX)) or 0)
-
-
 def _pending_or_release(session: Session, channel: str, external_id: str) -> list[Pending]:
     """The chat's lowest pending rows; with none, the turn row goes (no chat id outlives its updates)."""
     rows = session.execute(
