@@ -24,16 +24,13 @@ import argparse
 import asyncio
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
 from bench.driver import database, log
-from devtools.bot_process import TOKEN, BotProcess, webhook_worker_env
-from devtools.telegram_emulator import BotApiEmulator
-from devtools.webhook_balancer import WebhookBalancer, free_port, listening
+from devtools.bot_process import BotProcess, shared_worker_env
+from devtools.webhook_balancer import StampedEmulator, WebhookBalancer, free_port, listening
 from storage.encryption import generate_key
 
 FIRST_LEADER = 8_100_000
@@ -63,17 +60,6 @@ MESSAGES = (
     "if I put it off then I book a room at once",
     "9",
 )
-
-
-class StampedEmulator(BotApiEmulator):
-    def __init__(self) -> None:
-        super().__init__(token=TOKEN, bot_username="grow_coach_bot")
-        self.sent_at: dict[int, list[float]] = defaultdict(list)
-
-    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
-        if method.lower() == "sendmessage" and status == 200:
-            self.sent_at[int(str(params["chat_id"]))].append(time.monotonic())
-        super()._record(method, params, status)
 
 
 def busiest_second(times: list[float]) -> int:
@@ -106,18 +92,16 @@ async def run(workers: int, leaders: int, send_rate: int, workdir: Path, mode: s
             for index, port in enumerate(ports):
                 data_dir = workdir / f"{mode}-{workers}-{index}"
                 data_dir.mkdir()
-                env = webhook_worker_env(
+                env = shared_worker_env(
                     emulator,
                     url,
                     data_dir,
                     webhook_url=balancer.url,
                     port=port,
                     secret="bench-secret",
+                    burst=100,
+                    send_rate=send_rate,
                     workers=mode,
-                    GROW_COACH_TELEGRAM_LEADER_BURST="100",
-                    GROW_COACH_CHECKINS_SEND_RATE=str(send_rate),
-                    GROW_COACH_CHECKINS_FIRST_AFTER="30d",
-                    GROW_COACH_DATABASE_PROCESSES="1",
                     GROW_COACH_LOGGING_LEVEL="WARNING",
                     GROW_COACH_PRIVACY_ENCRYPTION_KEY=key,
                 )

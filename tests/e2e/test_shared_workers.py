@@ -29,19 +29,17 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
 from bot.frontend_texts import frontend_texts
 from bot.telegram.formatting import merged
-from devtools.bot_process import BotProcess, webhook_worker_env
+from devtools.bot_process import BotProcess, shared_worker_env
 from devtools.telegram_emulator import BotApiEmulator
-from devtools.webhook_balancer import WebhookBalancer, free_port, listening
+from devtools.webhook_balancer import StampedEmulator, WebhookBalancer, free_port, listening
 from storage.db import Database
 from storage.models import AnswerRow, LeaderRow, LeaderTurnRow, SeenUpdateRow, UpdateInboxRow
-from tests.support.bot_harness import TOKEN
 from tests.support.checkins import ONBOARDING, grow_answers, new_service, say
 from tests.support.databases import PG_URL_VARIABLE, postgres_schema
 
@@ -65,19 +63,6 @@ def pg_url() -> Iterator[str]:
     yield from postgres_schema(base)
 
 
-class StampedEmulator(BotApiEmulator):
-    """Remembers when each sendMessage reached the API, per chat."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(token=TOKEN, bot_username="grow_coach_bot", **kwargs)
-        self.sent_at: dict[int, list[float]] = defaultdict(list)
-
-    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
-        if method.lower() == "sendmessage" and status == 200:
-            self.sent_at[int(str(params["chat_id"]))].append(time.monotonic())
-        super()._record(method, params, status)
-
-
 @contextlib.asynccontextmanager
 async def shared_workers(
     emulator: BotApiEmulator, url: str, workdir: Path, count: int = WORKERS, burst: int = 100
@@ -89,20 +74,16 @@ async def shared_workers(
     for index, port in enumerate(ports):
         data_dir = workdir / f"worker-{index}"
         data_dir.mkdir()
-        env = webhook_worker_env(
+        # The leaders of the main test type a whole session at once on purpose (burst).
+        env = shared_worker_env(
             emulator,
             url,
             data_dir,
             webhook_url=balancer.url,
             port=port,
             secret=SECRET,
-            # The leaders of the main test type a whole session at once on purpose.
-            GROW_COACH_TELEGRAM_LEADER_BURST=str(burst),
-            GROW_COACH_CHECKINS_SEND_RATE=str(SEND_RATE),
-            # Check-ins only when the test makes them due.
-            GROW_COACH_CHECKINS_FIRST_AFTER="30d",
-            # One service process each: nine processes on a 2-core runner are plenty.
-            GROW_COACH_DATABASE_PROCESSES="1",
+            burst=burst,
+            send_rate=SEND_RATE,
         )
         workers.append(BotProcess(env, data_dir / "bot.log"))
     try:
