@@ -41,7 +41,7 @@ from devtools.webhook_balancer import StampedEmulator, WebhookBalancer, free_por
 from storage.db import Database
 from storage.models import AnswerRow, LeaderRow, LeaderTurnRow, SeenUpdateRow, UpdateInboxRow
 from tests.support.checkins import ONBOARDING, grow_answers, new_service, say
-from tests.support.databases import PG_URL_VARIABLE, postgres_schema
+from tests.support.databases import postgres_or_skip
 
 WORKERS = 3
 LEADERS = int(os.environ.get("GROW_COACH_SHARED_WORKERS_LEADERS", "200"))
@@ -54,13 +54,10 @@ MESSAGES: tuple[str, ...] = (*ONBOARDING, "UTC", *grow_answers())
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(
-            "several workers share one PostgreSQL: needs GROW_COACH_TEST_DATABASE_URL "
-            "(scripts/pg-test-server run -- make test)"
-        )
-    yield from postgres_schema(base)
+    yield from postgres_or_skip(
+        "several workers share one PostgreSQL: needs GROW_COACH_TEST_DATABASE_URL "
+        "(scripts/pg-test-server run -- make test)"
+    )
 
 
 @contextlib.asynccontextmanager
