@@ -129,35 +129,3 @@ def webhook_worker_env(
         GROW_COACH_TELEGRAM_SECRET_TOKEN=secret,
         **overrides,
     )
-
-
-def shared_worker_env(
-    emulator: BotApiEmulator,
-    database_url: str,
-    data_dir: Path,
-    *,
-    webhook_url: str,
-    port: int,
-    secret: str,
-    burst: int,
-    send_rate: int,
-    workers: str = "shared",
-    **overrides: str,
-) -> dict[str, str]:
-    """`webhook_worker_env` for one of several workers that the shared-workers test and
-    benchmark run side by side: check-ins only once made due, one service process each
-    (nine processes on a 2-core machine are plenty)."""
-    return webhook_worker_env(
-        emulator,
-        database_url,
-        data_dir,
-        webhook_url=webhook_url,
-        port=port,
-        secret=secret,
-        workers=workers,
-        GROW_COACH_TELEGRAM_LEADER_BURST=str(burst),
-        GROW_COACH_CHECKINS_SEND_RATE=str(send_rate),
-        GROW_COACH_CHECKINS_FIRST_AFTER="30d",
-        GROW_COACH_DATABASE_PROCESSES="1",
-        **overrides,
-    )

@@ -9,31 +9,11 @@ from __future__ import annotations
 
 import random
 import socket
-import time
-from collections import defaultdict
-from typing import Any
 
 import aiohttp
 from aiohttp import web
 
-from devtools.bot_process import TOKEN
-from devtools.telegram_emulator import BotApiEmulator
-
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-
-
-class StampedEmulator(BotApiEmulator):
-    """A Bot API emulator that remembers when each sendMessage reached it, per chat, so
-    a test or benchmark can measure the check-in rate of several workers together."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(token=TOKEN, bot_username="grow_coach_bot", **kwargs)
-        self.sent_at: dict[int, list[float]] = defaultdict(list)
-
-    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
-        if method.lower() == "sendmessage" and status == 200:
-            self.sent_at[int(str(params["chat_id"]))].append(time.monotonic())
-        super()._record(method, params, status)
 
 
 def free_port() -> int:

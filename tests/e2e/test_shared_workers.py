@@ -27,7 +27,7 @@ import os
 import random
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -35,9 +35,10 @@ from sqlalchemy import func, select, text
 
 from bot.frontend_texts import frontend_texts
 from bot.telegram.formatting import merged
-from devtools.bot_process import BotProcess, shared_worker_env
+from devtools.bot_process import BotProcess
+from devtools.shared_workers import StampedEmulator, running_workers
 from devtools.telegram_emulator import BotApiEmulator
-from devtools.webhook_balancer import StampedEmulator, WebhookBalancer, free_port, listening
+from devtools.webhook_balancer import WebhookBalancer
 from storage.db import Database
 from storage.models import AnswerRow, LeaderRow, LeaderTurnRow, SeenUpdateRow, UpdateInboxRow
 from tests.support.checkins import ONBOARDING, grow_answers, new_service, say
@@ -60,46 +61,13 @@ def pg_url() -> Iterator[str]:
     )
 
 
-@contextlib.asynccontextmanager
-async def shared_workers(
+def shared_workers(
     emulator: BotApiEmulator, url: str, workdir: Path, count: int = WORKERS, burst: int = 100
-) -> AsyncIterator[tuple[list[BotProcess], WebhookBalancer]]:
-    ports = [free_port() for _ in range(count)]
-    balancer = WebhookBalancer(ports)
-    await balancer.start()
-    workers = []
-    for index, port in enumerate(ports):
-        data_dir = workdir / f"worker-{index}"
-        data_dir.mkdir()
-        # The leaders of the main test type a whole session at once on purpose (burst).
-        env = shared_worker_env(
-            emulator,
-            url,
-            data_dir,
-            webhook_url=balancer.url,
-            port=port,
-            secret=SECRET,
-            burst=burst,
-            send_rate=SEND_RATE,
-        )
-        workers.append(BotProcess(env, data_dir / "bot.log"))
-    try:
-        for worker in workers:
-            await worker.start()
-        # Each worker registers the same webhook (the balancer) once it listens.
-        await emulator.wait_for(lambda: listening(ports) or _any_exited(workers), timeout=90)
-        if _any_exited(workers):
-            raise RuntimeError("a worker exited:\n" + "\n".join(w.log()[-2000:] for w in workers))
-        await emulator.wait_for(lambda: emulator.webhook is not None, timeout=30)
-        yield workers, balancer
-    finally:
-        for worker in workers:
-            await worker.stop()
-        await balancer.stop()
-
-
-def _any_exited(workers: list[BotProcess]) -> bool:
-    return any(w.process is not None and w.process.returncode is not None for w in workers)
+) -> contextlib.AbstractAsyncContextManager[tuple[list[BotProcess], WebhookBalancer]]:
+    # The leaders of the main test type a whole session at once on purpose (burst).
+    return running_workers(
+        emulator, url, workdir, count=count, name="worker", secret=SECRET, burst=burst, send_rate=SEND_RATE
+    )
 
 
 def reference(tmp_path: Path) -> tuple[list[tuple[str, str]], int]:
