@@ -46,7 +46,7 @@ STEPS = (
     Step("goal_concrete", Ask.text(needs_content=True), on_exit="sharpen_goal"),
     # Also the goal attainment scale's "as expected", in the leader's words: the closing
     # review asks where they got against it (-2 ... +2).
-    Step("goal_measure", Ask.text(), on_exit="keep_expected_outcome"),
+    Step("goal_measure", Ask.text(needs_content=True), on_exit="keep_expected_outcome"),
     Step("goal_by_when", Ask.text(needs_content=True)),
     Step("reality_now", Ask.text(needs_content=True), on_exit="keep_today"),
     Step("reality_tried", Ask.text()),
@@ -56,7 +56,7 @@ STEPS = (
     Step("options_more", Ask.text(ends_list="options_pick"), on_exit="add_option"),
     Step("options_bold", Ask.text(skippable=True, ends_list="options_pick"), on_exit="add_option"),
     Step("options_pick", Ask.pick(), on_exit="keep_chosen_option"),
-    Step("will_action", Ask.text(challenge="action")),
+    Step("will_action", Ask.text(challenge="action"), on_exit="keep_action"),
     Step("will_when", Ask.date()),
     Step("will_support", Ask.text()),
     Step("will_obstacle", Ask.text()),
@@ -299,7 +299,8 @@ class GrowModel(FlowModel[GrowData]):
 
     def keep_expected_outcome(self, event: EventData) -> None:
         text = str(event.kwargs["value"]).strip()
-        if text and self.data.goal_id:
+        # "not sure yet" is no picture of success: the goal keeps none rather than that.
+        if text and text != self.turn.text("nudges", "not_sure") and self.data.goal_id:
             self.turn.record(ExpectedOutcomeSet(self.data.goal_id, text))
 
     def keep_baseline(self, event: EventData) -> None:
@@ -319,9 +320,12 @@ class GrowModel(FlowModel[GrowData]):
     def keep_chosen_option(self, event: EventData) -> None:
         self.turn.set_var("option", str(event.kwargs["value"]))
 
+    def keep_action(self, event: EventData) -> None:
+        # Quoted by the questions after it (the if-then plan asks about "{action}").
+        self.turn.set_var("action", str(event.kwargs["value"]))
+
     def agree_action(self, event: EventData) -> None:
         answers = self.data.answers
-        self.turn.set_var("action", answers.get("will_action", ""))
         self.turn.record(
             ActionAgreed(
                 goal_id=self._goal_id,

@@ -15,6 +15,7 @@ from flows.records import (
     ActionAgreed,
     AnswerGiven,
     CheckinsReplanned,
+    ExpectedOutcomeSet,
     GoalOpened,
     ProfileUpdated,
     ScoreGiven,
@@ -100,6 +101,28 @@ def test_a_non_answer_to_by_when_gets_one_reask_then_not_sure_yet(non_answer: st
     assert answers_given(coach, "goal_by_when") == ["not sure yet"]
 
 
+@pytest.mark.parametrize("thin", ["ok", "1", "no idea", "dunno"])
+def test_a_non_answer_to_how_you_would_know_is_reasked_and_never_kept_as_expected(thin: str) -> None:
+    coach = grow_coach().drive_to("goal_measure")
+    coach.say(thin)
+    assert coach.conv.state == "goal_measure"
+    assert coach.question.text in phrasings("nudges", "content.grow.goal_measure")
+    coach.say(thin)
+    assert coach.texts[0] in phrasings("nudges", "taken_as_not_sure")
+    assert coach.conv.state == "goal_by_when"
+    assert records_of(coach.records, ExpectedOutcomeSet) == []
+
+
+@pytest.mark.parametrize(
+    "sign", ["they solve problems without pinging me first", "fewer escalations", "Ana says so"]
+)
+def test_how_you_would_know_as_people_write_it_is_kept_as_expected(sign: str) -> None:
+    coach = grow_coach().drive_to("goal_measure")
+    coach.say(sign)
+    assert coach.conv.state == "goal_by_when"
+    assert [record.text for record in records_of(coach.records, ExpectedOutcomeSet)] == [sign]
+
+
 @pytest.mark.parametrize("by_when", ["by Friday next week", "end of the month", "asap", "in two weeks"])
 def test_a_timeframe_as_people_write_it_is_taken_at_by_when(by_when: str) -> None:
     coach = grow_coach().drive_to("goal_by_when")
@@ -148,6 +171,15 @@ def test_a_short_real_example_is_taken_at_once(example: str) -> None:
 
 
 # weak answers
+
+
+@pytest.mark.parametrize("level", ["experienced", "senior", "executive"])
+def test_the_if_then_question_names_the_action_just_given(level: str) -> None:
+    coach = grow_coach(level).drive_to("will_if_then")
+    assert coach.question.text in phrasings(
+        "grow", "will_if_then.open", style="open", action="talk to Sam about deadlines"
+    )
+    assert "“”" not in coach.question.text
 
 
 def test_a_vague_action_is_challenged_once_then_taken() -> None:
