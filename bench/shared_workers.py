@@ -24,16 +24,12 @@ import argparse
 import asyncio
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, create_engine, text
 
 from bench.driver import database, log
-from devtools.bot_process import TOKEN, BotProcess, webhook_worker_env
-from devtools.telegram_emulator import BotApiEmulator
-from devtools.webhook_balancer import WebhookBalancer, free_port, listening
+from devtools.shared_workers import StampedEmulator, running_workers
 from storage.encryption import generate_key
 
 FIRST_LEADER = 8_100_000
@@ -65,17 +61,6 @@ MESSAGES = (
 )
 
 
-class StampedEmulator(BotApiEmulator):
-    def __init__(self) -> None:
-        super().__init__(token=TOKEN, bot_username="grow_coach_bot")
-        self.sent_at: dict[int, list[float]] = defaultdict(list)
-
-    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
-        if method.lower() == "sendmessage" and status == 200:
-            self.sent_at[int(str(params["chat_id"]))].append(time.monotonic())
-        super()._record(method, params, status)
-
-
 def busiest_second(times: list[float]) -> int:
     times = sorted(times)
     most, start = 0, 0
@@ -98,69 +83,56 @@ async def run(workers: int, leaders: int, send_rate: int, workdir: Path, mode: s
             ids = [FIRST_LEADER + n for n in range(leaders)]
             for leader in ids:
                 emulator.add_user(leader, first_name="Ann")
-            ports = [free_port() for _ in range(workers)]
-            balancer = WebhookBalancer(ports)
-            await balancer.start()
-            processes = []
-            key = generate_key()
-            for index, port in enumerate(ports):
-                data_dir = workdir / f"{mode}-{workers}-{index}"
-                data_dir.mkdir()
-                env = webhook_worker_env(
-                    emulator,
-                    url,
-                    data_dir,
-                    webhook_url=balancer.url,
-                    port=port,
-                    secret="bench-secret",
-                    workers=mode,
-                    GROW_COACH_TELEGRAM_LEADER_BURST="100",
-                    GROW_COACH_CHECKINS_SEND_RATE=str(send_rate),
-                    GROW_COACH_CHECKINS_FIRST_AFTER="30d",
-                    GROW_COACH_DATABASE_PROCESSES="1",
-                    GROW_COACH_LOGGING_LEVEL="WARNING",
-                    GROW_COACH_PRIVACY_ENCRYPTION_KEY=key,
-                )
-                processes.append(BotProcess(env, data_dir / "bot.log"))
+            workers_at_work = running_workers(
+                emulator,
+                url,
+                workdir,
+                count=workers,
+                name=f"{mode}-{workers}",
+                secret="bench-secret",
+                burst=100,
+                send_rate=send_rate,
+                start_timeout=120,
+                workers=mode,
+                GROW_COACH_LOGGING_LEVEL="WARNING",
+                GROW_COACH_PRIVACY_ENCRYPTION_KEY=generate_key(),
+            )
             engine = create_engine(url)
             try:
-                for process in processes:
-                    await process.start()
-                await emulator.wait_for(lambda: listening(ports), timeout=120)
-                await emulator.wait_for(lambda: emulator.webhook is not None, timeout=30)
-                total = leaders * len(MESSAGES)
-                started = time.monotonic()
-                for step in MESSAGES:
-                    for leader in ids:
-                        emulator.send_text(leader, step, first_name="Ann")
-                while count(engine, "SELECT count(*) FROM seen_updates") < total:
-                    if time.monotonic() - started > 600:
-                        raise RuntimeError("not every update was handled within 10 minutes")
-                    await asyncio.sleep(0.25)
-                took = time.monotonic() - started
-                log(
-                    f"{workers} {mode} worker(s): {total} updates from {leaders} leaders in {took:.1f}s, "
-                    f"{total / took:.0f} updates/s ({balancer.retried} posts retried elsewhere)"
-                )
-                before = {leader: len(emulator.sent_at[leader]) for leader in ids}
-                with engine.begin() as connection:
-                    connection.execute(text("UPDATE checkins SET due_at = now() WHERE kind = 'action_due'"))
-                await emulator.wait_for(
-                    lambda: all(len(emulator.sent_at[leader]) > before[leader] for leader in ids),
-                    timeout=leaders / send_rate * 3 + 60,
-                )
-                await asyncio.sleep(0.5)
-                nudges = [t for leader in ids for t in emulator.sent_at[leader][before[leader] :]]
-                rate = (len(nudges) - 1) / (max(nudges) - min(nudges))
-                log(
-                    f"{workers} {mode} worker(s): {len(nudges)} check-ins at {rate:.1f}/s, busiest second "
-                    f"{busiest_second(nudges)} (send_rate {send_rate} for the whole bot)"
-                )
+                async with workers_at_work as (_, balancer):
+                    total = leaders * len(MESSAGES)
+                    started = time.monotonic()
+                    for step in MESSAGES:
+                        for leader in ids:
+                            emulator.send_text(leader, step, first_name="Ann")
+                    while count(engine, "SELECT count(*) FROM seen_updates") < total:
+                        if time.monotonic() - started > 600:
+                            raise RuntimeError("not every update was handled within 10 minutes")
+                        await asyncio.sleep(0.25)
+                    took = time.monotonic() - started
+                    log(
+                        f"{workers} {mode} worker(s): {total} updates from {leaders} leaders "
+                        f"in {took:.1f}s, {total / took:.0f} updates/s "
+                        f"({balancer.retried} posts retried elsewhere)"
+                    )
+                    before = {leader: len(emulator.sent_at[leader]) for leader in ids}
+                    with engine.begin() as connection:
+                        connection.execute(
+                            text("UPDATE checkins SET due_at = now() WHERE kind = 'action_due'")
+                        )
+                    await emulator.wait_for(
+                        lambda: all(len(emulator.sent_at[leader]) > before[leader] for leader in ids),
+                        timeout=leaders / send_rate * 3 + 60,
+                    )
+                    await asyncio.sleep(0.5)
+                    nudges = [t for leader in ids for t in emulator.sent_at[leader][before[leader] :]]
+                    rate = (len(nudges) - 1) / (max(nudges) - min(nudges))
+                    log(
+                        f"{workers} {mode} worker(s): {len(nudges)} check-ins at {rate:.1f}/s, "
+                        f"busiest second {busiest_second(nudges)} (send_rate {send_rate} for the whole bot)"
+                    )
             finally:
                 engine.dispose()
-                for process in processes:
-                    await process.stop()
-                await balancer.stop()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -45,12 +45,7 @@ class ConversationRepository:
         return Found(LockedLeader(*fields), position)
 
     def load(
-        self,
-        user_id: int,
-        locked_leader: LeaderFields | None = None,
-        position: Position | None = None,
-        *,
-        position_read: bool = False,
+        self, user_id: int, locked_leader: LeaderFields | None = None, *, found: Found | None = None
     ) -> Conversation:
         """The leader's position, locking the leader until this transaction ends.
 
@@ -58,15 +53,17 @@ class ConversationRepository:
         makes two processes handling the same leader take turns on PostgreSQL; on
         SQLite every transaction already holds the write lock (see storage.db). A
         caller that already holds that lock passes the row and saves a query; one that
-        read the position with it (`LeaderRepository.locked_with_position`) passes that
-        too, with `position_read` (the position is None for a leader without one yet).
+        read the position with it (`find_locked`) passes what it found and saves both.
         """
-        leader = locked_leader or LeaderRepository(self.session).locked(LeaderRow.id == user_id)
-        if leader is None:
-            raise LookupError(f"no leader {user_id}")
-        if not (position_read and locked_leader is not None):
+        if found is not None:
+            leader: LeaderFields | None = found.leader
+            position = found.position
+        else:
+            leader = locked_leader or LeaderRepository(self.session).locked(LeaderRow.id == user_id)
             row = self.session.execute(select(*POSITION).where(CONVERSATIONS.c.user_id == user_id)).first()
             position = None if row is None else tuple(row)  # type: ignore[assignment]
+        if leader is None:
+            raise LookupError(f"no leader {user_id}")
         conversation = Conversation(profile=profile_of(leader))
         if position is not None:
             # `data` is decoded from JSON afresh, so the engine may change it in place.

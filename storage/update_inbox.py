@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Interval, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -51,8 +51,53 @@ def _now() -> Any:
     return func.clock_timestamp()
 
 
-def _chat(table: Any, channel: str, external_id: str) -> tuple[Any, Any]:
+def _chat(table: Any, channel: Any, external_id: Any) -> tuple[Any, Any]:
     return table.c.channel == channel, table.c.external_id == external_id
+
+
+# The statements every update runs are built once, with the chat as parameters: building
+# one costs about as much CPU as running it (bench/README.md, "Figures behind the code").
+_CHANNEL, _EXTERNAL_ID, _WORKER = bindparam("p_channel"), bindparam("p_external_id"), bindparam("p_worker")
+_UNTIL = func.clock_timestamp() + bindparam("p_lease", type_=Interval())
+_STORE = (
+    insert(INBOX)
+    .values(
+        update_id=bindparam("p_update_id"),
+        channel=_CHANNEL,
+        external_id=_EXTERNAL_ID,
+        payload=bindparam("p_payload", type_=INBOX.c.payload.type),
+        received_at=func.clock_timestamp(),
+    )
+    .on_conflict_do_nothing(index_elements=["update_id"])
+)
+_HELD = (
+    select(TURNS.c.owner, (TURNS.c.until < func.clock_timestamp()).label("stale"))
+    .where(*_chat(TURNS, _CHANNEL, _EXTERNAL_ID))
+    .with_for_update()
+)
+_OWNER = select(TURNS.c.owner).where(*_chat(TURNS, _CHANNEL, _EXTERNAL_ID)).with_for_update()
+_TAKE = update(TURNS).where(*_chat(TURNS, _CHANNEL, _EXTERNAL_ID)).values(owner=_WORKER, until=_UNTIL)
+_RENEW = update(TURNS).where(*_chat(TURNS, _CHANNEL, _EXTERNAL_ID)).values(until=_UNTIL)
+_NEW_TURN = (
+    insert(TURNS)
+    .values(channel=_CHANNEL, external_id=_EXTERNAL_ID, owner=_WORKER, until=_UNTIL)
+    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    .returning(TURNS.c.owner)
+)
+_RELEASE = delete(TURNS).where(*_chat(TURNS, _CHANNEL, _EXTERNAL_ID))
+_HANDLED = delete(INBOX).where(
+    INBOX.c.update_id.in_(bindparam("p_update_ids", expanding=True)), *_chat(INBOX, _CHANNEL, _EXTERNAL_ID)
+)
+_PENDING = (
+    select(INBOX.c.update_id, INBOX.c.payload)
+    .where(*_chat(INBOX, _CHANNEL, _EXTERNAL_ID))
+    .order_by(INBOX.c.update_id)
+    .limit(BATCH)
+)
+
+
+def _params(channel: str, external_id: str, **more: Any) -> dict[str, Any]:
+    return {"p_channel": channel, "p_external_id": external_id, **{f"p_{k}": v for k, v in more.items()}}
 
 
 def receive(
@@ -69,17 +114,7 @@ def receive(
     Empty: someone else holds the turn and will come to this row in order. An update
     received twice (Telegram redelivering) is stored once.
     """
-    session.execute(
-        insert(INBOX)
-        .values(
-            update_id=update_id,
-            channel=channel,
-            external_id=external_id,
-            payload=payload,
-            received_at=_now(),
-        )
-        .on_conflict_do_nothing(index_elements=["update_id"])
-    )
+    session.execute(_STORE, _params(channel, external_id, update_id=update_id, payload=payload))
     if not take_turn(session, channel, external_id, worker, lease):
         return []
     return _pending_or_release(session, channel, external_id)
@@ -93,27 +128,16 @@ def take_turn(
     False also when `worker` holds it already: its drain is under way and comes to
     every row committed before it gives the turn back.
     """
+    chat = _params(channel, external_id)
+    taking = _params(channel, external_id, worker=worker, lease=lease)
     for _ in range(2):
-        held = session.execute(
-            select(TURNS.c.owner, (TURNS.c.until < _now()).label("stale"))
-            .where(*_chat(TURNS, channel, external_id))
-            .with_for_update()
-        ).first()
+        held = session.execute(_HELD, chat).first()
         if held is not None:
             if not held.stale:
                 return False
-            session.execute(
-                update(TURNS)
-                .where(*_chat(TURNS, channel, external_id))
-                .values(owner=worker, until=_now() + lease)
-            )
+            session.execute(_TAKE, taking)
             return True
-        inserted = session.execute(
-            insert(TURNS)
-            .values(channel=channel, external_id=external_id, owner=worker, until=_now() + lease)
-            .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-            .returning(TURNS.c.owner)
-        ).first()
+        inserted = session.execute(_NEW_TURN, taking).first()
         if inserted is not None:
             return True
         # Another worker inserted the turn meanwhile: look at it (locked) once more.
@@ -134,15 +158,13 @@ def finish(
     None too when `worker` lost the turn (its lease ran out and another took over): the
     new holder goes on from the first pending row.
     """
-    owner = session.scalar(select(TURNS.c.owner).where(*_chat(TURNS, channel, external_id)).with_for_update())
-    session.execute(
-        delete(INBOX).where(INBOX.c.update_id.in_(list(update_ids)), *_chat(INBOX, channel, external_id))
-    )
+    owner = session.scalar(_OWNER, _params(channel, external_id))
+    session.execute(_HANDLED, _params(channel, external_id, update_ids=list(update_ids)))
     if owner != worker:
         return []
     following = _pending_or_release(session, channel, external_id)
     if following:
-        session.execute(update(TURNS).where(*_chat(TURNS, channel, external_id)).values(until=_now() + lease))
+        session.execute(_RENEW, _params(channel, external_id, lease=lease))
     return following
 
 
@@ -164,11 +186,7 @@ def take_stale(
     ).all()
     taken: list[tuple[str, str, list[Pending]]] = []
     for channel, external_id in stale:
-        session.execute(
-            update(TURNS)
-            .where(*_chat(TURNS, channel, external_id))
-            .values(owner=worker, until=_now() + lease)
-        )
+        session.execute(_TAKE, _params(channel, external_id, worker=worker, lease=lease))
         rows = _pending_or_release(session, channel, external_id)
         if rows:
             taken.append((channel, external_id, rows))
@@ -189,19 +207,10 @@ def take_stale(
     return taken
 
 
-def waiting(session: Session) -> int:
-    """Updates received and not yet handled, by every worker (the metrics' inbox depth)."""
-    return int(session.scalar(select(func.count()).select_from(INBOX)) or 0)
-
-
 def _pending_or_release(session: Session, channel: str, external_id: str) -> list[Pending]:
     """The chat's lowest pending rows; with none, the turn row goes (no chat id outlives its updates)."""
-    rows = session.execute(
-        select(INBOX.c.update_id, INBOX.c.payload)
-        .where(*_chat(INBOX, channel, external_id))
-        .order_by(INBOX.c.update_id)
-        .limit(BATCH)
-    ).all()
+    chat = _params(channel, external_id)
+    rows = session.execute(_PENDING, chat).all()
     if not rows:
-        session.execute(delete(TURNS).where(*_chat(TURNS, channel, external_id)))
+        session.execute(_RELEASE, chat)
     return [Pending(int(row.update_id), row.payload) for row in rows]

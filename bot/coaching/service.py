@@ -40,7 +40,7 @@ from storage.checkin_delivery import (
     release,
     send_failed,
 )
-from storage.conversations import ConversationRepository, Position
+from storage.conversations import ConversationRepository, Found
 from storage.db import Database, why_unavailable
 from storage.feedback import responder_id
 from storage.invites import looks_like_code, redeem_invite
@@ -117,18 +117,20 @@ class CoachService(SharedWorkers):
                 # The usual answer: the leader, locked, with their position, in one query.
                 found = ConversationRepository(session).find_locked(channel, external_id)
                 known: LeaderFields | None = None if found is None else found.leader
-                if found is None or _maybe_stakeholder(found.leader, event):
-                    # The longer way, with the leader through the ORM (the feedback path
-                    # changes it): someone new, a feedback link, /withdraw, a draft.
+                if _maybe_stakeholder(known, event):
+                    # The longer way: someone new, a feedback link, /withdraw, a draft.
+                    # A known leader is read again through the ORM (the feedback path
+                    # changes the row; it is locked already); someone new has no row to
+                    # read, so no second query looks for one.
+                    orm_leader = None if found is None else leaders.find(channel, external_id, lock=True)
                     found = None
-                    known = orm_leader = leaders.find(channel, external_id, lock=True)
-                    if _maybe_stakeholder(orm_leader, event):
-                        # Someone giving feedback need not be a leader, nor let in by access control.
-                        as_stakeholder = self._stakeholder(
-                            session, channel, external_id, event, orm_leader, update_id
-                        )
-                        if as_stakeholder is not None:
-                            return as_stakeholder
+                    known = orm_leader
+                    # Someone giving feedback need not be a leader, nor let in by access control.
+                    as_stakeholder = self._stakeholder(
+                        session, channel, external_id, event, orm_leader, update_id
+                    )
+                    if as_stakeholder is not None:
+                        return as_stakeholder
                 if known is None and event.kind == "choice" and self.access.allows_new(channel, external_id):
                     # A button under a message from before /delete (or a forged one): the
                     # press says nothing new, so no leader is created for it; the front end
@@ -148,14 +150,7 @@ class CoachService(SharedWorkers):
                     # Writing again after blocking the bot means they want it back.
                     leaders.set_active(leader.id, True)
                 # Only a row found with the lock is passed on; a new one is locked in `load`.
-                return self._run(
-                    session,
-                    leader.id,
-                    event,
-                    locked_leader=known,
-                    position=None if found is None else found.position,
-                    position_read=found is not None,
-                )
+                return self._run(session, leader.id, event, locked_leader=known, found=found)
         except _Refused as refusal:
             # The transaction rolled back: nothing about this person was kept.
             words = load_content(self.engine.settings.language).text("access", refusal.reason, "text")
@@ -417,11 +412,10 @@ class CoachService(SharedWorkers):
         event: Event,
         locked_leader: LeaderFields | None = None,
         *,
-        position: Position | None = None,
-        position_read: bool = False,
+        found: Found | None = None,
     ) -> Handled:
         conversations = ConversationRepository(session)
-        conversation = conversations.load(user_id, locked_leader, position, position_read=position_read)
+        conversation = conversations.load(user_id, locked_leader, found=found)
         was_busy = conversation.flow != "idle"
         if conversation.flow == FlowName.CHECKIN and event.kind != "timer":
             # An answer to a check-in proves it arrived, confirmed or not.

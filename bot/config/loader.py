@@ -576,6 +576,7 @@ class Config:
             self.telegram.secret_token,
             self.privacy.encryption_key,
             *self.privacy.old_encryption_keys,
+            self.feedback.hash_key,
         )
         return tuple(secret for secret in candidates if secret)
 

@@ -17,6 +17,7 @@ from bot.coaching.contract import Claimed, Coach
 from bot.config.loader import Config
 from bot.operations.metrics import default_metrics
 from bot.telegram.handlers import CHANNEL, as_messages, send_reply
+from bot.telegram.shared_inbox import shared
 from bot.telegram.shared_pace import SharedPace
 from flows.events import Reply
 
@@ -38,7 +39,7 @@ def schedule_checkin_delivery(application: Application, config: Config, coach: C
     # keeps a large burst free of 429s (bench/checkin_burst.py).
     pace: AsyncLimiter | SharedPace = (
         SharedPace(coach, config.checkins.send_rate)
-        if config.telegram.workers == "shared"
+        if shared(config)
         else AsyncLimiter(1, 1 / config.checkins.send_rate)
     )
 

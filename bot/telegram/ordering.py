@@ -47,7 +47,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         self._reports: dict[int, asyncio.TimerHandle] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        key = _sender(update)
+        key = sender(update)
         if key is None:
             async with self._slots:
                 await coroutine
@@ -119,7 +119,8 @@ def _discard(coroutine: Awaitable[Any]) -> None:
         close()
 
 
-def _sender(update: object) -> int | None:
+def sender(update: object) -> int | None:
+    """Whose update it is: the user's id (the leader), else the chat's."""
     if not isinstance(update, Update):
         return None
     if update.effective_user is not None:

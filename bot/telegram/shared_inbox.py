@@ -33,7 +33,7 @@ from bot.config.loader import Config, ConfigError
 from bot.telegram.backlog import BacklogQueue
 from bot.telegram.flood import LeaderRateLimit, Verdict
 from bot.telegram.handlers import CHANNEL
-from bot.telegram.ordering import OnDropped
+from bot.telegram.ordering import OnDropped, sender
 
 log = logging.getLogger("grow_coach.telegram")
 
@@ -77,15 +77,17 @@ class InboxQueue(BacklogQueue):
 
     async def put(self, item: object) -> None:
         if isinstance(item, Update):
-            sender = _sender(item)
-            if sender is not None:
+            key = sender(item)
+            if key is not None:
+                # The chat's key, as the handlers name the leader (their Telegram user id).
+                chat = str(key)
                 # Raises StoreUnavailable when nothing was stored: PTB answers 500.
                 rows = await self.coach.receive_update(
-                    CHANNEL, sender, item.update_id, item.to_dict(), self.worker
+                    CHANNEL, chat, item.update_id, item.to_dict(), self.worker
                 )
                 if not rows:
                     return
-                item = Drain(CHANNEL, sender, tuple(rows))
+                item = Drain(CHANNEL, chat, tuple(rows))
         await super().put(item)
 
 
@@ -161,12 +163,3 @@ def register_shared_inbox(
         name="shared-inbox-sweep",
         job_kwargs={"max_instances": 1, "coalesce": True, "misfire_grace_time": None},
     )
-
-
-def _sender(update: Update) -> str | None:
-    """The chat's key, as the handlers name the leader (their Telegram user id)."""
-    if update.effective_user is not None:
-        return str(update.effective_user.id)
-    if update.effective_chat is not None:
-        return str(update.effective_chat.id)
-    return None

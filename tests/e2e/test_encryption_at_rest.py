@@ -27,7 +27,7 @@ from storage.encryption_keys import key_file_for
 from storage.key_rotation import encrypted_columns, key_census
 from storage.models import Base
 from tests.support.bot_harness import CONSENT, Leader, Store
-from tests.support.databases import PG_URL_VARIABLE, postgres_schema
+from tests.support.databases import PG_URL_VARIABLE, postgres_or_skip
 
 OLD_KEYS_VARIABLE = "GROW_COACH_PRIVACY_OLD_ENCRYPTION_KEYS"
 NAME = "Zephyrine"
@@ -153,10 +153,7 @@ def id_of(key: str) -> str:
 
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(f"needs {PG_URL_VARIABLE}; run with: scripts/pg-test-server run -- make test")
-    yield from postgres_schema(base)
+    yield from postgres_or_skip(f"needs {PG_URL_VARIABLE}; run with: scripts/pg-test-server run -- make test")
 
 
 # --- Telegram, SQLite, no key configured -----------------------------------------------------

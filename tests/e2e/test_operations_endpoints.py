@@ -127,14 +127,13 @@ async def test_admin_backup_copies_the_live_database_with_its_leader(
     copy = tmp_path / "backups" / "out.db"
     copy.parent.mkdir()
     env = bot_env(emulator, database_url, tmp_path)
-    done = await asyncio.to_thread(
-        subprocess.run,
-        [BOT_COMMAND, "admin", "backup", str(copy)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+
+    def backup() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [BOT_COMMAND, "admin", "backup", str(copy)], env=env, capture_output=True, text=True, timeout=60
+        )
+
+    done = await asyncio.to_thread(backup)
     assert (done.returncode, done.stderr) == (0, "")
     # Keys the bot keeps beside its database (the feedback hash key at least; the
     # encryption key too unless it comes from the environment) are named: the copy needs them.
@@ -154,14 +153,7 @@ async def test_admin_backup_copies_the_live_database_with_its_leader(
         ).fetchall() == [("4103",)]
 
     # A second run keeps the first copy.
-    again = await asyncio.to_thread(
-        subprocess.run,
-        [BOT_COMMAND, "admin", "backup", str(copy)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    again = await asyncio.to_thread(backup)
     assert again.returncode == 1 and "already exists" in again.stderr
 
 

@@ -27,23 +27,22 @@ import os
 import random
 import time
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 
 from bot.frontend_texts import frontend_texts
 from bot.telegram.formatting import merged
-from devtools.bot_process import BotProcess, webhook_worker_env
+from devtools.bot_process import BotProcess
+from devtools.shared_workers import StampedEmulator, running_workers
 from devtools.telegram_emulator import BotApiEmulator
-from devtools.webhook_balancer import WebhookBalancer, free_port, listening
+from devtools.webhook_balancer import WebhookBalancer
 from storage.db import Database
 from storage.models import AnswerRow, LeaderRow, LeaderTurnRow, SeenUpdateRow, UpdateInboxRow
-from tests.support.bot_harness import TOKEN
 from tests.support.checkins import ONBOARDING, grow_answers, new_service, say
-from tests.support.databases import PG_URL_VARIABLE, postgres_schema
+from tests.support.databases import postgres_or_skip
 
 WORKERS = 3
 LEADERS = int(os.environ.get("GROW_COACH_SHARED_WORKERS_LEADERS", "200"))
@@ -56,72 +55,19 @@ MESSAGES: tuple[str, ...] = (*ONBOARDING, "UTC", *grow_answers())
 
 @pytest.fixture
 def pg_url() -> Iterator[str]:
-    base = os.environ.get(PG_URL_VARIABLE)
-    if not base:
-        pytest.skip(
-            "several workers share one PostgreSQL: needs GROW_COACH_TEST_DATABASE_URL "
-            "(scripts/pg-test-server run -- make test)"
-        )
-    yield from postgres_schema(base)
+    yield from postgres_or_skip(
+        "several workers share one PostgreSQL: needs GROW_COACH_TEST_DATABASE_URL "
+        "(scripts/pg-test-server run -- make test)"
+    )
 
 
-class StampedEmulator(BotApiEmulator):
-    """Remembers when each sendMessage reached the API, per chat."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(token=TOKEN, bot_username="grow_coach_bot", **kwargs)
-        self.sent_at: dict[int, list[float]] = defaultdict(list)
-
-    def _record(self, method: str, params: dict[str, Any], status: int) -> None:
-        if method.lower() == "sendmessage" and status == 200:
-            self.sent_at[int(str(params["chat_id"]))].append(time.monotonic())
-        super()._record(method, params, status)
-
-
-@contextlib.asynccontextmanager
-async def shared_workers(
+def shared_workers(
     emulator: BotApiEmulator, url: str, workdir: Path, count: int = WORKERS, burst: int = 100
-) -> AsyncIterator[tuple[list[BotProcess], WebhookBalancer]]:
-    ports = [free_port() for _ in range(count)]
-    balancer = WebhookBalancer(ports)
-    await balancer.start()
-    workers = []
-    for index, port in enumerate(ports):
-        data_dir = workdir / f"worker-{index}"
-        data_dir.mkdir()
-        env = webhook_worker_env(
-            emulator,
-            url,
-            data_dir,
-            webhook_url=balancer.url,
-            port=port,
-            secret=SECRET,
-            # The leaders of the main test type a whole session at once on purpose.
-            GROW_COACH_TELEGRAM_LEADER_BURST=str(burst),
-            GROW_COACH_CHECKINS_SEND_RATE=str(SEND_RATE),
-            # Check-ins only when the test makes them due.
-            GROW_COACH_CHECKINS_FIRST_AFTER="30d",
-            # One service process each: nine processes on a 2-core runner are plenty.
-            GROW_COACH_DATABASE_PROCESSES="1",
-        )
-        workers.append(BotProcess(env, data_dir / "bot.log"))
-    try:
-        for worker in workers:
-            await worker.start()
-        # Each worker registers the same webhook (the balancer) once it listens.
-        await emulator.wait_for(lambda: listening(ports) or _any_exited(workers), timeout=90)
-        if _any_exited(workers):
-            raise RuntimeError("a worker exited:\n" + "\n".join(w.log()[-2000:] for w in workers))
-        await emulator.wait_for(lambda: emulator.webhook is not None, timeout=30)
-        yield workers, balancer
-    finally:
-        for worker in workers:
-            await worker.stop()
-        await balancer.stop()
-
-
-def _any_exited(workers: list[BotProcess]) -> bool:
-    return any(w.process is not None and w.process.returncode is not None for w in workers)
+) -> contextlib.AbstractAsyncContextManager[tuple[list[BotProcess], WebhookBalancer]]:
+    # The leaders of the main test type a whole session at once on purpose (burst).
+    return running_workers(
+        emulator, url, workdir, count=count, name="worker", secret=SECRET, burst=burst, send_rate=SEND_RATE
+    )
 
 
 def reference(tmp_path: Path) -> tuple[list[tuple[str, str]], int]:

@@ -19,6 +19,7 @@ from flows.content import load_part
 from tests.support.bot_harness import (
     BOT_COMMAND,
     CONSENT,
+    MENU,
     TOKEN,
     BotProcess,
     Leader,
@@ -118,19 +119,7 @@ async def test_a_failed_menu_registration_does_not_keep_the_bot_down(
     assert is_asked(replies[0], "onboarding", "consent")
     # It is tried again in the background (after 1 s, then 2 s) until Telegram takes it.
     await emulator.wait_for(lambda: emulator.commands, timeout=20)
-    assert [c["command"] for c in emulator.commands] == [
-        "start",
-        "new",
-        "status",
-        "goals",
-        "progress",
-        "rescore",
-        "log",
-        "engagement",
-        "feedback",
-        "help",
-        "cancel",
-    ]
+    assert [c["command"] for c in emulator.commands] == MENU
     assert [call.status for call in emulator.calls_of("setMyCommands")] == [500, 500, 200]
 
 

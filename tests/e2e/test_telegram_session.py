@@ -22,6 +22,7 @@ from devtools.telegram_emulator import BotApiEmulator, SentMessage
 from flows.quoting import quote
 from tests.support.bot_harness import (
     CONSENT,
+    MENU,
     TOKEN,
     BotProcess,
     Leader,
@@ -45,19 +46,6 @@ EDITED, EXPIRED, GROUPS_ARE_PRIVATE = TEXTS.edited, TEXTS.expired, TEXTS.groups_
 SOMETHING_WRONG = TEXTS.something_wrong
 # The engagement onboarding agrees at the default length.
 ENGAGEMENT = {"months": 3, "planned": 6, "every": "2 weeks"}
-MENU = [
-    "start",
-    "new",
-    "status",
-    "goals",
-    "progress",
-    "rescore",
-    "log",
-    "engagement",
-    "feedback",
-    "help",
-    "cancel",
-]
 # A goal with a concrete marker ("stop"), so GROW goes straight on to goal_measure.
 GOAL = "stop avoiding difficult conversations with my team"
 

@@ -56,21 +56,16 @@ def seed_leader(
             closed_at=NOW,
         )
         session.add(goal)
-        grow = CoachingSessionRow(
-            id=f"s{n}",
-            user_id=leader.id,
-            goal_id=goal.id,
-            kind="grow",
-            outcome="committed",
-            started_at=NOW - timedelta(days=3),
-        )
-        left = CoachingSessionRow(
-            id=f"s{n}b",
-            user_id=leader.id,
-            goal_id=goal.id,
-            kind="grow",
-            outcome="abandoned",
-            started_at=NOW - timedelta(days=3),
+        grow, left = (
+            CoachingSessionRow(
+                id=id_,
+                user_id=leader.id,
+                goal_id=goal.id,
+                kind="grow",
+                outcome=outcome,
+                started_at=NOW - timedelta(days=3),
+            )
+            for id_, outcome in ((f"s{n}", "committed"), (f"s{n}b", "abandoned"))
         )
         check = CoachingSessionRow(
             id=f"c{n}", user_id=leader.id, goal_id=goal.id, kind="checkin", outcome="done"
@@ -86,21 +81,16 @@ def seed_leader(
                 ScoreRow(
                     user_id=leader.id, goal_id=goal.id, session_id=check.id, kind="checkin", value=latest
                 ),
-                CheckinRow(
-                    user_id=leader.id,
-                    goal_id=goal.id,
-                    session_id=grow.id,
-                    kind="first",
-                    due_at=NOW,
-                    status="answered",
-                ),
-                CheckinRow(
-                    user_id=leader.id,
-                    goal_id=goal.id,
-                    session_id=grow.id,
-                    kind="midway",
-                    due_at=NOW,
-                    status="pending",
+                *(
+                    CheckinRow(
+                        user_id=leader.id,
+                        goal_id=goal.id,
+                        session_id=grow.id,
+                        kind=kind,
+                        due_at=NOW,
+                        status=status,
+                    )
+                    for kind, status in (("first", "answered"), ("midway", "pending"))
                 ),
             ]
         )

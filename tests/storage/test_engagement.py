@@ -17,7 +17,7 @@ from storage.export import export_user
 from storage.models import CheckinRow, EngagementRow, GoalRow, ReflectionRow, ScoreRow
 from tests.support.checkins import grow_answers, rows, say, seed_leader, set_due
 from tests.support.coach_driver import phrasings
-from tests.support.migrations import at_revision, finish_session, seed_leader_mid_session
+from tests.support.migrations import database_at, finish_session, seed_leader_mid_session
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 # Three sessions a day apart: the midpoint is session 2, the close session 3.
@@ -27,9 +27,7 @@ SHORT = CoachSettings(session_interval=timedelta(days=1), engagement_sessions=3,
 def test_upgrading_from_0007_lets_a_leader_mid_session_carry_on_and_then_agree_an_engagement(
     database_url: str,
 ) -> None:
-    db = Database(database_url)
-    try:
-        at_revision(db, "0007")
+    with database_at(database_url, "0007") as db:
         seed_leader_mid_session(db, NOW, goal_status="draft", goal_version=True)
         db.upgrade()
         with db.session() as session:
@@ -49,8 +47,6 @@ def test_upgrading_from_0007_lets_a_leader_mid_session_carry_on_and_then_agree_a
         assert any(reply.text.startswith(("Session 1 of 3", "This is session 1 of 3")) for reply in started)
         (engagement,) = rows(db, EngagementRow)
         assert (engagement.status, engagement.months, engagement.sessions_planned) == ("active", 3, 3)
-    finally:
-        db.dispose()
 
 
 def test_an_engagement_end_to_end_in_storage_then_export_and_delete(database_url: str) -> None:

@@ -27,7 +27,7 @@ from tests.support.checkins import ACTION, PLAN, by_kind, new_service, rows, say
 from tests.support.coach_driver import phrasings
 from tests.support.migrations import (
     MID_SESSION_GOAL,
-    at_revision,
+    database_at,
     finish_session,
     insert_bare_leader,
     seed_leader_mid_session,
@@ -192,9 +192,7 @@ def test_the_recap_reads_goal_action_plan_check_in_and_rating_trend(database: Da
 
 
 def test_upgrading_from_0001_lets_a_leader_mid_session_carry_on(database_url: str) -> None:
-    db = Database(database_url)
-    try:
-        at_revision(db, "0001")
+    with database_at(database_url, "0001") as db:
         seed_leader_mid_session(db, NOW, goal_status="open", goal_version=False)
         goal = MID_SESSION_GOAL
         db.upgrade()
@@ -218,14 +216,10 @@ def test_upgrading_from_0001_lets_a_leader_mid_session_carry_on(database_url: st
                 ("commitment", 9, 1),
             ]
             assert len(LeaderHistory(session, 1).open_goals()) == 1
-    finally:
-        db.dispose()
 
 
 def test_upgrading_keeps_a_finished_goal_open(database_url: str) -> None:
-    db = Database(database_url)
-    try:
-        at_revision(db, "0001")
+    with database_at(database_url, "0001") as db:
         stamp = NOW.isoformat()
         with db.engine.begin() as connection:
             insert_bare_leader(connection, "bo", stamp)
@@ -256,8 +250,6 @@ def test_upgrading_keeps_a_finished_goal_open(database_url: str) -> None:
             assert statuses == {"g1": "open", "g2": "closed"}
             assert session.scalars(select(ScoreRow.goal_version)).all() == [1]
             assert [g.goal_id for g in LeaderHistory(session, 1).open_goals()] == ["g1"]
-    finally:
-        db.dispose()
 
 
 def test_an_action_agreed_opens_a_draft(database: Database) -> None:

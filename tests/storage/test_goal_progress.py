@@ -28,7 +28,7 @@ from storage.leader_history import LeaderHistory
 from storage.models import CheckinRow, GoalRow
 from tests.support.checkins import GOAL, by_kind, new_service, rows, say, seed_leader
 from tests.support.coach_driver import GROW_PATH
-from tests.support.migrations import at_revision, insert_bare_leader
+from tests.support.migrations import database_at, insert_bare_leader
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 EXPECTED = dict(GROW_PATH)["goal_measure"]
@@ -217,9 +217,7 @@ def test_attainment_and_expected_outcome_are_exported_and_erased(database: Datab
 
 
 def test_upgrading_from_0003_adds_attainment_to_existing_goals(database_url: str) -> None:
-    db = Database(database_url)
-    try:
-        at_revision(db, "0003")
+    with database_at(database_url, "0003") as db:
         stamp = NOW.isoformat()
         with db.engine.begin() as connection:
             insert_bare_leader(connection, "ann", stamp)
@@ -251,5 +249,3 @@ def test_upgrading_from_0003_adds_attainment_to_existing_goals(database_url: str
         assert [goal["text"] for goal in goals] == ["delegate the report"]
         assert all(goal.get("expected_outcome") is None for goal in goals)
         db.upgrade()
-    finally:
-        db.dispose()

@@ -26,7 +26,7 @@ from tests.storage.test_stakeholder_feedback import (
     say,
     texts,
 )
-from tests.support.migrations import at_revision, finish_session, seed_leader_mid_session
+from tests.support.migrations import database_at, finish_session, seed_leader_mid_session
 
 UPDATES = count(1000)
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -153,9 +153,7 @@ def test_a_redelivered_link_opening_does_not_restart_the_answers(database: Datab
 
 
 def test_upgrading_from_0008_lets_a_leader_mid_session_carry_on(database_url: str) -> None:
-    db = Database(database_url)
-    try:
-        at_revision(db, "0008")
+    with database_at(database_url, "0008") as db:
         seed_leader_mid_session(db, NOW, goal_status="draft", goal_version=True)
         with db.engine.begin() as connection:
             connection.execute(
@@ -178,5 +176,3 @@ def test_upgrading_from_0008_lets_a_leader_mid_session_carry_on(database_url: st
             engaged = session.get(EngagementRow, "e1")
             assert engaged is not None and (engaged.feedback_offered, engaged.sessions_held) == ("", 2)
             assert session.scalar(select(func.count()).select_from(SeenStakeholderUpdateRow)) == 0
-    finally:
-        db.dispose()

@@ -20,6 +20,20 @@ from storage.db import Database
 from storage.models import AnswerRow, CheckinRow, ConversationRow, GoalRow, LeaderRow, ScoreRow
 
 CONSENT = "Yes, let's start"  # the onboarding consent button
+# The command menu a leader sees in Telegram, in the order the bot registers it.
+MENU = [
+    "start",
+    "new",
+    "status",
+    "goals",
+    "progress",
+    "rescore",
+    "log",
+    "engagement",
+    "feedback",
+    "help",
+    "cancel",
+]
 # What the `start_bot` fixture (tests/e2e/conftest.py) hands a test: start a bot with
 # this extra environment, get it back running.
 Start = Callable[..., Awaitable[BotProcess]]

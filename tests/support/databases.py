@@ -41,10 +41,16 @@ def database_url_for(kind: str, directory: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{directory / 'grow-coach.db'}"
         return
+    yield from postgres_or_skip(
+        "PostgreSQL tests need GROW_COACH_TEST_DATABASE_URL; "
+        "run them with: scripts/pg-test-server run -- make test"
+    )
+
+
+def postgres_or_skip(reason: str) -> Iterator[str]:
+    """A fresh PostgreSQL schema on the server GROW_COACH_TEST_DATABASE_URL names; the
+    test is skipped for `reason` without one."""
     base = os.environ.get(PG_URL_VARIABLE)
     if not base:
-        pytest.skip(
-            "PostgreSQL tests need GROW_COACH_TEST_DATABASE_URL; "
-            "run them with: scripts/pg-test-server run -- make test"
-        )
+        pytest.skip(reason)
     yield from postgres_schema(base)

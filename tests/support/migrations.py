@@ -8,6 +8,8 @@ one); the test then runs `Database.upgrade()` and checks the leader carries on.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from alembic import command
@@ -27,6 +29,17 @@ def at_revision(db: Database, revision: str) -> None:
     """Bring a new database up to `revision` only, as an older release left it."""
     with db.engine.begin() as connection:
         command.upgrade(alembic_config(connection), revision)
+
+
+@contextmanager
+def database_at(database_url: str, revision: str) -> Iterator[Database]:
+    """A database at `url` brought up to `revision` only, disposed of on the way out."""
+    db = Database(database_url)
+    try:
+        at_revision(db, revision)
+        yield db
+    finally:
+        db.dispose()
 
 
 def insert_bare_leader(connection: Connection, external_id: str, stamp: str) -> None:
